@@ -1,0 +1,88 @@
+"""QReady 质评通: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g
+
+from webapp import config as config_module
+from webapp import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    instance = os.environ.get("QREADY_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "webapp" / "static"),
+    )
+    app.config.update(config_module.load(app.instance_path, test_config))
+    if app.config["ENV"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    db.init_app(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    _own_the_transaction(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from webapp import auth, i18n, mail, templating
+    from webapp.extensions import csrf
+
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    mail.init_app(app)
+    templating.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.admin.blueprint import bp as admin_bp
+    from webapp.auth.blueprint import bp as auth_bp
+    from webapp.consultants.blueprint import bp as consultants_bp
+    from webapp.core.blueprint import bp as core_bp
+    from webapp.orgs.blueprint import bp as orgs_bp
+    from webapp.regulators.blueprint import bp as regulators_bp
+
+    for bp in (core_bp, auth_bp, orgs_bp, consultants_bp, regulators_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from webapp.commands import register
+
+    register(app)
+
+
+def _own_the_transaction(app: Flask) -> None:
+    """The request owns the transaction: commit when the response succeeds, roll back otherwise.
+
+    Services never commit. A response with status >= 400 (a form with errors, a refused request)
+    saves nothing from that request.
+    """
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        if g.get("_rollback_only") or response.status_code >= 400:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return response
+
+    @app.teardown_request
+    def _rollback(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,172 @@
+"""Who may do what: the active organisation, the tenant context, and named access decorators.
+
+Every view carries an access rule (`view.access_rule`) set by one of these decorators; a test walks
+every URL rule and fails on a view without one, so no route ships unguarded.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from flask import abort, g, session
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp import db, tenancy
+from webapp.models import ConsultancyGrant, Membership
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+FIRM_ROLE_RANK = {"viewer": 1, "editor": 2, "consultant": 2, "owner": 3}
+
+
+@dataclass(frozen=True)
+class ActiveOrg:
+    kind: str  # firm | consultancy | regulator
+    id: int
+    role: str
+
+
+def load_context() -> None:
+    """Before each request: the user's memberships, the active organisation, the tenant context."""
+    g.memberships = []
+    g.active_org = None
+    if not current_user.is_authenticated:
+        tenancy.set_context(tenancy.EMPTY)
+        return
+    memberships = list(db.session.scalars(select(Membership).where(Membership.user_id == current_user.id)))
+    roles: dict[int, str] = {}
+    consultancy_ids = []
+    for m in memberships:
+        if m.firm_id is not None:
+            roles[m.firm_id] = m.role
+        elif m.consultancy_id is not None:
+            consultancy_ids.append(m.consultancy_id)
+    if consultancy_ids:
+        granted = db.session.scalars(
+            select(ConsultancyGrant.firm_id).where(
+                ConsultancyGrant.consultancy_id.in_(consultancy_ids), ConsultancyGrant.revoked_at.is_(None)
+            )
+        )
+        for firm_id in granted:
+            roles.setdefault(firm_id, "consultant")
+    tenancy.set_context(tenancy.TenantContext(roles=roles))
+    g.memberships = memberships
+    g.active_org = _active(memberships)
+
+
+def _active(memberships: list[Membership]) -> ActiveOrg | None:
+    wanted = session.get("org")  # "kind:id"
+    chosen = None
+    for m in memberships:
+        if f"{m.kind}:{m.org_id}" == wanted:
+            chosen = m
+            break
+    if chosen is None and memberships:
+        chosen = memberships[0]
+    if chosen is None:
+        return None
+    return ActiveOrg(kind=chosen.kind, id=chosen.org_id, role=chosen.role)
+
+
+def active_org() -> ActiveOrg | None:
+    return g.get("active_org")
+
+
+def firm_role(firm_id: int) -> str | None:
+    return tenancy.context().roles.get(firm_id)
+
+
+def _rule(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def mark(view: Callable[P, R]) -> Callable[P, R]:
+        view.access_rule = name  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public(view: Callable[P, R]) -> Callable[P, R]:
+    """Anyone, signed in or not."""
+    return _rule("public")(view)
+
+
+def authed(view: Callable[P, R]) -> Callable[P, R]:
+    """Any signed-in user."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not current_user.is_authenticated:
+            from webapp.extensions import login_manager
+
+            return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return view(*args, **kwargs)
+
+    return _rule("authed")(wrapper)
+
+
+def firm(min_role: str = "viewer") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A user whose context holds the firm named by the `firm_id` URL argument, with at least
+    `min_role`. A firm outside the context answers 404, never a hint that it exists."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                from webapp.extensions import login_manager
+
+                return login_manager.unauthorized()  # type: ignore[no-any-return]
+            firm_id = kwargs.get("firm_id")
+            role = firm_role(firm_id) if isinstance(firm_id, int) else None
+            if role is None:
+                abort(404)
+            if FIRM_ROLE_RANK[role] < FIRM_ROLE_RANK[min_role]:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return _rule(f"firm:{min_role}")(wrapper)
+
+    return decorator
+
+
+def org_kind(kind: str, roles: tuple[str, ...] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A user whose active organisation is of `kind` (and, if given, holds one of `roles`)."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                from webapp.extensions import login_manager
+
+                return login_manager.unauthorized()  # type: ignore[no-any-return]
+            org = active_org()
+            if org is None or org.kind != kind or (roles and org.role not in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return _rule(f"{kind}:{','.join(roles) or 'any'}")(wrapper)
+
+    return decorator
+
+
+def admin(view: Callable[P, R]) -> Callable[P, R]:
+    """Platform administrators only."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not current_user.is_authenticated:
+            from webapp.extensions import login_manager
+
+            return login_manager.unauthorized()  # type: ignore[no-any-return]
+        if not current_user.is_platform_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return _rule("admin")(wrapper)
+
+
+def rule_of(view: Any) -> str | None:
+    return getattr(view, "access_rule", None)

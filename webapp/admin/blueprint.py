@@ -1,0 +1,7 @@
+from flask import Blueprint
+
+from webapp.admin import controllers as c
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+bp.add_url_rule("/", "home", c.home)

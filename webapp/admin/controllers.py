@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from webapp import access, db, tenancy
+from webapp.models import Consultancy, Firm, Regulator, User
+
+
+@access.admin
+def home() -> ResponseReturnValue:
+    """Platform overview: counts and the organisations (names only, never assessment data)."""
+    with tenancy.bypass():
+        counts = {
+            "users": db.session.scalar(select(func.count()).select_from(User)),
+            "firms": db.session.scalar(
+                select(func.count()).select_from(Firm).where(Firm.synthetic.is_(False))
+            ),
+            "synthetic": db.session.scalar(
+                select(func.count()).select_from(Firm).where(Firm.synthetic.is_(True))
+            ),
+            "consultancies": db.session.scalar(select(func.count()).select_from(Consultancy)),
+            "regulators": db.session.scalar(select(func.count()).select_from(Regulator)),
+        }
+        firms = list(db.session.scalars(select(Firm).where(Firm.synthetic.is_(False)).order_by(Firm.name)))
+    consultancies = list(db.session.scalars(select(Consultancy).order_by(Consultancy.name)))
+    regulators = list(db.session.scalars(select(Regulator).order_by(Regulator.name)))
+    users = list(db.session.scalars(select(User).order_by(User.created_at.desc()).limit(50)))
+    return render_template(
+        "admin/home.html",
+        counts=counts,
+        firms=firms,
+        consultancies=consultancies,
+        regulators=regulators,
+        users=users,
+    )

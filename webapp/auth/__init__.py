@@ -1,0 +1,41 @@
+"""Accounts: sign-up, email verification, sign-in, password reset and change, the language setting."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from webapp import access, db
+from webapp.extensions import login_manager
+from webapp.models import User
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.signin"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load(user_id: str) -> User | None:
+        ident, _, stamp = user_id.partition(":")
+        if not ident.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        # A password change ends every other session: the id carries a stamp of the password hash.
+        if user is None or stamp != session_stamp(user):
+            return None
+        return user
+
+    app.before_request(access.load_context)
+
+
+def session_stamp(user: User) -> str:
+    """Changes with every password change (the hash has a fresh salt each time)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:12]
+
+
+User.get_id = lambda self: f"{self.id}:{session_stamp(self)}"  # type: ignore[method-assign]

@@ -1,0 +1,105 @@
+"""Configuration: defaults here, then environment variables, then overrides passed to `create_app`.
+
+Every environment variable read here is listed in README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration; the message says what to set."""
+
+
+class Defaults:
+    ENV = "development"  # QREADY_ENV: development | production
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # default: sqlite:///<instance>/qready.sqlite3
+    REDIS_URL: str | None = None
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    MAIL_SERVER: str | None = None  # without it, mail is written to the log
+    MAIL_PORT = 587
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = True
+    MAIL_FROM = "QReady 质评通 <no-reply@qready.cn>"
+    PUBLIC_URL = "http://127.0.0.1:5000"  # used in links inside mail
+    EMAIL_TOKEN_MAX_AGE = 2 * 24 * 3600  # verification links: two days
+    RESET_TOKEN_MAX_AGE = 3600  # password reset links: one hour
+    INVITATION_MAX_AGE = 14 * 24 * 3600
+    SIGNIN_LIMIT = 5  # failed sign-ins per email and address ...
+    SIGNIN_WINDOW = 15 * 60  # ... in this many seconds
+    PASSWORD_MIN_LENGTH = 10
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    TESTING = False
+
+
+# Environment variables and how to read them: name -> (config key, parser)
+def _bool(v: str) -> bool:
+    return v.strip().lower() in {"1", "true", "yes", "on"}
+
+
+ENV_VARS: dict[str, tuple[str, Any]] = {
+    "QREADY_ENV": ("ENV", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
+    "MAIL_FROM": ("MAIL_FROM", str),
+    "PUBLIC_URL": ("PUBLIC_URL", str),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+    "MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(v) * 1024 * 1024),
+}
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration mapping: defaults, then the environment, then `overrides`."""
+    cfg: dict[str, Any] = {k: getattr(Defaults, k) for k in dir(Defaults) if k.isupper()}
+    for var, (key, parse) in ENV_VARS.items():
+        value = os.environ.get(var)
+        if value not in (None, ""):
+            cfg[key] = parse(value)
+    cfg.update(overrides or {})
+
+    if cfg["ENV"] not in {"development", "production"}:
+        raise ConfigError(f"QREADY_ENV must be 'development' or 'production', not {cfg['ENV']!r}.")
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "qready.sqlite3")
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV"] == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. In production QReady needs a secret key from the environment, "
+                "for example: export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        cfg["SECRET_KEY"] = _development_secret(Path(instance_path))
+    return cfg
+
+
+def _development_secret(instance: Path) -> str:
+    """In development, generate a secret once and keep it in the instance folder."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp import access, db
+from webapp.models import Consultancy, Membership
+from webapp.orgs import services as org_services
+from webapp.orgs.controllers import send_invitation
+from webapp.orgs.forms import ROLE_LABELS, InviteForm
+
+
+def _consultancy() -> Consultancy:
+    org = access.active_org()
+    assert org is not None
+    c = db.session.get(Consultancy, org.id)
+    if c is None:
+        abort(404)
+    return c
+
+
+def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
+    c = _consultancy()
+    members = list(db.session.scalars(select(Membership).where(Membership.consultancy_id == c.id)))
+    return (
+        render_template(
+            "consultants/home.html",
+            consultancy=c,
+            clients=org_services.client_firms(c.id),
+            members=members,
+            invitations=org_services.pending_invitations(consultancy_id=c.id),
+            form=form,
+            role_labels=ROLE_LABELS,
+            my_role=access.active_org().role,  # type: ignore[union-attr]
+        ),
+        status,
+    )
+
+
+@access.org_kind("consultancy")
+def home() -> ResponseReturnValue:
+    """The consultant's portfolio: the firms that granted access, and the team."""
+    return _page(InviteForm(kind="consultancy"))
+
+
+@access.org_kind("consultancy", roles=("owner",))
+def invite() -> ResponseReturnValue:
+    c = _consultancy()
+    form = InviteForm(kind="consultancy")
+    if form.validate_on_submit():
+        inv = org_services.invite(
+            email=form.email.data, role=form.role.data, by=current_user, consultancy_id=c.id
+        )
+        send_invitation(inv, c.name)
+        flash(_("We sent an invitation to %(email)s.", email=inv.email), "ok")
+        return redirect(url_for("consultants.home"))
+    return _page(form, 422)

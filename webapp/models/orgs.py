@@ -1,0 +1,147 @@
+"""Organisations: firms, consultancies, regulator agencies; memberships, invitations, grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db import Base, UTCDateTime, utcnow
+from webapp.models.users import User
+from webapp.tenancy import TenantScoped
+
+FIRM_ROLES = ("owner", "editor", "viewer")
+CONSULTANCY_ROLES = ("owner", "consultant")
+REGULATOR_ROLES = ("analyst",)
+
+
+class Firm(TenantScoped, Base):
+    """A firm. Tenant-scoped on its own id: a user sees only the firms in their context."""
+
+    __tablename__ = "firms"
+    __tenant_column__ = "id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # GB/T 2260
+    industry_division: Mapped[str] = mapped_column(String(2), index=True)  # GB/T 4754-2017
+    employees: Mapped[int | None] = mapped_column(Integer)
+    revenue_10k: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 营业收入, 万元
+    total_assets_10k: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 资产总额, 万元
+    size_class: Mapped[str | None] = mapped_column(String(8), index=True)  # large/medium/small/micro
+    above_scale: Mapped[bool] = mapped_column(Boolean, default=False)  # 规上
+    founded_on: Mapped[dt.date | None] = mapped_column(Date)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)  # demo population, not a real firm
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Firm {self.id} {self.name}>"
+
+
+class Consultancy(Base):
+    __tablename__ = "consultancies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # A short public code a firm owner types to grant this consultancy access.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Regulator(Base):
+    __tablename__ = "regulators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jurisdiction_code: Mapped[str] = mapped_column(String(6))  # GB/T 2260; sees everything below it
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+_ONE_ORG = (
+    "(CASE WHEN firm_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN consultancy_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN regulator_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
+class Membership(Base):
+    """A user's place in one organisation, with a role. Exactly one of the three org columns is set."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint(_ONE_ORG, name="one_org"),
+        UniqueConstraint("user_id", "firm_id", "consultancy_id", "regulator_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    consultancy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultancies.id", ondelete="CASCADE"), index=True
+    )
+    regulator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regulators.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def kind(self) -> str:
+        if self.firm_id is not None:
+            return "firm"
+        if self.consultancy_id is not None:
+            return "consultancy"
+        return "regulator"
+
+    @property
+    def org_id(self) -> int:
+        org_id = self.firm_id or self.consultancy_id or self.regulator_id
+        assert org_id is not None
+        return org_id
+
+
+class Invitation(Base):
+    """An invitation by email link to join a firm or a consultancy with a role."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN firm_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN consultancy_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_org",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    consultancy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultancies.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ConsultancyGrant(Base):
+    """A firm lets a consultancy work on its assessments, until the firm revokes it."""
+
+    __tablename__ = "consultancy_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    consultancy_id: Mapped[int] = mapped_column(
+        ForeignKey("consultancies.id", ondelete="CASCADE"), index=True
+    )
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    consultancy: Mapped[Consultancy] = relationship()

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp import access, db, mail
+from webapp.auth.util import make_token, read_token
+from webapp.models import ConsultancyGrant, Firm, Invitation, Membership
+from webapp.orgs import services
+from webapp.orgs.forms import ROLE_LABELS, FirmForm, GrantForm, InviteForm
+
+
+def _firm_or_404(firm_id: int) -> Firm:
+    firm = db.session.get(Firm, firm_id)  # tenant-scoped: another firm's id finds nothing
+    if firm is None:
+        abort(404)
+    return firm
+
+
+def _data(form: FirmForm) -> services.FirmData:
+    return services.FirmData(
+        name=form.name.data.strip(),
+        credit_code=form.credit_code.data,
+        region_code=form.region_code.data,
+        industry_division=form.industry_division.data,
+        employees=form.employees.data,
+        revenue_10k=form.revenue_10k.data,
+        total_assets_10k=form.total_assets_10k.data,
+        above_scale=bool(form.above_scale.data),
+        founded_on=form.founded_on.data,
+    )
+
+
+@access.authed
+def new_firm() -> ResponseReturnValue:
+    form = FirmForm()
+    if form.validate_on_submit():
+        if services.credit_code_taken(form.credit_code.data):
+            form.credit_code.errors.append(
+                _("A firm with this credit code is registered already. Ask its owner to invite you.")
+            )
+        else:
+            firm = services.create_firm(current_user, _data(form))
+            session["org"] = f"firm:{firm.id}"
+            flash(_("%(name)s is created. You are its owner.", name=firm.name), "ok")
+            return redirect(url_for("core.firm_home", firm_id=firm.id))
+    return render_template("orgs/firm_form.html", form=form, firm=None), 422 if form.errors else 200
+
+
+@access.firm("viewer")
+def profile(firm_id: int) -> ResponseReturnValue:
+    firm = _firm_or_404(firm_id)
+    return render_template(
+        "orgs/profile.html", firm=firm, size_rule=services.size_rule(firm), my_role=access.firm_role(firm.id)
+    )
+
+
+@access.firm("owner")
+def edit_profile(firm_id: int) -> ResponseReturnValue:
+    firm = _firm_or_404(firm_id)
+    form = FirmForm(obj=firm)
+    if form.validate_on_submit():
+        if services.credit_code_taken(form.credit_code.data, except_firm=firm.id):
+            form.credit_code.errors.append(_("A firm with this credit code is registered already."))
+        else:
+            services.update_firm(firm, _data(form))
+            flash(_("The firm profile is saved."), "ok")
+            return redirect(url_for("orgs.profile", firm_id=firm.id))
+    return render_template("orgs/firm_form.html", form=form, firm=firm), 422 if form.errors else 200
+
+
+@access.firm("viewer")
+def members(firm_id: int) -> ResponseReturnValue:
+    firm = _firm_or_404(firm_id)
+    return render_template(
+        "orgs/members.html",
+        firm=firm,
+        members=services.firm_members(firm.id),
+        invitations=services.pending_invitations(firm_id=firm.id),
+        form=InviteForm(kind="firm"),
+        role_labels=ROLE_LABELS,
+        my_role=access.firm_role(firm.id),
+    )
+
+
+def send_invitation(inv: Invitation, org_name: str) -> None:
+    token = make_token("invite", inv.id)
+    link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("orgs.invitation", token=token)
+    mail.send(
+        inv.email,
+        _("You are invited to %(org)s on QReady", org=org_name),
+        "invite",
+        org=org_name,
+        inviter=current_user,
+        role=ROLE_LABELS[inv.role],
+        link=link,
+    )
+
+
+@access.firm("owner")
+def invite(firm_id: int) -> ResponseReturnValue:
+    firm = _firm_or_404(firm_id)
+    form = InviteForm(kind="firm")
+    if form.validate_on_submit():
+        inv = services.invite(email=form.email.data, role=form.role.data, by=current_user, firm_id=firm.id)
+        send_invitation(inv, firm.name)
+        flash(_("We sent an invitation to %(email)s.", email=inv.email), "ok")
+        return redirect(url_for("orgs.members", firm_id=firm.id))
+    return (
+        render_template(
+            "orgs/members.html",
+            firm=firm,
+            members=services.firm_members(firm.id),
+            invitations=services.pending_invitations(firm_id=firm.id),
+            form=form,
+            role_labels=ROLE_LABELS,
+            my_role=access.firm_role(firm.id),
+        ),
+        422,
+    )
+
+
+@access.firm("owner")
+def remove_member(firm_id: int, membership_id: int) -> ResponseReturnValue:
+    m = db.session.get(Membership, membership_id)
+    if m is None or m.firm_id != firm_id:
+        abort(404)
+    if m.role == "owner" and services.owner_count(firm_id) <= 1:
+        flash(_("A firm needs at least one owner. Make someone else owner first."), "error")
+        return redirect(url_for("orgs.members", firm_id=firm_id))
+    db.session.delete(m)
+    flash(_("%(name)s no longer has access.", name=m.user.name), "ok")
+    return redirect(url_for("orgs.members", firm_id=firm_id))
+
+
+@access.authed
+def invitation(token: str) -> ResponseReturnValue:
+    inv_id, problem = read_token("invite", token, current_app.config["INVITATION_MAX_AGE"])
+    inv = db.session.get(Invitation, inv_id) if inv_id is not None else None
+    if inv is None or inv.revoked_at is not None:
+        msg = (
+            _("This invitation has expired.") if problem == "expired" else _("This invitation is not valid.")
+        )
+        return render_template("auth/message.html", title=_("Invitation"), message=msg), 400
+    if inv.email != current_user.email:
+        msg = _(
+            "This invitation was sent to %(email)s. Sign in with that address to accept it.", email=inv.email
+        )
+        return render_template("auth/message.html", title=_("Invitation"), message=msg), 403
+    if request.method == "POST":
+        m = services.accept_invitation(inv, current_user)
+        session["org"] = f"{m.kind}:{m.org_id}"
+        flash(_("You joined the organisation."), "ok")
+        return redirect(url_for("core.home"))
+    from webapp.core.services import org_name
+
+    kind = "firm" if inv.firm_id else "consultancy"
+    return render_template(
+        "orgs/invitation.html",
+        inv=inv,
+        org=org_name(kind, inv.firm_id or inv.consultancy_id or 0, bypass=True),
+        role=ROLE_LABELS[inv.role],
+    )
+
+
+@access.firm("owner")
+def consultants(firm_id: int) -> ResponseReturnValue:
+    firm = _firm_or_404(firm_id)
+    form = GrantForm()
+    status = 200
+    if form.validate_on_submit():
+        consultancy = services.consultancy_by_code(form.code.data)
+        if consultancy is None:
+            form.code.errors.append(_("No consultancy has this code. Ask your consultant for it."))
+            status = 422
+        else:
+            services.grant(firm.id, consultancy, current_user)
+            flash(_("%(name)s can now work on your assessments.", name=consultancy.name), "ok")
+            return redirect(url_for("orgs.consultants", firm_id=firm.id))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "orgs/consultants.html", firm=firm, grants=services.active_grants(firm.id), form=form
+    ), status
+
+
+@access.firm("owner")
+def revoke_grant(firm_id: int, grant_id: int) -> ResponseReturnValue:
+    g = db.session.get(ConsultancyGrant, grant_id)
+    if g is None or g.firm_id != firm_id or g.revoked_at is not None:
+        abort(404)
+    services.revoke(g, current_user)
+    flash(_("%(name)s no longer has access to your firm.", name=g.consultancy.name), "ok")
+    return redirect(url_for("orgs.consultants", firm_id=firm_id))
+
+
+@access.authed
+def switch() -> ResponseReturnValue:
+    wanted = request.form.get("org", "")
+    for m in db.session.scalars(select(Membership).where(Membership.user_id == current_user.id)):
+        if f"{m.kind}:{m.org_id}" == wanted:
+            session["org"] = wanted
+            return redirect(url_for("core.home"))
+    abort(404)

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from webapp.i18n import current_lang
+from webapp.models import CONSULTANCY_ROLES, FIRM_ROLES
+from webapp.refdata import credit_code, industries, regions
+
+
+def _region_choices() -> list[SelectChoice]:
+    lang = current_lang()
+    out = [SelectChoice("", "—")]
+    for city in regions.cities():
+        city_name = regions.name(city.code, lang)
+        out.append(SelectChoice(city.code, city_name, optgroup=city_name))
+        for county in regions.counties(city.code):
+            out.append(
+                SelectChoice(
+                    county.code, f"{city_name} · {regions.name(county.code, lang)}", optgroup=city_name
+                )
+            )
+    return out
+
+
+def _industry_choices() -> list[SelectChoice]:
+    lang = current_lang()
+    out = [SelectChoice("", "—")]
+    for division in industries.divisions():
+        group = f"{division.section} {industries.name(division.section, lang)}"
+        out.append(
+            SelectChoice(
+                division.code, f"{division.code} {industries.name(division.code, lang)}", optgroup=group
+            )
+        )
+    return out
+
+
+class FirmForm(FlaskForm):
+    name = StringField(_l("Firm name"), validators=[DataRequired(), Length(max=200)])
+    credit_code = StringField(
+        _l("Unified social credit code (统一社会信用代码)"), validators=[DataRequired(), Length(max=40)]
+    )
+    region_code = SelectField(_l("Registered in (county or district)"), validators=[DataRequired()])
+    industry_division = SelectField(_l("Industry (GB/T 4754-2017 division)"), validators=[DataRequired()])
+    employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    revenue_10k = DecimalField(
+        _l("Revenue last year (10,000 CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    total_assets_10k = DecimalField(
+        _l("Total assets (10,000 CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    above_scale = BooleanField(_l("Above designated size (规模以上)"))
+    founded_on = DateField(_l("Founded on"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region_code.choices = _region_choices()
+        self.industry_division.choices = _industry_choices()
+
+    def validate_credit_code(self, field: Any) -> None:
+        problems = credit_code.validate(field.data or "")
+        if problems:
+            raise ValidationError(" ".join(credit_code.describe(p, current_lang()) for p in problems))
+        field.data = credit_code.normalise(field.data)
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+
+    def __init__(self, *args: Any, kind: str = "firm", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roles = FIRM_ROLES if kind == "firm" else CONSULTANCY_ROLES
+        self.role.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in roles]
+
+
+class GrantForm(FlaskForm):
+    code = StringField(_l("Consultancy code"), validators=[DataRequired(), Length(max=12)])
+
+
+ROLE_LABELS = {
+    "owner": _l("Owner"),
+    "editor": _l("Editor"),
+    "viewer": _l("Viewer"),
+    "consultant": _l("Consultant"),
+    "analyst": _l("Analyst"),
+}

@@ -1,0 +1,192 @@
+"""Firms, memberships, invitations and consultancy grants. Functions with explicit arguments; they
+flush but never commit (the request, command or job commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from webapp import db, tenancy
+from webapp.db import utcnow
+from webapp.models import Consultancy, ConsultancyGrant, Firm, Invitation, Membership, User
+from webapp.refdata import industries, regions, sizes
+
+
+@dataclass(frozen=True)
+class FirmData:
+    name: str
+    credit_code: str
+    region_code: str
+    industry_division: str
+    employees: int | None = None
+    revenue_10k: Decimal | None = None
+    total_assets_10k: Decimal | None = None
+    above_scale: bool = False
+    founded_on: dt.date | None = None
+
+
+def _apply(firm: Firm, data: FirmData) -> None:
+    for key, value in data.__dict__.items():
+        setattr(firm, key, value)
+    result = sizes.classify(data.industry_division, data.employees, data.revenue_10k, data.total_assets_10k)
+    firm.size_class = result.size_class
+
+
+def credit_code_taken(code: str, except_firm: int | None = None) -> bool:
+    with tenancy.bypass():  # uniqueness is global; only a yes/no leaves this function
+        q = select(func.count()).select_from(Firm).where(Firm.credit_code == code)
+        if except_firm is not None:
+            q = q.where(Firm.id != except_firm)
+        return bool(db.session.scalar(q))
+
+
+def create_firm(owner: User, data: FirmData) -> Firm:
+    """A new firm with `owner` as its owner; the firm joins the tenant context of this session."""
+    firm = Firm()
+    _apply(firm, data)
+    db.session.add(firm)
+    db.session.flush()
+    db.session.add(Membership(user_id=owner.id, firm_id=firm.id, role="owner"))
+    ctx = tenancy.context()
+    tenancy.set_context(tenancy.TenantContext(roles={**ctx.roles, firm.id: "owner"}, bypass=ctx.bypass))
+    db.session.flush()
+    return firm
+
+
+def update_firm(firm: Firm, data: FirmData) -> None:
+    _apply(firm, data)
+    db.session.flush()
+
+
+def size_rule(firm: Firm) -> dict[str, str]:
+    return sizes.classify(
+        firm.industry_division, firm.employees, firm.revenue_10k, firm.total_assets_10k
+    ).rule
+
+
+def profile_facts(firm: Firm, as_of: dt.date) -> dict[str, Any]:
+    """The firm's profile as the facts that framework items may depend on (docs/frameworks.md)."""
+    facts: dict[str, Any] = {
+        "region": firm.region_code,
+        "city": regions.city_of(firm.region_code),
+        "registered_in_zhejiang": regions.is_within(firm.region_code, "330000"),
+        "industry_division": firm.industry_division,
+        "industry_section": industries.section_of(firm.industry_division),
+        "is_manufacturing": industries.section_of(firm.industry_division) == "C",
+        "above_scale": firm.above_scale,
+    }
+    if firm.size_class:
+        facts["size_class"] = firm.size_class
+    if firm.founded_on:
+        years = as_of.year - firm.founded_on.year
+        if (as_of.month, as_of.day) < (firm.founded_on.month, firm.founded_on.day):
+            years -= 1
+        facts["years_operating"] = max(years, 0)
+    return facts
+
+
+# ---- members and invitations ----------------------------------------------------------------------
+
+
+def firm_members(firm_id: int) -> list[Membership]:
+    q = select(Membership).where(Membership.firm_id == firm_id).order_by(Membership.created_at)
+    return list(db.session.scalars(q))
+
+
+def pending_invitations(*, firm_id: int | None = None, consultancy_id: int | None = None) -> list[Invitation]:
+    q = select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+    if firm_id is not None:
+        q = q.where(Invitation.firm_id == firm_id)
+    else:
+        q = q.where(Invitation.consultancy_id == consultancy_id)
+    return list(db.session.scalars(q.order_by(Invitation.created_at)))
+
+
+def invite(
+    *, email: str, role: str, by: User, firm_id: int | None = None, consultancy_id: int | None = None
+) -> Invitation:
+    inv = Invitation(
+        email=email.strip().lower(),
+        role=role,
+        invited_by_id=by.id,
+        firm_id=firm_id,
+        consultancy_id=consultancy_id,
+    )
+    db.session.add(inv)
+    db.session.flush()
+    return inv
+
+
+def accept_invitation(inv: Invitation, user: User) -> Membership:
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.firm_id.is_(None) if inv.firm_id is None else Membership.firm_id == inv.firm_id,
+            Membership.consultancy_id.is_(None)
+            if inv.consultancy_id is None
+            else Membership.consultancy_id == inv.consultancy_id,
+        )
+    )
+    inv.accepted_at = utcnow()
+    if existing is not None:
+        return existing
+    membership = Membership(
+        user_id=user.id, firm_id=inv.firm_id, consultancy_id=inv.consultancy_id, role=inv.role
+    )
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def owner_count(firm_id: int) -> int:
+    q = (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.firm_id == firm_id, Membership.role == "owner")
+    )
+    return int(db.session.scalar(q) or 0)
+
+
+# ---- consultancy grants ---------------------------------------------------------------------------
+
+
+def active_grants(firm_id: int) -> list[ConsultancyGrant]:
+    q = select(ConsultancyGrant).where(
+        ConsultancyGrant.firm_id == firm_id, ConsultancyGrant.revoked_at.is_(None)
+    )
+    return list(db.session.scalars(q.order_by(ConsultancyGrant.granted_at)))
+
+
+def consultancy_by_code(code: str) -> Consultancy | None:
+    return db.session.scalar(select(Consultancy).where(Consultancy.code == code.strip().upper()))
+
+
+def grant(firm_id: int, consultancy: Consultancy, by: User) -> ConsultancyGrant:
+    for g in active_grants(firm_id):
+        if g.consultancy_id == consultancy.id:
+            return g
+    g = ConsultancyGrant(firm_id=firm_id, consultancy_id=consultancy.id, granted_by_id=by.id)
+    db.session.add(g)
+    db.session.flush()
+    return g
+
+
+def revoke(grant_row: ConsultancyGrant, by: User) -> None:
+    grant_row.revoked_at = utcnow()
+    grant_row.revoked_by_id = by.id
+    db.session.flush()
+
+
+def client_firms(consultancy_id: int) -> list[Firm]:
+    """The firms that granted this consultancy access (and not revoked it)."""
+    q = (
+        select(Firm)
+        .join(ConsultancyGrant, ConsultancyGrant.firm_id == Firm.id)
+        .where(ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None))
+        .order_by(Firm.name)
+    )
+    return list(db.session.scalars(q))

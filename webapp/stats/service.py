@@ -1,0 +1,62 @@
+"""Regulator statistics: the one place that reads across firms.
+
+It returns aggregates only — counts per region, industry section and size class — and suppresses
+any group smaller than `MIN_GROUP`, so no single firm can be singled out. It never returns a
+firm's name, code or answers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webapp import db, tenancy
+from webapp.models import Firm
+from webapp.refdata import industries, regions
+
+MIN_GROUP = 5
+SIZE_ORDER = ("large", "medium", "small", "micro", "unknown")
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    count: int | None  # None: suppressed (fewer than MIN_GROUP firms)
+
+
+@dataclass(frozen=True)
+class FirmStats:
+    jurisdiction: str
+    total: int | None
+    by_region: list[Group]
+    by_industry: list[Group]
+    by_size: list[Group]
+
+
+def _groups(counter: Counter[str], order: list[str]) -> list[Group]:
+    return [Group(k, counter[k] if counter[k] >= MIN_GROUP else None) for k in order if counter[k] > 0]
+
+
+def firm_stats(jurisdiction: str) -> FirmStats:
+    with tenancy.bypass():
+        rows = db.session.execute(select(Firm.region_code, Firm.industry_division, Firm.size_class)).all()
+    inside = [r for r in rows if regions.is_within(r.region_code, jurisdiction)]
+    children = [c.code for c in regions.children(jurisdiction)]
+    by_region: Counter[str] = Counter()
+    for r in inside:
+        for child in children:
+            if regions.is_within(r.region_code, child):
+                by_region[child] += 1
+                break
+    by_industry = Counter(industries.section_of(r.industry_division) or "?" for r in inside)
+    by_size = Counter(r.size_class or "unknown" for r in inside)
+    total = len(inside)
+    return FirmStats(
+        jurisdiction=jurisdiction,
+        total=total if total >= MIN_GROUP or total == 0 else None,
+        by_region=_groups(by_region, children),
+        by_industry=_groups(by_industry, [s.letter for s in industries.sections()]),
+        by_size=_groups(by_size, list(SIZE_ORDER)),
+    )

@@ -1,0 +1,131 @@
+"""Tenancy that fails closed.
+
+Every firm-owned model names its firm column in `__tenant_column__` (the `FirmOwned` mixin does
+this for `firm_id`; the `Firm` model itself uses `id`). A `do_orm_execute` listener adds
+"firm column IN (the firms in context)" to every ORM SELECT, UPDATE and DELETE of such a model
+(SQLAlchemy's documented global-WHERE-criteria recipe). With no firm in context the criteria
+match nothing. A `before_flush` listener refuses to write a firm-owned row outside the context.
+
+Cross-firm reads are explicit: `bypass()` — used only by the regulator statistics service,
+platform-admin listings, and CLI maintenance commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    with_loader_criteria,
+)
+from sqlalchemy.schema import ForeignKey
+
+from webapp import db
+
+
+class TenancyError(RuntimeError):
+    """A write outside the firms in context: a bug, never a user error."""
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """The firms the current actor may reach, with the actor's role in each."""
+
+    roles: Mapping[int, str] = field(default_factory=dict)
+    bypass: bool = False
+
+    @property
+    def firm_ids(self) -> frozenset[int]:
+        return frozenset(self.roles)
+
+
+EMPTY = TenantContext()
+
+
+class TenantScoped:
+    """Marker base: the class attribute `__tenant_column__` names the firm id column."""
+
+    __tenant_column__: str = "firm_id"
+
+
+class FirmOwned(TenantScoped):
+    """Mixin for rows that belong to one firm."""
+
+    @declared_attr
+    def firm_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+
+
+def context(session: Session | None = None) -> TenantContext:
+    s = session if session is not None else db.session()
+    ctx = s.info.get("tenant", EMPTY)
+    assert isinstance(ctx, TenantContext)
+    return ctx
+
+
+def set_context(ctx: TenantContext, session: Session | None = None) -> None:
+    s = session if session is not None else db.session()
+    s.info["tenant"] = ctx
+
+
+@contextmanager
+def bypass(session: Session | None = None) -> Iterator[None]:
+    """Read and write across firms. Only for the statistics service, admin listings and CLI jobs."""
+    s = session if session is not None else db.session()
+    before = s.info.get("tenant", EMPTY)
+    s.info["tenant"] = TenantContext(roles=before.roles, bypass=True)
+    try:
+        yield
+    finally:
+        s.info["tenant"] = before
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        # Lazy loads of a row already loaded under the criteria; the option propagates to them.
+        return
+    ctx = state.session.info.get("tenant", EMPTY)
+    if ctx.bypass:
+        return
+    ids = sorted(ctx.firm_ids)  # empty: "IN ()" matches nothing
+    options = [
+        with_loader_criteria(cls, getattr(cls, cls.__tenant_column__).in_(ids), include_aliases=True)
+        for cls in _tenant_classes()
+    ]
+    state.statement = state.statement.options(*options)
+
+
+def _tenant_classes() -> list[type[TenantScoped]]:
+    classes = _TENANT_CLASSES.get("all")
+    if classes is None:
+        classes = [m.class_ for m in db.Base.registry.mappers if issubclass(m.class_, TenantScoped)]
+        _TENANT_CLASSES["all"] = classes
+    return classes
+
+
+_TENANT_CLASSES: dict[str, list[type[TenantScoped]]] = {}
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, _flush_context: Any, _instances: Any) -> None:
+    ctx = session.info.get("tenant", EMPTY)
+    if ctx.bypass:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped):
+            firm_id = getattr(obj, obj.__tenant_column__)
+            if firm_id is None and obj in session.new and obj.__tenant_column__ == "id":
+                continue  # a new firm gets its id on insert; creating a firm is checked by the caller
+            if firm_id not in ctx.firm_ids:
+                raise TenancyError(f"{type(obj).__name__} of firm {firm_id} is outside the tenant context")
