@@ -1,0 +1,32 @@
+"""`make bench`: every benchmark, one after the other, each printing its measurements and ratios.
+
+Timing never runs inside the test suite. Each benchmark is a standalone script in this folder;
+this runner calls them in order and stops on the first that fails to run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES = ["bench_scoring.py", "bench_rescore.py", "bench_autosave.py", "bench_reports.py"]
+
+
+def main() -> int:
+    for name in BENCHES:
+        path = HERE / name
+        if not path.exists():
+            print(f"== {name}: not present", flush=True)
+            continue
+        print(f"== {name}", flush=True)
+        rc = subprocess.call([sys.executable, str(path)], cwd=HERE.parent)
+        if rc != 0:
+            print(f"!! {name} failed (exit {rc})", flush=True)
+            return rc
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,678 @@
+"""Scoring: a framework and a submission in, a `Result` out. Pure and exact.
+
+Rules (scoring/README.md has them all, with the JSON shape):
+
+* An item's points come from its answer: the option's points (choice, yes_no; a yes_no item without
+  options earns its maximum for true and 0 for false), the band containing the number (percent,
+  number; a date counts the whole years between the date and `as_of`), or the chosen level's percent
+  of the item's maximum (scale; the item's scale for the chosen mode). Text items earn 0 and count 0
+  in the maximum.
+* An item does not apply when an `applies_if` condition fails (a condition on an unanswered or
+  non-applicable item, or on a missing profile fact, counts as holding), when it is a scale item with
+  no scale in the chosen mode, or when the firm declared it not applicable with a justification. A
+  non-applicable item leaves the maximum, and its answer counts for nothing (not even in conditions).
+* An unanswered applicable item earns 0 and is listed in `unanswered`. An item whose required evidence
+  is missing earns at most `evidence_cap` x its maximum.
+* percent = points / max x 100 (0 when nothing applies); score = percent x framework.scale / 100.
+* A gate passes or fails on its item's answer or its profile fact; it is unknown while the item is
+  unanswered or the fact missing; it passes when its item does not apply.
+* A target is `ready` when every gate passes and score >= threshold; `near` when no gate fails and
+  score >= threshold - near_margin (so an unknown gate with enough score is near); else `not_ready`.
+  Comparisons are made exactly (points x scale >= threshold x max), never on rounded numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import NamedTuple
+
+from .model import AnswerType, Effort, Framework, Source, Text
+from .path import Cover
+from .submission import InvalidSubmission, Submission, validate
+from .tables import ItemTable, Tables, tables_for
+from .values import CONTEXT, as_number, condition_holds, parse_date, whole_years
+
+# Enum members as module constants: `AnswerType.SCALE` is a class attribute look-up (slow in a hot loop).
+_YES_NO, _CHOICE, _SCALE, _PERCENT, _NUMBER, _DATE, _TEXT = (
+    AnswerType.YES_NO,
+    AnswerType.CHOICE,
+    AnswerType.SCALE,
+    AnswerType.PERCENT,
+    AnswerType.NUMBER,
+    AnswerType.DATE,
+    AnswerType.TEXT,
+)
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+
+# Item status values
+ANSWERED, UNANSWERED, NOT_APPLICABLE = "answered", "unanswered", "not_applicable"
+# Gate status values
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+# Target readiness values
+READY, NEAR, NOT_READY = "ready", "near", "not_ready"
+
+
+def num(x: Decimal) -> float:
+    """Presentation of an exact Decimal: rounded half-up to 2 decimal places, as a JSON number.
+
+    The float is the nearest double to the 2-place decimal, and JSON prints it with Python's shortest
+    round-trip repr, so "12.35" stays 12.35 and the text is the same on every machine.
+    """
+    f = float(x.quantize(_CENT, rounding=ROUND_HALF_UP, context=CONTEXT))
+    return 0.0 if f == 0 else f
+
+
+def _opt(x: Decimal | None) -> float | None:
+    return None if x is None else num(x)
+
+
+def _sources(sources: tuple[Source, ...]) -> list[dict[str, object]]:
+    return [s.as_dict() for s in sources]
+
+
+class ItemScore(NamedTuple):
+    id: str
+    section: str
+    status: str  # answered | unanswered | not_applicable
+    reason: str | None  # not_applicable: applies_if | na | mode
+    points: Decimal
+    max_points: Decimal  # the item's counted maximum (0 when not applicable)
+    evidence_missing: bool  # evidence_required and no evidence listed
+    capped: bool  # the evidence cap lowered the points
+
+    @property
+    def applicable(self) -> bool:
+        return self.status != NOT_APPLICABLE
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "section": self.section,
+            "status": self.status,
+            "applicable": self.applicable,
+            "reason": self.reason,
+            "points": num(self.points),
+            "max_points": num(self.max_points),
+            "evidence_missing": self.evidence_missing,
+            "capped": self.capped,
+        }
+
+
+class SectionScore(NamedTuple):
+    id: str
+    points: Decimal
+    max_points: Decimal
+    percent: Decimal | None  # None when nothing in the section applies (or it carries no points)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "points": num(self.points),
+            "max_points": num(self.max_points),
+            "percent": _opt(self.percent),
+        }
+
+
+class GateResult(NamedTuple):
+    id: str
+    status: str  # pass | fail | unknown
+    item: str | None
+    profile: str | None
+    reason: str  # answer | profile | not_applicable | unanswered | profile_missing
+    title: Text
+    sources: tuple[Source, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "item": self.item,
+            "profile": self.profile,
+            "reason": self.reason,
+            "sources": _sources(self.sources),
+        }
+
+
+class Blocker(NamedTuple):
+    """What keeps a target from `ready`: a failed or unknown gate, or missing points."""
+
+    kind: str  # gate | score
+    gate: str | None = None
+    status: str | None = None
+    item: str | None = None
+    profile: str | None = None
+    score_short: Decimal | None = None  # on the framework's scale
+    points_short: Decimal | None = None  # in points of the applicable maximum
+
+    def to_dict(self) -> dict[str, object]:
+        if self.kind == "gate":
+            return {
+                "kind": "gate",
+                "gate": self.gate,
+                "status": self.status,
+                "item": self.item,
+                "profile": self.profile,
+            }
+        return {
+            "kind": "score",
+            "score_short": _opt(self.score_short),
+            "points_short": _opt(self.points_short),
+        }
+
+
+class TargetResult(NamedTuple):
+    id: str
+    readiness: str  # ready | near | not_ready
+    score: Decimal
+    threshold: Decimal
+    blocking: tuple[Blocker, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "readiness": self.readiness,
+            "score": num(self.score),
+            "threshold": num(self.threshold),
+            "blocking": [b.to_dict() for b in self.blocking],
+        }
+
+
+class Gap(NamedTuple):
+    item: str
+    section: str
+    points: Decimal
+    max_points: Decimal
+    points_recoverable: Decimal  # to full points (the most the mode allows), adding missing evidence included
+    priority: int  # 1 = do first
+    effort: Effort
+    gates: tuple[str, ...]  # failed / unknown gates this item decides
+    evidence_missing: bool
+    unanswered: bool
+    action: Text
+    sources: tuple[Source, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item,
+            "section": self.section,
+            "points": num(self.points),
+            "max_points": num(self.max_points),
+            "points_recoverable": num(self.points_recoverable),
+            "priority": self.priority,
+            "effort": self.effort.value,
+            "gates": list(self.gates),
+            "evidence_missing": self.evidence_missing,
+            "unanswered": self.unanswered,
+            "action": {"zh": self.action.zh, "en": self.action.en},
+            "sources": _sources(self.sources),
+        }
+
+
+class Path(NamedTuple):
+    """The least-effort improvements that would make a target ready.
+
+    `items`: the items of the target's failed and unknown gates (framework order), then the cheapest
+    set of other gaps whose recoverable points reach the threshold. `reachable` is False when even every
+    improvement together falls short, or when a profile-fact gate fails (no answer can fix that);
+    `profile_gates` lists the target's failed or unknown profile gates. The path assumes that improving
+    answers does not change which items apply.
+    """
+
+    target: str
+    items: tuple[str, ...]
+    reachable: bool
+    cost: int
+    points_gained: Decimal
+    score_after: Decimal
+    profile_gates: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "items": list(self.items),
+            "reachable": self.reachable,
+            "cost": self.cost,
+            "points_gained": num(self.points_gained),
+            "score_after": num(self.score_after),
+            "profile_gates": list(self.profile_gates),
+        }
+
+
+@dataclass(frozen=True)
+class Confidence:
+    applicable: int  # applicable items
+    answered: int  # of them, answered
+    evidence_asked: int  # answered applicable items that ask for evidence
+    evidence_given: int  # of them, with evidence
+
+    @property
+    def answered_percent(self) -> Decimal | None:
+        return None if self.applicable == 0 else Decimal(self.answered) * _HUNDRED / self.applicable
+
+    @property
+    def evidence_percent(self) -> Decimal | None:
+        return (
+            None
+            if self.evidence_asked == 0
+            else Decimal(self.evidence_given) * _HUNDRED / self.evidence_asked
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        with localcontext(CONTEXT):
+            return {
+                "applicable": self.applicable,
+                "answered": self.answered,
+                "answered_percent": _opt(self.answered_percent),
+                "evidence_asked": self.evidence_asked,
+                "evidence_given": self.evidence_given,
+                "evidence_percent": _opt(self.evidence_percent),
+            }
+
+
+@dataclass(frozen=True)
+class Result:
+    """The score of one submission. Exact Decimals; `to_dict()` rounds for presentation."""
+
+    framework: str
+    version: str
+    mode: str
+    as_of: datetime.date | None
+    points: Decimal
+    max_points: Decimal
+    percent: Decimal
+    score: Decimal
+    scale: Decimal
+    sections: tuple[SectionScore, ...]
+    items: tuple[ItemScore, ...]
+    gates: tuple[GateResult, ...]
+    targets: tuple[TargetResult, ...]
+    gaps: tuple[Gap, ...]
+    paths: tuple[Path, ...]
+    unanswered: tuple[str, ...]
+    confidence: Confidence
+
+    def item(self, item_id: str) -> ItemScore | None:
+        for it in self.items:
+            if it.id == item_id:
+                return it
+        return None
+
+    def section(self, section_id: str) -> SectionScore | None:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        return None
+
+    def gate(self, gate_id: str) -> GateResult | None:
+        for g in self.gates:
+            if g.id == gate_id:
+                return g
+        return None
+
+    def target(self, target_id: str) -> TargetResult | None:
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        return None
+
+    @property
+    def path_to_ready(self) -> dict[str, tuple[str, ...]]:
+        return {p.target: p.items for p in self.paths}
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict, keys in documented order; points, percents and scores rounded to 2 places."""
+        return {
+            "framework": self.framework,
+            "version": self.version,
+            "mode": self.mode,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "points": num(self.points),
+            "max_points": num(self.max_points),
+            "percent": num(self.percent),
+            "score": num(self.score),
+            "scale": num(self.scale),
+            "sections": [s.to_dict() for s in self.sections],
+            "gates": [g.to_dict() for g in self.gates],
+            "targets": [t.to_dict() for t in self.targets],
+            "gaps": [g.to_dict() for g in self.gaps],
+            "path_to_ready": {p.target: list(p.items) for p in self.paths},
+            "paths": {p.target: p.to_dict() for p in self.paths},
+            "unanswered": list(self.unanswered),
+            "confidence": self.confidence.to_dict(),
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+def item_points(t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    """Points a valid answer earns before the evidence cap."""
+    kind = t.kind
+    if kind is _SCALE:
+        return t.level_points[mode][value]  # type: ignore[index]
+    if kind is _CHOICE:
+        return t.choice_points[value]  # type: ignore[index]
+    if kind is _YES_NO:
+        return t.yes_points if value else t.no_points
+    if kind is _PERCENT or kind is _NUMBER:
+        x = as_number(value)
+        assert x is not None
+        return t.band_points(x)
+    if kind is _DATE:
+        d = parse_date(value)
+        assert d is not None and as_of is not None
+        return t.band_points(Decimal(whole_years(d, as_of)))
+    return _ZERO
+
+
+class _Applicability:
+    """Which items apply, decided lazily so a condition may look at any item's applicability."""
+
+    __slots__ = ("answers", "memo", "mode", "na", "profile", "t")
+
+    def __init__(self, t: Tables, sub: Submission, mode: str) -> None:
+        self.t = t
+        self.answers = sub.answers
+        self.na = sub.na
+        self.profile = sub.profile
+        self.mode = mode
+        self.memo: dict[int, str | None] = {}  # pos -> None (applies) or the reason it does not
+
+    def reason(self, it: ItemTable) -> str | None:
+        memo = self.memo
+        if it.pos in memo:
+            return memo[it.pos]
+        if it.kind is _SCALE and self.mode not in it.level_points:
+            memo[it.pos] = "mode"
+            return "mode"
+        memo[it.pos] = None  # while deciding: a cyclic reference sees "applies" (unknown counts as holding)
+        why: str | None = None
+        for c in it.conditions:
+            if c.profile is not None:
+                v = self.profile.get(c.profile)
+                if v is not None and not condition_holds(c.op, v, c.value):
+                    why = "applies_if"
+                    break
+            elif c.item is not None:
+                ref = self.t.by_id[c.item]
+                if (
+                    c.item in self.answers
+                    and self.reason(ref) is None
+                    and not condition_holds(c.op, self.answers[c.item], c.value)
+                ):
+                    why = "applies_if"
+                    break
+        if why is None and it.item.id in self.na:
+            why = "na"
+        memo[it.pos] = why
+        return why
+
+
+def score(framework: Framework, submission: Submission, *, explain: bool = True) -> Result:
+    """Score a submission; raises `InvalidSubmission` (with every problem) when it does not validate.
+
+    `explain=False` skips the gaps and the paths to ready (both empty in the result): for callers
+    that keep only the headline numbers, such as `flask rescore`."""
+    problems = validate(framework, submission)
+    if problems:
+        raise InvalidSubmission(problems)
+    with localcontext(CONTEXT):
+        return _score(tables_for(framework), submission, explain)
+
+
+def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
+    fw = t.framework
+    mode = sub.mode if sub.mode is not None else fw.default_mode
+    answers = sub.answers
+    evidence = sub.evidence
+    as_of = sub.as_of
+    app = _Applicability(t, sub, mode)
+
+    n = len(t.items)
+    pts: list[Decimal] = [_ZERO] * n
+    mx: list[Decimal] = [_ZERO] * n
+    applies: list[bool] = [False] * n
+    answered: list[bool] = [False] * n
+    item_scores: list[ItemScore] = []
+    unanswered: list[str] = []
+    ev_asked = ev_given = n_app = n_ans = 0
+    section_ids = [sid for sid, _ in t.sections]
+    sec_pts = [_ZERO] * len(t.sections)
+    sec_max = [_ZERO] * len(t.sections)
+
+    na = sub.na
+    for it in t.items:
+        iid = it.id
+        kind = it.kind
+        why: str | None
+        if kind is _SCALE and mode not in it.level_points:
+            why = "mode"
+        elif it.conditions or iid in na:
+            why = app.reason(it)
+        else:
+            why = None
+        sid = it.section_id
+        if why is not None:
+            item_scores.append(ItemScore(iid, sid, NOT_APPLICABLE, why, _ZERO, _ZERO, False, False))
+            continue
+        p = it.pos
+        applies[p] = True
+        n_app += 1
+        m = it.max_points
+        mx[p] = m
+        sec_max[it.section] += m
+        cap = it.cap_points
+        ev_missing = cap is not None and iid not in evidence
+        if iid not in answers:
+            unanswered.append(iid)
+            item_scores.append(ItemScore(iid, sid, UNANSWERED, None, _ZERO, m, ev_missing, False))
+            continue
+        answered[p] = True
+        n_ans += 1
+        if it.asks_evidence:
+            ev_asked += 1
+            if not ev_missing and iid in evidence:
+                ev_given += 1
+        value = answers[iid]
+        if kind is _SCALE:
+            x = it.level_points[mode][value]  # type: ignore[index]
+        elif kind is _CHOICE:
+            x = it.choice_points[value]  # type: ignore[index]
+        elif kind is _YES_NO:
+            x = it.yes_points if value else it.no_points
+        else:
+            x = item_points(it, value, mode, as_of)
+        capped = False
+        if ev_missing and cap is not None and x > cap:
+            x = cap
+            capped = True
+        pts[p] = x
+        sec_pts[it.section] += x
+        item_scores.append(ItemScore(iid, sid, ANSWERED, None, x, m, ev_missing, capped))
+
+    sections = tuple(
+        SectionScore(sid, sec_pts[i], sec_max[i], sec_pts[i] * _HUNDRED / sec_max[i] if sec_max[i] else None)
+        for i, sid in enumerate(section_ids)
+    )
+    total = sum(sec_pts, _ZERO)
+    total_max = sum(sec_max, _ZERO)
+    percent = total * _HUNDRED / total_max if total_max else _ZERO
+    scale = fw.scale
+    score_ = percent * scale / _HUNDRED
+
+    # gates
+    gates: list[GateResult] = []
+    for g in t.gates:
+        cond = g.passes_if
+        if cond.item is not None:
+            gt = t.by_id[cond.item]
+            if not applies[gt.pos]:
+                status, reason = PASS, "not_applicable"
+            elif not answered[gt.pos]:
+                status, reason = UNKNOWN, "unanswered"
+            else:
+                ok = condition_holds(cond.op, answers[cond.item], cond.value)
+                status, reason = (PASS if ok else FAIL), "answer"
+        else:
+            v = sub.profile.get(cond.profile or "")
+            if v is None:
+                status, reason = UNKNOWN, "profile_missing"
+            else:
+                status, reason = (PASS if condition_holds(cond.op, v, cond.value) else FAIL), "profile"
+        gates.append(GateResult(g.id, status, cond.item, cond.profile, reason, g.title, g.sources))
+
+    # targets
+    targets: list[TargetResult] = []
+    for ti, target in enumerate(t.targets):
+        thr = target.threshold
+        blocking: list[Blocker] = []
+        failed = unknown = False
+        for gp in t.target_gates[ti]:
+            gr = gates[gp]
+            if gr.status == PASS:
+                continue
+            failed = failed or gr.status == FAIL
+            unknown = unknown or gr.status == UNKNOWN
+            blocking.append(Blocker("gate", gr.id, gr.status, gr.item, gr.profile))
+        reached = _reaches(total, total_max, scale, thr)
+        if not reached:
+            blocking.append(
+                Blocker("score", score_short=thr - score_, points_short=thr * total_max / scale - total)
+            )
+        if reached and not failed and not unknown:
+            readiness = READY
+        elif not failed and _reaches(total, total_max, scale, thr - fw.near_margin):
+            readiness = NEAR
+        else:
+            readiness = NOT_READY
+        targets.append(TargetResult(target.id, readiness, score_, thr, tuple(blocking)))
+
+    gaps: tuple[Gap, ...] = ()
+    paths: list[Path] = []
+    if explain:  # gaps and paths to ready: skipped when only the headline numbers are wanted
+        # gaps
+        open_gates: dict[int, list[tuple[int, str]]] = {}  # item pos -> [(0 fail | 1 unknown, gate id)]
+        for gr in gates:
+            if gr.item is not None and gr.status != PASS:
+                open_gates.setdefault(t.by_id[gr.item].pos, []).append((0 if gr.status == FAIL else 1, gr.id))
+        # recoverable: up to the most the item can earn in this mode (a mode may cap a scale below 100 %)
+        rec: list[Decimal] = [mx[i] - pts[i] for i in range(n)]
+        for it in t.items if mode in t.capped_modes else ():
+            if it.kind is _SCALE and applies[it.pos]:
+                best = it.level_best[mode]
+                if best < mx[it.pos]:
+                    rec[it.pos] = max(best - pts[it.pos], _ZERO)
+        gap_keys: list[tuple[tuple[int, Decimal, int], int]] = []
+        for p in range(n):
+            if not applies[p]:
+                continue
+            og = open_gates.get(p)
+            if og is None:
+                if rec[p] <= 0:
+                    continue
+                group = 2
+            else:
+                group = min(k for k, _ in og)
+            # points per unit of effort, compared exactly: rec / cost = rec * (lcm // cost) / lcm
+            gap_keys.append(((group, -rec[p] * t.items[p].weight, p), p))
+        gap_keys.sort()
+        gaps_list: list[Gap] = []
+        for rank, (_, p) in enumerate(gap_keys, start=1):
+            it = t.items[p]
+            item = it.item
+            og = open_gates.get(p)
+            gaps_list.append(
+                Gap(
+                    item.id,
+                    section_ids[it.section],
+                    pts[p],
+                    mx[p],
+                    rec[p],
+                    rank,
+                    item.effort,
+                    () if og is None else tuple([gid for _, gid in og]),
+                    it.cap_points is not None and item.id not in evidence,
+                    not answered[p],
+                    item.action,
+                    item.sources,
+                )
+            )
+        gaps = tuple(gaps_list)
+
+        # paths to ready
+        gap_pos = sorted(pos for _, pos in gap_keys)
+        covers: dict[tuple[int, ...], tuple[list[int], Cover]] = {}
+        ids, costs, by_id = t.ids, t.costs, t.by_id
+        for ti, target in enumerate(t.targets):
+            if targets[ti].readiness == READY:
+                continue
+            forced: list[int] = []
+            profile_gates: list[str] = []
+            profile_failed = False
+            for gp in t.target_gates[ti]:
+                gr = gates[gp]
+                if gr.status == PASS:
+                    continue
+                if gr.item is None:
+                    profile_gates.append(gr.id)
+                    profile_failed = profile_failed or gr.status == FAIL
+                else:
+                    ip = by_id[gr.item].pos
+                    if ip not in forced:
+                        forced.append(ip)
+            forced.sort()
+            gained = sum([rec[p] for p in forced], _ZERO)
+            key = tuple(forced)
+            if key not in covers:  # targets with the same open gates share one solver
+                cands = [p for p in gap_pos if p not in forced and rec[p] > 0]
+                covers[key] = (cands, Cover([costs[p] for p in cands], [rec[p] for p in cands]))
+            cands, cover = covers[key]
+            thr = target.threshold
+            if total_max == 0:
+                picks: tuple[int, ...] | None = () if thr <= 0 else None
+            else:
+                # points needed: threshold x max / scale - points, passed as a fraction to stay exact
+                picks = cover.solve(thr * total_max - (total + gained) * scale, scale)
+            chosen = [cands[i] for i in picks] if picks is not None else cands
+            gained += sum([rec[p] for p in chosen], _ZERO)
+            order = forced + chosen
+            paths.append(
+                Path(
+                    target.id,
+                    tuple([ids[p] for p in order]),
+                    picks is not None and not profile_failed,
+                    sum([costs[p] for p in order]),
+                    gained,
+                    (total + gained) * scale / total_max if total_max else _ZERO,
+                    tuple(profile_gates),
+                )
+            )
+
+    return Result(
+        framework=fw.id,
+        version=fw.version,
+        mode=mode,
+        as_of=as_of,
+        points=total,
+        max_points=total_max,
+        percent=percent,
+        score=score_,
+        scale=scale,
+        sections=sections,
+        items=tuple(item_scores),
+        gates=tuple(gates),
+        targets=tuple(targets),
+        gaps=gaps,
+        paths=tuple(paths),
+        unanswered=tuple(unanswered),
+        confidence=Confidence(n_app, n_ans, ev_asked, ev_given),
+    )
+
+
+def _reaches(points: Decimal, max_points: Decimal, scale: Decimal, threshold: Decimal) -> bool:
+    """score >= threshold, decided exactly (score = points / max x scale; 0 when max is 0)."""
+    if max_points == 0:
+        return threshold <= 0
+    return points * scale >= threshold * max_points
