@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -108,9 +108,10 @@ def authed(view: Callable[P, R]) -> Callable[P, R]:
     return _rule("authed")(wrapper)
 
 
-def firm(min_role: str = "viewer") -> Callable[[Callable[P, R]], Callable[P, R]]:
+def firm(min_role: str = "viewer", *, write: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A user whose context holds the firm named by the `firm_id` URL argument, with at least
-    `min_role`. A firm outside the context answers 404, never a hint that it exists."""
+    `min_role` — or, for a request that writes (not GET/HEAD), at least `write` when given. A firm
+    outside the context answers 404, never a hint that it exists."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
@@ -123,11 +124,12 @@ def firm(min_role: str = "viewer") -> Callable[[Callable[P, R]], Callable[P, R]]
             role = firm_role(firm_id) if isinstance(firm_id, int) else None
             if role is None:
                 abort(404)
-            if FIRM_ROLE_RANK[role] < FIRM_ROLE_RANK[min_role]:
+            needed = write if write is not None and request.method not in ("GET", "HEAD") else min_role
+            if FIRM_ROLE_RANK[role] < FIRM_ROLE_RANK[needed]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return _rule(f"firm:{min_role}")(wrapper)
+        return _rule(f"firm:{min_role}" + (f"/{write}" if write else ""))(wrapper)
 
     return decorator
 
@@ -170,3 +172,8 @@ def admin(view: Callable[P, R]) -> Callable[P, R]:
 
 def rule_of(view: Any) -> str | None:
     return getattr(view, "access_rule", None)
+
+
+def tenancy_roles() -> dict[int, str]:
+    """The firms in the current context, with the caller's role in each."""
+    return dict(tenancy.context().roles)

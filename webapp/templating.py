@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.core.services import org_choices
 from webapp.i18n import current_lang
+from webapp.orgs.forms import ROLE_LABELS
 from webapp.refdata import industries, regions
 
 SIZE_LABELS = {"large": _l("Large"), "medium": _l("Medium"), "small": _l("Small"), "micro": _l("Micro")}
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
             "org_choices": (lambda: org_choices(g.get("memberships", []))),
             "SIZE_LABELS": SIZE_LABELS,
             "KIND_LABELS": KIND_LABELS,
+            "ROLE_LABELS": ROLE_LABELS,
         }
 
     app.jinja_env.filters.update(

@@ -98,12 +98,22 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     ctx = state.session.info.get("tenant", EMPTY)
     if ctx.bypass:
         return
+    state.statement = state.statement.options(*_options(state.session, ctx))
+
+
+def _options(session: Session, ctx: TenantContext) -> tuple[Any, ...]:
+    """The loader criteria for this context, built once per context and session (building them
+    costs about as much as a small query)."""
+    cached = session.info.get("_tenant_options")
+    if cached is not None and cached[0] is ctx:
+        return cached[1]  # type: ignore[no-any-return]
     ids = sorted(ctx.firm_ids)  # empty: "IN ()" matches nothing
-    options = [
+    options = tuple(
         with_loader_criteria(cls, getattr(cls, cls.__tenant_column__).in_(ids), include_aliases=True)
         for cls in _tenant_classes()
-    ]
-    state.statement = state.statement.options(*options)
+    )
+    session.info["_tenant_options"] = (ctx, options)
+    return options
 
 
 def _tenant_classes() -> list[type[TenantScoped]]:

@@ -16,6 +16,7 @@ from webapp import db, tenancy
 from webapp.auth.util import hash_password
 from webapp.db import utcnow
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership, Regulator, User
+from webapp.questionnaire import demo as questionnaire_demo
 from webapp.refdata import credit_code, regions, sizes
 
 PASSWORD = "demo-pass-2026"
@@ -258,6 +259,8 @@ def demo() -> None:
             db.session.flush()
             created += 1
         _member(users["regulator"], "analyst", regulator_id=regulator.id)
+
+        created += questionnaire_demo.load(firms["hz"], users["firm"])
 
         existing = set(db.session.scalars(select(Firm.name).where(Firm.synthetic.is_(True))))
         for spec in _synthetic_specs(rng):

@@ -86,6 +86,8 @@ class InviteForm(FlaskForm):
         super().__init__(*args, **kwargs)
         roles = FIRM_ROLES if kind == "firm" else CONSULTANCY_ROLES
         self.role.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in roles]
+        if not self.role.data:
+            self.role.data = "editor" if kind == "firm" else "consultant"  # least power by default
 
 
 class GrantForm(FlaskForm):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -68,7 +68,15 @@ def size_rule(firm: Firm) -> dict[str, str]:
     ).rule
 
 
-def profile_facts(firm: Firm, as_of: dt.date) -> dict[str, Any]:
+class FirmProfile(Protocol):
+    region_code: str
+    industry_division: str
+    above_scale: bool
+    size_class: str | None
+    founded_on: dt.date | None
+
+
+def profile_facts(firm: FirmProfile, as_of: dt.date) -> dict[str, Any]:
     """The firm's profile as the facts that framework items may depend on (docs/frameworks.md)."""
     facts: dict[str, Any] = {
         "region": firm.region_code,

@@ -1,0 +1,187 @@
+"""The questionnaire in Debian's Chromium (Playwright): register, create a firm, answer a section with
+autosave, reload and find the answers, keep an answer typed while offline, resolve a conflict between
+two tabs, upload evidence, submit and read the verdict.
+
+The app runs in a background thread (werkzeug) on 127.0.0.1 with its own migrated SQLite file and
+CSRF protection on, as in production; the browser never leaves loopback.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from webapp import create_app
+from webapp.questionnaire.demo import pdf_bytes
+from webapp.refdata import credit_code
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    from alembic import command
+
+    from webapp.commands.db import alembic_config
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make test-debs`")
+    url = "sqlite:///" + str(tmp_path / "browser.sqlite3")
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "browser-test-secret",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        command.upgrade(alembic_config(url), "head")
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(5)
+        app.extensions["qready.db"]["engine"].dispose()
+
+
+def _status(page: Any, item: str) -> str:
+    return str(page.locator(f"#item-{item} [data-status]").inner_text())
+
+
+def _saved(page: Any, item: str) -> None:
+    page.wait_for_function(
+        "id => document.querySelector('#item-' + id + ' [data-status] .ok') !== null",
+        arg=item,
+        timeout=10_000,
+    )
+
+
+def test_questionnaire_journey(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+
+        # register and create a firm
+        page.goto(server + "/account/register")
+        page.fill("#name", "你好 浏览器")
+        page.fill("#email", "browser@example.cn")
+        page.fill("#password", "correct-horse-battery")
+        page.fill("#confirm", "correct-horse-battery")
+        page.locator("main form button[type=submit]").click()
+        page.goto(server + "/firms/new")
+        page.fill("#name", "杭州浏览器测试阀门有限公司")
+        page.fill("#credit_code", credit_code.generate(random.Random(3), "330106"))
+        page.select_option("#region_code", "330106")
+        page.select_option("#industry_division", "34")
+        page.fill("#employees", "120")
+        page.locator("main form button.primary[type=submit]").click()
+        page.wait_for_url("**/firms/*/")
+        assert "开始评估" in page.content()
+
+        # start the chief quality officer framework
+        page.locator("form.qn-start:has(input[value='chief-quality-officer']) button[type=submit]").click()
+        page.wait_for_url("**/sections/appointment")
+
+        # answer: no CQO appointed yet; the questions that depend on it grey out
+        page.locator("#item-cqo-appointed label.qn-choice:has(input[value=no])").click()
+        _saved(page, "cqo-appointed")
+        assert "qn-inapplicable" in (
+            page.locator("#item-cqo-appointment-letter").get_attribute("class") or ""
+        )
+        assert page.locator("#item-cqo-appointment-letter [data-why]").is_visible()
+        assert page.locator("#qn-progress").get_attribute("value") == "1"
+
+        # reload: the server has the answer
+        page.reload()
+        assert page.locator("#item-cqo-appointed input[value=no]").is_checked()
+
+        # offline: the answer waits in localStorage and goes out when the connection returns
+        page.goto(page.url.replace("/sections/appointment", "/sections/operation"))
+        context.set_offline(True)
+        page.locator("#item-cqo-chief-standards-engineer label.qn-choice:has(input[value=yes])").click()
+        page.wait_for_function(
+            "document.querySelector('#item-cqo-chief-standards-engineer [data-status] .bad') !== null"
+        )
+        assert "网络已断开" in _status(page, "cqo-chief-standards-engineer")
+        keys = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('qready:'))")
+        assert any(k.endswith(":cqo-chief-standards-engineer:0") for k in keys)
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        _saved(page, "cqo-chief-standards-engineer")
+        assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('qready:')).length") == 0
+        page.reload()
+        assert page.locator("#item-cqo-chief-standards-engineer input[value=yes]").is_checked()
+
+        # two tabs edit the same answer: the second sees both answers and keeps its own
+        item = "#item-cqo-chief-standards-engineer"
+        other = context.new_page()
+        other.goto(page.url)
+        page.locator(f"{item} label.qn-choice:has(input[value=no])").click()
+        _saved(page, "cqo-chief-standards-engineer")
+        other.locator(f"{item} input[name^=na-]").check()
+        other.locator(f"{item} textarea[name^=na_reason-]").fill("本企业不单设标准总师岗位")
+        conflict = other.locator(f"{item} [data-conflict]")
+        conflict.wait_for(state="visible")
+        assert "对方的答案" in conflict.inner_text() and "你好 浏览器" in conflict.inner_text()
+        assert "否" in conflict.inner_text() and "本企业不单设标准总师岗位" in conflict.inner_text()
+        conflict.locator("button", has_text="保留我的答案").click()
+        _saved(other, "cqo-chief-standards-engineer")
+        other.close()
+        page.reload()
+        assert page.locator(f"{item} input[name^=na-]").is_checked()
+        # and back: it applies after all
+        page.locator(f"{item} input[name^=na-]").uncheck()
+        page.locator(f"{item} label.qn-choice:has(input[value=yes])").click()
+        _saved(page, "cqo-chief-standards-engineer")
+        page.reload()
+        assert page.locator(f"{item} input[value=yes]").is_checked()
+        assert not page.locator(f"{item} input[name^=na-]").is_checked()
+
+        # evidence for the answer that earns points
+        pdf = tmp_path / "标准总师任命文件.pdf"
+        pdf.write_bytes(pdf_bytes("appointment of the chief standards engineer"))
+        box = page.locator(item)
+        if box.locator("details:has(input[type=file])").get_attribute("open") is None:
+            box.locator("details:has(input[type=file]) > summary").click()
+        box.locator("input[type=file]").set_input_files(str(pdf))
+        box.locator("button", has_text="上传").click()
+        page.wait_for_load_state()
+        assert "标准总师任命文件.pdf" in page.locator("#item-cqo-chief-standards-engineer").inner_text()
+
+        # submit, then read the verdict
+        page.locator("a", has_text="总览与提交").first.click()
+        page.locator("button", has_text="提交评估").click()
+        page.wait_for_url("**/verdict")
+        text = page.locator("main").inner_text()
+        assert "各目标的准备度" in text and "未达标" in text and "达标路径" in text
+        page.wait_for_selector("#chart-bars svg")
+        page.goto(page.url.replace("/verdict", "/sections/appointment"))
+        assert page.locator("#item-cqo-appointed input[value=no]").is_disabled()
+        browser.close()

@@ -1,0 +1,732 @@
+"""The questionnaire's pages: start, overview, one section per page (with autosave), evidence,
+comments, assignments, submit, new rounds and the verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from scoring.model import AnswerType, Framework, Item, Section
+from webapp import access, db
+from webapp.models import Assessment, Evidence
+from webapp.orgs.services import profile_facts
+from webapp.questionnaire import messages, present, services, storage
+from webapp.questionnaire.present import t
+from webapp.questionnaire.scoring import framework_of
+from webapp.questionnaire.services import UNSET, AnswerState, ItemChange
+from webapp.util import safe_next
+
+HISTORY_SHOWN = 5  # changes per item on the section page; the history page shows them all
+
+
+def _assessment(firm_id: int, assessment_id: int) -> Assessment:
+    a = db.session.get(Assessment, assessment_id)
+    if a is None or a.firm_id != firm_id:
+        abort(404)
+    return a
+
+
+def _can_edit(firm_id: int) -> bool:
+    role = access.firm_role(firm_id)
+    return role is not None and access.FIRM_ROLE_RANK[role] >= access.FIRM_ROLE_RANK["editor"]
+
+
+def _mode_title(fw: Framework, mode: str) -> str:
+    if len(fw.modes) < 2:
+        return ""
+    return next((t(m.title) for m in fw.modes if m.id == mode), mode)
+
+
+def _header(a: Assessment, fw: Framework) -> dict[str, Any]:
+    return {
+        "a": {
+            "id": a.id,
+            "firm_id": a.firm_id,
+            "round": a.round,
+            "status": a.status,
+            "mode": a.mode,
+            "submitted_at": present.when(a.submitted_at),
+            "as_of": a.as_of,
+            "previous_id": a.previous_id,
+        },
+        "fw_title": t(fw.title),
+        "mode_title": _mode_title(fw, a.mode),
+        "read_only": a.status != "draft",
+        "can_edit": _can_edit(a.firm_id) and a.status == "draft",
+        "editor": _can_edit(a.firm_id),
+    }
+
+
+# ---- start -------------------------------------------------------------------------------------------
+
+
+@access.firm("editor")
+def start(firm_id: int) -> ResponseReturnValue:
+    framework_id = request.form.get("framework", "")
+    mode = request.form.get("mode") or None
+    try:
+        a, created = services.start(firm_id, framework_id, mode, current_user)
+    except services.StartError:
+        abort(400)  # no such framework or mode: the form was not ours
+    if not created:
+        flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
+    fw = services.framework(a)
+    return redirect(
+        url_for(".section", firm_id=firm_id, assessment_id=a.id, section_id=fw.sections[0].id), 303
+    )
+
+
+@access.firm("editor")
+def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    try:
+        new, created = services.new_round(a, current_user)
+    except services.StartError:
+        abort(409)
+    if created:
+        flash(
+            _("Round %(n)s started with your previous answers. Evidence stays with its round.", n=new.round),
+            "ok",
+        )
+    return redirect(url_for(".overview", firm_id=firm_id, assessment_id=new.id), 303)
+
+
+# ---- overview ----------------------------------------------------------------------------------------
+
+
+@access.firm("viewer")
+def overview(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    return _render_overview(a)
+
+
+def _render_overview(
+    a: Assessment, problems: list[services.SubmitProblem] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    fw = services.framework(a)
+    states = services.answer_states(a.id)
+    evidence = services.evidence_items(a.id)
+    firm = services.firm_of(a.firm_id)
+    result = services.score_states(a, fw, states, evidence, firm, services.scoring_date(a))
+    assignments = services.assignments_of(a.id)
+    members = services.firm_member_choices(a.firm_id)
+    names = dict(members)
+    names.update(services.user_names(assignments.values()))
+    lines = present.section_lines(fw, result, assignments, names)
+    mine = request.args.get("mine") == "1"
+    if mine:
+        lines = [s for s in lines if s.assignee_id == current_user.id]
+    numbers = present.item_numbers(fw)
+    problem_views = []
+    for p in problems or []:
+        item = fw.item(p.item) if p.item else None
+        problem_views.append(
+            {
+                "message": messages.submit_message(p),
+                "item": p.item,
+                "section": p.section,
+                "number": numbers.get(p.item or "", ""),
+                "text": t(item.text) if item else "",
+            }
+        )
+    previous_evidence: list[present.FileView] = []
+    if a.previous_id:
+        uploaded = services.evidence_of(a.firm_id, [a.previous_id])
+        ev_names = services.user_names(e.uploaded_by_id for evs in uploaded.values() for e in evs)
+        previous_evidence = [present.file_view(e, ev_names) for evs in uploaded.values() for e in evs]
+    conf = result.confidence
+    return (
+        render_template(
+            "questionnaire/overview.html",
+            **_header(a, fw),
+            sections=lines,
+            mine=mine,
+            members=members,
+            answered=conf.answered,
+            applicable=conf.applicable,
+            problems=problem_views,
+            previous_evidence=previous_evidence,
+            description=t(fw.description),
+            notes=t(fw.notes),
+        ),
+        status,
+    )
+
+
+@access.firm("editor")
+def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    raw = request.form.get("user_id", "")
+    try:
+        user_id = int(raw) if raw else None
+    except ValueError:
+        abort(400)
+    error = services.assign_section(a, request.form.get("section", ""), user_id, current_user)
+    if error is not None:
+        abort(400 if error == "unknown_section" else 422)
+    flash(_("Section assignment saved."), "ok")
+    return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
+
+
+@access.firm("editor")
+def submit(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    problems = services.submit(a, current_user)
+    if problems:
+        if problems[0].code == "read_only":
+            flash(messages.submit_message(problems[0]), "error")
+            return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
+        return _render_overview(a, problems, 422)
+    flash(_("Assessment submitted. It is read-only now; this is its verdict."), "ok")
+    return redirect(url_for(".verdict", firm_id=firm_id, assessment_id=a.id), 303)
+
+
+# ---- one section -------------------------------------------------------------------------------------
+
+
+def _section(fw: Framework, section_id: str) -> Section:
+    sec = present.section_of(fw, section_id)
+    if sec is None:
+        abort(404)
+    return sec
+
+
+@access.firm("viewer", write="editor")
+def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    fw = services.framework(a)
+    sec = _section(fw, section_id)
+    if request.method == "POST":
+        return _post_section(a, fw, sec)
+    return _render_section(a, fw, sec)
+
+
+def _render_section(
+    a: Assessment,
+    fw: Framework,
+    sec: Section,
+    *,
+    status: int = 200,
+    form: Mapping[str, Mapping[str, Any]] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    conflicts: Mapping[str, services.Conflict] | None = None,
+) -> ResponseReturnValue:
+    states = services.answer_states(a.id)
+    ids = [i.id for i in sec.items]
+    uploaded = services.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
+    evidence = {item for (aid, item) in uploaded if aid == a.id}
+    firm = services.firm_of(a.firm_id)
+    as_of = services.scoring_date(a)
+    result = services.score_states(a, fw, states, evidence, firm, as_of)
+    profile = profile_facts(firm, as_of)
+    comments = services.comments_of(a.id, ids)
+    history, history_counts = services.history_of(a.id, ids, per_item=HISTORY_SHOWN)
+    assignments = services.assignments_of(a.id)
+    fact_from = _fact_sources(a, sec, states)
+    names = services.user_names(
+        [s.updated_by_id for s in states.values()]
+        + [e.uploaded_by_id for evs in uploaded.values() for e in evs]
+        + [c.author_id for cs in comments.values() for c in cs]
+        + list(assignments.values())
+    )
+    scores = {s.id: s for s in result.items}
+    numbers = present.item_numbers(fw)
+    prev_round = 0
+    if a.previous_id:
+        prev = services.framework_ids(a.firm_id, [a.previous_id]).get(a.previous_id)
+        prev_round = prev[2] if prev is not None else 0
+    items = []
+    for item in sec.items:
+        state = states.get(item.id) or AnswerState(item.id)
+        if conflicts and item.id in conflicts:
+            # shown again with the person's own values and the current version: saving again keeps them
+            state = dataclasses.replace(state, version=conflicts[item.id].current.version)
+        view = present.item_view(
+            fw,
+            a,
+            item,
+            numbers[item.id],
+            state,
+            scores.get(item.id),
+            states=states,
+            profile=profile,
+            names=names,
+            fact_from=fact_from.get(item.id, ""),
+            form=(form or {}).get(item.id),
+        )
+        view.files = [present.file_view(e, names) for e in uploaded.get((a.id, item.id), [])]
+        if a.previous_id:
+            view.previous_files = [
+                present.file_view(e, names) for e in uploaded.get((a.previous_id, item.id), [])
+            ]
+            view.previous_round = prev_round
+        view.comments = present.comment_views(comments.get(item.id, []), names)
+        view.history = present.history_views(fw, item, history.get(item.id, []), a.mode)
+        view.history_count = history_counts.get(item.id, 0)
+        view.errors = list((errors or {}).get(item.id, []))
+        if conflicts and item.id in conflicts:
+            view.conflict = _conflict_view(fw, item, conflicts[item.id], (form or {}).get(item.id), a.mode)
+        items.append(view)
+    lines = present.section_lines(fw, result, assignments, names, current=sec.id)
+    order = [s.id for s in fw.sections]
+    pos = order.index(sec.id)
+    conf = result.confidence
+    return (
+        render_template(
+            "questionnaire/section.html",
+            **_header(a, fw),
+            section={
+                "id": sec.id,
+                "number": pos + 1,
+                "title": t(sec.title),
+                "description": t(sec.description),
+            },
+            items=items,
+            sections=lines,
+            prev_section=order[pos - 1] if pos > 0 else None,
+            next_section=order[pos + 1] if pos + 1 < len(order) else None,
+            answered=conf.answered,
+            applicable=conf.applicable,
+            js_messages=_js_messages(),
+            max_mb=storage.max_bytes() / 1024 / 1024,
+            L=present.item_labels(),
+        ),
+        status,
+    )
+
+
+def _fact_sources(a: Assessment, sec: Section, states: Mapping[str, AnswerState]) -> dict[str, str]:
+    """For items whose shared fact was last answered in another framework: that framework's title."""
+    facts = {i.fact: i.id for i in sec.items if i.fact}
+    if not facts:
+        return {}
+    rows = services.fact_sources(a.firm_id, list(facts))
+    sources = services.framework_ids(a.firm_id, {r[2] for r in rows if r[2] is not None and r[2] != a.id})
+    out = {}
+    for fact, value, source_id in rows:
+        item_id = facts[fact]
+        state = states.get(item_id)
+        src = sources.get(source_id) if source_id is not None else None
+        if src is None or state is None or state.value != value:
+            continue
+        if src[0] == a.framework_id:
+            continue  # an earlier round of the same framework is no news
+        try:
+            out[item_id] = t(framework_of(src[0], src[1]).title)
+        except LookupError:
+            out[item_id] = src[0]
+    return out
+
+
+def _conflict_view(
+    fw: Framework, item: Item, c: services.Conflict, mine: Mapping[str, Any] | None, mode: str
+) -> present.ConflictView:
+    yours = "—"
+    if mine is not None:
+        yours = present.display_value(
+            fw,
+            item,
+            AnswerState(item.id, mine.get("value"), mine.get("na_reason"), mine.get("narrative")),
+            mode,
+        )
+    return present.ConflictView(
+        present.display_value(fw, item, c.current, mode),
+        c.changed_by or "—",
+        present.when(c.current.updated_at),
+        yours,
+    )
+
+
+def _js_messages() -> dict[str, str]:
+    return {
+        "saved": _("Saved"),
+        "saving": _("Saving…"),
+        "unsaved": _("Not saved"),
+        "retry": _("Retry"),
+        "offline": _("Offline: kept on this device, it will be sent when the connection returns."),
+        "error": _("Not saved: the server refused it."),
+        "conflict": _("Someone else changed this answer: choose which answer to keep."),
+        "changed_by": _("Changed by %(name)s at %(time)s"),
+        "theirs": _("Their answer"),
+        "yours": _("Your answer"),
+        "keep_mine": _("Keep mine"),
+        "take_theirs": _("Take theirs"),
+        "read_only": _(
+            "This assessment has been submitted and is read-only. Start a new round to change answers."
+        ),
+        "all_saved": _("All changes saved."),
+        "pending": _("Saving your changes…"),
+        "restored": _("Restored an answer you had not sent yet; it is being saved now."),
+        "progress": _("%(answered)s of %(applicable)s applicable questions answered"),
+        "na_prefix": _("Not applicable: %(reason)s", reason=""),
+    }
+
+
+# ---- saving ------------------------------------------------------------------------------------------
+
+
+def _parse_number(raw: str) -> tuple[Any, bool]:
+    text = raw.strip().replace(",", "").replace("，", "").replace("%", "")
+    if not text:
+        return None, True
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return raw, False
+    if not d.is_finite():
+        return raw, False
+    return (int(d) if d == d.to_integral_value() else float(d)), True
+
+
+def _form_value(item: Item, form: Mapping[str, str]) -> tuple[Any, str, bool]:
+    """(value or UNSET, the raw text, parsed ok) of one item in a posted section form."""
+    key = f"value-{item.id}"
+    kind = item.answer_type
+    if key not in form:
+        return UNSET, "", True
+    raw = form.get(key, "")
+    if kind is AnswerType.YES_NO:
+        return {"yes": True, "no": False}.get(raw, raw or None), raw, raw in ("yes", "no", "")
+    if kind in (AnswerType.CHOICE, AnswerType.SCALE):
+        return raw or None, raw, True
+    if kind in (AnswerType.NUMBER, AnswerType.PERCENT):
+        value, ok = _parse_number(raw)
+        return value, raw, ok
+    return (raw if raw.strip() else None), raw, True
+
+
+def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnValue:
+    if not _can_edit(a.firm_id):
+        abort(403)
+    if a.status != "draft":
+        flash(messages.error_message(services.ItemError(None, "read_only"), None), "error")
+        return redirect(url_for(".section", firm_id=a.firm_id, assessment_id=a.id, section_id=sec.id), 303)
+    form = request.form
+    states = services.answer_states(a.id, [i.id for i in sec.items])
+    changes: dict[str, ItemChange] = {}
+    expected: dict[str, int] = {}
+    shown: dict[str, dict[str, Any]] = {}
+    errors: dict[str, list[str]] = {}
+    for item in sec.items:
+        cur = states.get(item.id) or AnswerState(item.id)
+        value, raw, ok = _form_value(item, form)
+        na_on = form.get(f"na-{item.id}") == "1" and item.allow_na
+        na = form.get(f"na_reason-{item.id}", "") if na_on else None
+        narrative = form.get(f"narrative-{item.id}", UNSET) if item.narrative_modes else UNSET
+        shown[item.id] = {
+            "value": cur.value if value is UNSET else value,
+            "raw": raw,
+            "na_reason": na,
+            "narrative": cur.narrative if narrative is UNSET else narrative,
+        }
+        if not ok:
+            errors.setdefault(item.id, []).append(
+                messages.error_message(services.ItemError(item.id, "wrong_type"), item)
+            )
+            continue
+        ch = ItemChange(
+            value=UNSET if na_on else value,
+            na_reason=na if (na_on or cur.na_reason is not None) else UNSET,
+            narrative=narrative,
+        )
+        if services.unchanged(cur, ch):
+            continue
+        changes[item.id] = ch
+        try:
+            expected[item.id] = int(form.get(f"version-{item.id}", ""))
+        except ValueError:
+            expected[item.id] = cur.version
+    if errors:
+        return _render_section(a, fw, sec, status=422, form=shown, errors=errors)
+    result = services.save_answers(a, changes, current_user, expected)
+    if result.errors:
+        for e in result.errors:
+            errors.setdefault(e.item or "", []).append(messages.error_message(e, fw.item(e.item or "")))
+        return _render_section(a, fw, sec, status=422, form=shown, errors=errors)
+    if result.conflicts:
+        return _render_section(
+            a, fw, sec, status=409, form=shown, conflicts={c.item: c for c in result.conflicts}
+        )
+    flash(_("Answers saved."), "ok")
+    order = [s.id for s in fw.sections]
+    pos = order.index(sec.id)
+    target_section = sec.id
+    if form.get("go") == "next" and pos + 1 < len(order):
+        target_section = order[pos + 1]
+    elif form.get("go") == "prev" and pos > 0:
+        target_section = order[pos - 1]
+    elif form.get("go") == "overview":
+        return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=a.id), 303)
+    return redirect(
+        url_for(".section", firm_id=a.firm_id, assessment_id=a.id, section_id=target_section), 303
+    )
+
+
+def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | None) -> dict[str, Any]:
+    return {
+        "value": s.value,
+        "na": s.na_reason,
+        "narrative": s.narrative,
+        "version": s.version,
+        "display": present.display_value(fw, item, s, mode),
+        "by": by or "",
+        "at": present.when(s.updated_at),
+    }
+
+
+@access.firm("editor")
+def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}."""
+    a = _assessment(firm_id, assessment_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("item"), str):
+        return jsonify(ok=False, error="bad_request", message=_("The request was not understood.")), 400
+    item_id = data["item"]
+    change = ItemChange(
+        value=data.get("value", UNSET),
+        na_reason=data.get("na", UNSET),
+        narrative=data.get("narrative", UNSET),
+    )
+    version = data.get("version")
+    expected = {item_id: version} if isinstance(version, int) and not isinstance(version, bool) else None
+    result = services.save_answers(a, {item_id: change}, current_user, expected)
+    fw = services.framework(a)
+    item = fw.item(item_id)
+    if result.errors:
+        first = result.errors[0]
+        if first.code == "read_only":
+            return jsonify(
+                ok=False, error="read_only", item=item_id, message=messages.error_message(first, None)
+            ), 409
+        errs = [
+            {"item": e.item, "code": e.code, "message": messages.error_message(e, item)}
+            for e in result.errors
+        ]
+        return jsonify(ok=False, error="invalid", item=item_id, errors=errs, message=errs[0]["message"]), 422
+    assert item is not None
+    if result.conflicts:
+        c = result.conflicts[0]
+        yours = services.target_state(AnswerState(item_id), change)
+        return (
+            jsonify(
+                ok=False,
+                error="conflict",
+                item=item_id,
+                message=_("Someone else changed this answer: choose which answer to keep."),
+                theirs=_state_json(fw, item, c.current, a.mode, c.changed_by),
+                yours={
+                    "value": yours[0],
+                    "na": yours[1],
+                    "narrative": yours[2],
+                    "display": present.display_value(fw, item, AnswerState(item_id, *yours), a.mode),
+                },
+            ),
+            409,
+        )
+    state = result.states.get(item_id) or AnswerState(item_id)
+    return jsonify(
+        ok=True,
+        item=item_id,
+        version=state.version,
+        saved=item_id in result.saved,
+        **_progress(a, fw, item, result),
+    )
+
+
+def _progress(a: Assessment, fw: Framework, item: Item, result: services.SaveResult) -> dict[str, Any]:
+    r = result.result
+    assert r is not None
+    sec_id = present.section_of_item(fw, item.id)
+    sec = present.section_of(fw, sec_id or "")
+    profile = result.profile
+    applicability = {}
+    answered = applicable = 0
+    for s in r.items:
+        if s.section != sec_id:
+            continue
+        if s.applicable:
+            applicable += 1
+            answered += s.status == "answered"
+        it = fw.item(s.id)
+        assert it is not None
+        applicability[s.id] = {
+            "applicable": s.applicable,
+            "why": present.why_not(fw, it, s.reason, result.states, profile, a.mode),
+            "evidence_missing": s.evidence_missing and s.status == "answered",
+        }
+    return {
+        "progress": {"answered": r.confidence.answered, "applicable": r.confidence.applicable},
+        "section": {"id": sec.id if sec else "", "answered": answered, "applicable": applicable},
+        "items": applicability,
+    }
+
+
+# ---- history -----------------------------------------------------------------------------------------
+
+
+@access.firm("viewer")
+def history(firm_id: int, assessment_id: int, item_id: str) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    fw = services.framework(a)
+    item = fw.item(item_id)
+    if item is None:
+        abort(404)
+    history, _counts = services.history_of(a.id, [item_id])
+    entries = present.history_views(fw, item, history.get(item_id, []), a.mode)
+    template = "questionnaire/_history.html" if request.args.get("fragment") else "questionnaire/history.html"
+    return render_template(
+        template,
+        **_header(a, fw),
+        entries=entries,
+        item={"id": item.id, "text": t(item.text), "number": present.item_numbers(fw)[item.id]},
+        section_id=present.section_of_item(fw, item.id),
+        L=present.item_labels(),
+    )
+
+
+# ---- evidence ----------------------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+@access.firm("editor")
+def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    fw = services.framework(a)
+    item_id = request.form.get("item", "")
+    sec_id = present.section_of_item(fw, item_id)
+    if sec_id is None:
+        abort(400)
+    f = request.files.get("file")
+    data = f.read(storage.max_bytes() + 1) if f is not None else b""
+    name = (f.filename or "") if f is not None else ""
+    got = services.add_evidence(
+        a, item_id, name, data, current_user, storage.store(), max_bytes=storage.max_bytes()
+    )
+    if isinstance(got, services.EvidenceRefused):
+        msg = messages.evidence_message(got, storage.max_bytes())
+        code = {"too_large": 413, "bad_type": 415, "name_mismatch": 415, "read_only": 409}.get(got.code, 422)
+        return _render_section(a, fw, _section(fw, sec_id), status=code, errors={item_id: [msg]})
+    flash(_("File attached: %(name)s", name=got.filename), "ok")
+    return redirect(
+        url_for(
+            ".section", firm_id=firm_id, assessment_id=a.id, section_id=sec_id, _anchor=f"item-{item_id}"
+        ),
+        303,
+    )
+
+
+def too_large(_exc: HTTPException) -> ResponseReturnValue:
+    msg = messages.too_large_message(storage.max_bytes())
+    if _wants_json():
+        return jsonify(ok=False, error="too_large", message=msg), 413
+    return render_template(
+        "questionnaire/too_large.html", message=msg, back=_same_site(request.referrer)
+    ), 413
+
+
+def _same_site(url: str | None) -> str:
+    """The path of a URL on this site (for a "back" link), else ""."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return ""
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else "")) or ""
+
+
+@access.firm("viewer")
+def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    ev = db.session.get(Evidence, evidence_id)
+    if ev is None or ev.assessment_id != a.id:
+        abort(404)
+    try:
+        data = storage.store().get(ev.storage_key)
+    except FileNotFoundError:
+        abort(410)  # the row is there but the stored file is gone
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=ev.content_type,
+        as_attachment=True,
+        download_name=ev.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@access.firm("editor")
+def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    ev = db.session.get(Evidence, evidence_id)
+    if ev is None or ev.assessment_id != a.id:
+        abort(404)
+    item_id = ev.item_id
+    name = ev.filename
+    if not services.delete_evidence(a, ev, storage.store()):
+        abort(409)
+    fw = services.framework(a)
+    flash(_("File removed: %(name)s", name=name), "ok")
+    sec_id = present.section_of_item(fw, item_id) or fw.sections[0].id
+    return redirect(
+        url_for(
+            ".section", firm_id=firm_id, assessment_id=a.id, section_id=sec_id, _anchor=f"item-{item_id}"
+        ),
+        303,
+    )
+
+
+# ---- comments ----------------------------------------------------------------------------------------
+
+
+@access.firm("viewer")
+def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    fw = services.framework(a)
+    item_id = request.form.get("item", "")
+    sec_id = present.section_of_item(fw, item_id)
+    if sec_id is None:
+        abort(400)
+    got = services.add_comment(a, item_id, request.form.get("body", ""), current_user)
+    if isinstance(got, str):
+        return _render_section(
+            a, fw, _section(fw, sec_id), status=422, errors={item_id: [messages.comment_message(got)]}
+        )
+    flash(_("Comment posted."), "ok")
+    return redirect(
+        url_for(
+            ".section", firm_id=firm_id, assessment_id=a.id, section_id=sec_id, _anchor=f"item-{item_id}"
+        ),
+        303,
+    )
+
+
+# ---- verdict -----------------------------------------------------------------------------------------
+
+
+@access.firm("viewer")
+def verdict(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    a = _assessment(firm_id, assessment_id)
+    v = services.verdict(a)
+    view = present.verdict_view(v)
+    return render_template(
+        "questionnaire/verdict.html",
+        **_header(a, v.framework),
+        v=view,
+        provisional=v.provisional,
+    )

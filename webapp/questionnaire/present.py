@@ -1,0 +1,895 @@
+"""Plain values for the questionnaire's templates: a section's items with their answers, help, policy
+basis, evidence, comments and history; the section list; a verdict's tables and chart data.
+
+Templates get these dataclasses and strings, never live database rows. Bilingual framework text is
+resolved to the reader's language here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import flask
+from flask_babel import format_datetime, format_decimal
+from flask_babel import gettext as _
+
+import scoring
+from scoring.model import AnswerType, Condition, Framework, Item, Level, Section, Source, Text
+from scoring.values import condition_holds
+from webapp.i18n import current_lang
+from webapp.models import Assessment, Comment, Evidence
+from webapp.questionnaire.plans import plan_title
+from webapp.questionnaire.services import AnswerState, HistoryEntry
+
+# ---- small formatting --------------------------------------------------------------------------------
+
+
+def lang() -> str:
+    """The reader's language, looked up once per request (pages resolve hundreds of texts)."""
+    cached = flask.g.get("_qn_lang")
+    if cached is None:
+        cached = flask.g._qn_lang = current_lang()
+    return str(cached)
+
+
+def t(text: Text | None) -> str:
+    return "" if text is None else text.get(lang())
+
+
+def num(x: Decimal | float | int | None) -> str:
+    if x is None:
+        return ""
+    d = Decimal(str(x))
+    if d == d.to_integral_value():
+        return str(int(d))
+    return format(d.normalize(), "f")
+
+
+def size_text(n: int) -> str:
+    if n < 1024:
+        return _("%(n)s bytes", n=n)
+    if n < 1024 * 1024:
+        return _("%(n)s KB", n=format_decimal(round(n / 1024, 1)))
+    return _("%(n)s MB", n=format_decimal(round(n / 1024 / 1024, 1)))
+
+
+def when(d: dt.datetime | None) -> str:
+    return format_datetime(d, "short") if d is not None else ""
+
+
+def _scale_levels(fw: Framework, item: Item, mode: str) -> tuple[Level, ...]:
+    scale_id = item.scale_for(mode)
+    scale = fw.scale_by_id(scale_id) if scale_id else None
+    return scale.levels if scale is not None else ()
+
+
+def display_value(fw: Framework, item: Item, state: AnswerState, mode: str) -> str:
+    """An answer as a person reads it: the option's label, the number with its unit, …"""
+    if state.na_reason is not None:
+        return _("Not applicable: %(reason)s", reason=state.na_reason)
+    v = state.value
+    if v is None:
+        return "—"
+    kind = item.answer_type
+    if kind is AnswerType.YES_NO:
+        return _("Yes") if v is True else _("No")
+    if kind is AnswerType.CHOICE:
+        for o in item.options:
+            if o.value == v:
+                return t(o.label)
+    if kind is AnswerType.SCALE:
+        for lv in _scale_levels(fw, item, mode):
+            if lv.value == v:
+                return t(lv.label)
+    if kind is AnswerType.PERCENT:
+        return f"{num(v)}%" if isinstance(v, (int, float)) else str(v)
+    if kind is AnswerType.NUMBER:
+        unit = t(item.unit)
+        return f"{num(v)} {unit}".strip() if isinstance(v, (int, float)) else str(v)
+    text = str(v)
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+# ---- items -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    checked: bool
+    descriptor: str = ""
+    points: str = ""
+
+
+@dataclass
+class LevelGroup:
+    title: str
+    descriptor: str
+    choices: list[Choice]
+
+
+@dataclass
+class SourceView:
+    quote: str
+    plan: str
+    standard: str
+    note: str
+    verify: bool
+
+
+@dataclass
+class FileView:
+    id: int
+    assessment_id: int
+    name: str
+    size: str
+    kind: str
+    uploaded_by: str
+    uploaded_at: str
+
+
+@dataclass
+class CommentView:
+    author: str
+    at: str
+    body: str
+
+
+@dataclass
+class HistoryView:
+    at: str
+    by: str
+    old: str
+    new: str
+    narrative_changed: bool
+    via_fact: bool
+
+
+@dataclass
+class ConflictView:
+    theirs: str
+    by: str
+    at: str
+    yours: str
+
+
+@dataclass
+class ItemView:
+    id: str
+    number: str
+    text: str
+    help: str
+    action: str
+    type: str
+    points: str
+    gate: bool
+    required: bool
+    allow_na: bool
+    status: str  # answered | unanswered | not_applicable
+    applicable: bool
+    why_not: str  # why it does not apply (conditions, mode), empty when it applies or the firm said N/A
+    choices: list[Choice]
+    level_groups: list[LevelGroup]
+    raw: str  # the value of a number, percent, date or text input
+    unit: str
+    min: str
+    max: str
+    step: str
+    na_checked: bool
+    na_reason: str
+    narrative_asked: bool
+    narrative: str
+    evidence_text: str
+    evidence_required: bool
+    evidence_missing: bool
+    sources: list[SourceView]
+    version: int
+    fact_from: str
+    updated_by: str
+    updated_at: str
+    files: list[FileView] = field(default_factory=list)
+    previous_files: list[FileView] = field(default_factory=list)
+    previous_round: int = 0
+    comments: list[CommentView] = field(default_factory=list)
+    history: list[HistoryView] = field(default_factory=list)
+    history_count: int = 0
+    errors: list[str] = field(default_factory=list)
+    conflict: ConflictView | None = None
+
+
+_PAREN = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
+_BAND = re.compile(r"^\s*(?:【([^】]+)】|\[([^\]]+)\])\s*")
+
+
+def _groups(levels: tuple[Level, ...], value: Any) -> list[LevelGroup]:
+    """Levels that share a descriptor form one band (the 21 ADLI / LeTCI levels form six)."""
+    groups: list[LevelGroup] = []
+    last: Text | None = None
+    for lv in levels:
+        choice = Choice(lv.value, t(lv.label), lv.value == value)
+        if groups and lv.descriptor is not None and lv.descriptor == last:
+            groups[-1].choices.append(choice)
+            continue
+        desc = t(lv.descriptor)
+        m = _BAND.match(desc)
+        title = (m.group(1) or m.group(2)) if m else ""
+        groups.append(LevelGroup(title, desc[m.end() :] if m else desc, [choice]))
+        last = lv.descriptor
+    for g in groups:
+        if len(g.choices) > 1:
+            for c in g.choices:
+                c.label = _PAREN.sub("", c.label) or c.label
+        if not g.title and g.choices:
+            g.title = (
+                g.choices[0].label if len(g.choices) == 1 else f"{g.choices[0].label} – {g.choices[-1].label}"
+            )
+    return groups
+
+
+_PROFILE_WHY = {
+    "is_manufacturing": lambda: _("Applies only to manufacturing firms."),
+    "above_scale": lambda: _("Applies only to firms above designated size."),
+}
+
+
+def why_not(
+    fw: Framework,
+    item: Item,
+    reason: str | None,
+    states: Mapping[str, AnswerState],
+    profile: Mapping[str, Any],
+    mode: str,
+) -> str:
+    if reason == "mode":
+        return _("Not asked in this mode.")
+    if reason != "applies_if":
+        return ""
+    for c in item.applies_if:
+        if c.profile is not None:
+            v = profile.get(c.profile)
+            if v is not None and not condition_holds(c.op, v, c.value):
+                return _PROFILE_WHY.get(c.profile, lambda: _("Does not apply to your firm's profile."))()
+        elif c.item is not None:
+            s = states.get(c.item)
+            if s is not None and s.value is not None and not condition_holds(c.op, s.value, c.value):
+                ref = fw.item(c.item)
+                if ref is None:
+                    break
+                return _(
+                    "Applies only when “%(question)s” is answered %(answer)s.",
+                    question=t(ref.text),
+                    answer=_expected(fw, ref, c, mode),
+                )
+    return _("Does not apply given your other answers.")
+
+
+def _expected(fw: Framework, ref: Item, c: Condition, mode: str) -> str:
+    values = c.value if isinstance(c.value, (list, tuple)) else [c.value]
+    shown = [display_value(fw, ref, AnswerState(ref.id, v), mode) for v in values]
+    if c.op.value == "ne":
+        return _("other than %(value)s", value=" / ".join(shown))
+    if c.op.value == "gte":
+        return _("at least %(value)s", value=shown[0])
+    if c.op.value == "lte":
+        return _("at most %(value)s", value=shown[0])
+    return " / ".join(shown)
+
+
+def file_view(ev: Evidence, names: Mapping[int, str]) -> FileView:
+    kind = ev.filename.rsplit(".", 1)[-1].upper() if "." in ev.filename else ""
+    return FileView(
+        ev.id,
+        ev.assessment_id,
+        ev.filename,
+        size_text(ev.size),
+        kind,
+        names.get(ev.uploaded_by_id or 0, ""),
+        when(ev.uploaded_at),
+    )
+
+
+def item_view(
+    fw: Framework,
+    a: Assessment,
+    item: Item,
+    number: str,
+    state: AnswerState,
+    score: scoring.ItemScore | None,
+    *,
+    states: Mapping[str, AnswerState],
+    profile: Mapping[str, Any],
+    names: Mapping[int, str],
+    fact_from: str = "",
+    form: Mapping[str, Any] | None = None,
+) -> ItemView:
+    """One item as the questionnaire shows it. `form` holds what the person typed (when a form post is
+    shown again with errors): it wins over the stored answer."""
+    mode = a.mode
+    value = state.value
+    na_reason = state.na_reason
+    narrative = state.narrative
+    raw = (
+        ""
+        if value is None
+        else (num(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value))
+    )
+    if form is not None:
+        value = form.get("value", value)
+        raw = form.get("raw", raw)
+        na_reason = form.get("na_reason", na_reason)
+        narrative = form.get("narrative", narrative)
+    kind = item.answer_type
+    choices: list[Choice] = []
+    groups: list[LevelGroup] = []
+    if kind is AnswerType.YES_NO:
+        choices = [Choice("yes", _("Yes"), value is True), Choice("no", _("No"), value is False)]
+    elif kind is AnswerType.CHOICE:
+        choices = [Choice(o.value, t(o.label), o.value == value, points=num(o.points)) for o in item.options]
+    elif kind is AnswerType.SCALE:
+        levels = _scale_levels(fw, item, mode)
+        if len(levels) > 6:
+            groups = _groups(levels, value)
+        else:
+            choices = [Choice(lv.value, t(lv.label), lv.value == value, t(lv.descriptor)) for lv in levels]
+    lo = item.min_value
+    hi = item.max_value
+    if kind is AnswerType.PERCENT:
+        lo = Decimal(0) if lo is None else lo
+        hi = Decimal(100) if hi is None else hi
+    unit = "%" if kind is AnswerType.PERCENT else t(item.unit)
+    step = "any" if kind in (AnswerType.PERCENT, AnswerType.NUMBER) else ""
+    status = score.status if score is not None else "unanswered"
+    reason = score.reason if score is not None else None
+    sources = [
+        SourceView(
+            s.quote or "",
+            t(plan_title(s.doc)) if s.doc else "",
+            s.standard or "",
+            s.note or "",
+            s.verify,
+        )
+        for s in item.sources
+    ]
+    return ItemView(
+        id=item.id,
+        number=number,
+        text=t(item.text),
+        help=t(item.help),
+        action=t(item.action),
+        type=kind.value,
+        points=num(item.max_points),
+        gate=item.gate,
+        required=item.required,
+        allow_na=item.allow_na,
+        status=status,
+        applicable=status != "not_applicable",
+        why_not=why_not(fw, item, reason, states, profile, mode),
+        choices=choices,
+        level_groups=groups,
+        raw=raw,
+        unit=unit,
+        min=num(lo),
+        max=num(hi),
+        step=step,
+        na_checked=na_reason is not None,
+        na_reason=na_reason or "",
+        narrative_asked=mode in item.narrative_modes,
+        narrative=narrative or "",
+        evidence_text=t(item.evidence),
+        evidence_required=item.evidence_required,
+        evidence_missing=bool(score is not None and score.evidence_missing and status == "answered"),
+        sources=sources,
+        version=state.version,
+        fact_from=fact_from,
+        updated_by=names.get(state.updated_by_id or 0, ""),
+        updated_at=when(state.updated_at),
+    )
+
+
+def comment_views(comments: Iterable[Comment], names: Mapping[int, str]) -> list[CommentView]:
+    return [CommentView(names.get(c.author_id or 0, "—"), when(c.created_at), c.body) for c in comments]
+
+
+def history_views(fw: Framework, item: Item, entries: Iterable[HistoryEntry], mode: str) -> list[HistoryView]:
+    return [
+        HistoryView(
+            when(h.changed_at),
+            h.changed_by or "—",
+            display_value(fw, item, h.old, mode),
+            display_value(fw, item, h.new, mode),
+            h.old.narrative != h.new.narrative,
+            h.via_fact is not None,
+        )
+        for h in entries
+    ]
+
+
+# ---- the section list --------------------------------------------------------------------------------
+
+
+@dataclass
+class SectionLine:
+    id: str
+    number: int
+    title: str
+    answered: int
+    applicable: int
+    assignee: str
+    assignee_id: int | None
+    current: bool
+    problems: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.applicable > 0 and self.answered >= self.applicable
+
+
+def section_lines(
+    fw: Framework,
+    result: scoring.Result,
+    assignments: Mapping[str, int],
+    names: Mapping[int, str],
+    current: str | None = None,
+) -> list[SectionLine]:
+    counts: dict[str, list[int]] = {s.id: [0, 0] for s in fw.sections}
+    for s in result.items:
+        if s.applicable:
+            counts[s.section][1] += 1
+            if s.status == "answered":
+                counts[s.section][0] += 1
+    out = []
+    for n, sec in enumerate(fw.sections, start=1):
+        uid = assignments.get(sec.id)
+        out.append(
+            SectionLine(
+                sec.id,
+                n,
+                t(sec.title),
+                counts[sec.id][0],
+                counts[sec.id][1],
+                names.get(uid, "") if uid else "",
+                uid,
+                sec.id == current,
+            )
+        )
+    return out
+
+
+def item_numbers(fw: Framework) -> dict[str, str]:
+    out = {}
+    for n, sec in enumerate(fw.sections, start=1):
+        for m, item in enumerate(sec.items, start=1):
+            out[item.id] = f"{n}.{m}"
+    return out
+
+
+def section_of(fw: Framework, section_id: str) -> Section | None:
+    for s in fw.sections:
+        if s.id == section_id:
+            return s
+    return None
+
+
+def section_of_item(fw: Framework, item_id: str) -> str | None:
+    for s in fw.sections:
+        for i in s.items:
+            if i.id == item_id:
+                return s.id
+    return None
+
+
+# ---- the verdict -------------------------------------------------------------------------------------
+
+
+def readiness_label(r: str | None) -> str:
+    return {
+        "ready": _("Ready"),
+        "near": _("Near"),
+        "not_ready": _("Not ready"),
+    }.get(r or "", _("Not assessed yet"))
+
+
+def gate_status_label(s: str) -> str:
+    return {"pass": _("Passed"), "fail": _("Failed"), "unknown": _("Not yet known")}[s]
+
+
+def effort_label(e: str) -> str:
+    return {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}[e]
+
+
+@dataclass
+class ItemRef:
+    id: str
+    number: str
+    section: str
+    text: str
+
+
+@dataclass
+class PathStep:
+    ref: ItemRef
+    action: str
+    points: str
+    effort: str
+    unanswered: bool
+    evidence_missing: bool
+    gate: bool
+
+
+@dataclass
+class TargetView:
+    id: str
+    title: str
+    description: str
+    readiness: str
+    readiness_label: str
+    score: str
+    threshold: str
+    blockers: list[tuple[str, ItemRef | None]]
+    steps: list[PathStep]
+    reachable: bool
+    score_after: str
+    profile_gates: list[str]
+    sources: list[SourceView]
+
+
+@dataclass
+class GateView:
+    title: str
+    status: str
+    status_label: str
+    ref: ItemRef | None
+    profile: str
+    sources: list[SourceView]
+
+
+@dataclass
+class GapView:
+    ref: ItemRef
+    points: str
+    max_points: str
+    recoverable: str
+    effort: str
+    action: str
+    evidence_missing: bool
+    unanswered: bool
+    gates: list[str]
+
+
+@dataclass
+class SectionScoreView:
+    title: str
+    points: str
+    max_points: str
+    percent: float | None
+
+
+@dataclass
+class DeltaView:
+    title: str
+    before: str
+    after: str
+    delta: str
+    sign: int
+
+
+@dataclass
+class VerdictView:
+    score: str
+    scale: str
+    percent: str
+    points: str
+    max_points: str
+    answered: int
+    applicable: int
+    evidence_given: int
+    evidence_asked: int
+    targets: list[TargetView]
+    gates: list[GateView]
+    gaps: list[GapView]
+    sections: list[SectionScoreView]
+    comparison: dict[str, Any] | None
+    chart: dict[str, Any]
+
+
+def _sources(sources: Iterable[Source]) -> list[SourceView]:
+    return [
+        SourceView(
+            s.quote or "", t(plan_title(s.doc)) if s.doc else "", s.standard or "", s.note or "", s.verify
+        )
+        for s in sources
+    ]
+
+
+def _signed(d: Decimal | None) -> tuple[str, int]:
+    if d is None:
+        return "—", 0
+    r = d.quantize(Decimal("0.1"))
+    if r > 0:
+        return f"+{num(r)}", 1
+    if r < 0:
+        return num(r), -1
+    return "0", 0
+
+
+def _round1(x: Decimal | float | None) -> str:
+    if x is None:
+        return "—"
+    return num(Decimal(str(x)).quantize(Decimal("0.1")))
+
+
+def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
+    """`v` is a `services.Verdict`."""
+    fw: Framework = v.framework
+    r: scoring.Result = v.result
+    numbers = item_numbers(fw)
+    section_titles = {s.id: t(s.title) for s in fw.sections}
+
+    def ref(item_id: str | None) -> ItemRef | None:
+        if item_id is None:
+            return None
+        item = fw.item(item_id)
+        if item is None:
+            return None
+        sec = section_of_item(fw, item_id) or ""
+        return ItemRef(item_id, numbers.get(item_id, ""), sec, t(item.text))
+
+    gaps_by_item = {g.item: g for g in r.gaps}
+    gates = []
+    for g in r.gates:
+        fg = fw.gate_by_id(g.id)
+        gates.append(
+            GateView(
+                t(g.title),
+                g.status,
+                gate_status_label(g.status),
+                ref(g.item),
+                _profile_label(g.profile) if g.profile else "",
+                _sources(fg.sources if fg else ()),
+            )
+        )
+    gate_titles = {g.id: t(g.title) for g in r.gates}
+    paths = {p.target: p for p in r.paths}
+    targets = []
+    for tr in r.targets:
+        target = next(x for x in fw.targets if x.id == tr.id)
+        blockers: list[tuple[str, ItemRef | None]] = []
+        for b in tr.blocking:
+            if b.kind == "gate":
+                title = gate_titles.get(b.gate or "", b.gate or "")
+                if b.status == "fail":
+                    blockers.append((_("Not met: %(gate)s", gate=title), ref(b.item)))
+                else:
+                    blockers.append((_("Not yet known: %(gate)s", gate=title), ref(b.item)))
+            else:
+                blockers.append(
+                    (
+                        _(
+                            "The score is %(short)s short of the threshold %(threshold)s.",
+                            short=_round1(b.score_short),
+                            threshold=num(tr.threshold),
+                        ),
+                        None,
+                    )
+                )
+        steps = []
+        path = paths.get(tr.id)
+        if path is not None:
+            for iid in path.items:
+                g = gaps_by_item.get(iid)
+                item = fw.item(iid)
+                rf = ref(iid)
+                if item is None or rf is None:
+                    continue
+                steps.append(
+                    PathStep(
+                        rf,
+                        t(item.action),
+                        _round1(g.points_recoverable) if g else "0",
+                        effort_label(item.effort.value),
+                        bool(g and g.unanswered),
+                        bool(g and g.evidence_missing),
+                        bool(g and g.gates),
+                    )
+                )
+        targets.append(
+            TargetView(
+                tr.id,
+                t(target.title),
+                t(target.description),
+                tr.readiness,
+                readiness_label(tr.readiness),
+                _round1(tr.score),
+                num(tr.threshold),
+                blockers,
+                steps,
+                path.reachable if path is not None else True,
+                _round1(path.score_after) if path is not None else "",
+                [gate_titles.get(pg, pg) for pg in (path.profile_gates if path is not None else ())],
+                _sources(target.sources),
+            )
+        )
+    gaps = []
+    for g in r.gaps[:top_gaps]:
+        rf = ref(g.item)
+        item = fw.item(g.item)
+        if rf is None or item is None:
+            continue
+        gaps.append(
+            GapView(
+                rf,
+                _round1(g.points),
+                _round1(g.max_points),
+                _round1(g.points_recoverable),
+                effort_label(g.effort.value),
+                t(item.action),
+                g.evidence_missing,
+                g.unanswered,
+                [gate_titles.get(x, x) for x in g.gates],
+            )
+        )
+    sections = [
+        SectionScoreView(
+            section_titles[s.id],
+            _round1(s.points),
+            _round1(s.max_points),
+            None if s.percent is None else float(round(s.percent, 1)),
+        )
+        for s in r.sections
+    ]
+    comparison = None
+    if v.comparison is not None:
+        c = v.comparison
+        sd, ss = _signed(c.score_delta)
+        comparison = {
+            "round": v.previous.round if v.previous is not None else 0,
+            "score_before": _round1(c.before.score),
+            "score_after": _round1(c.after.score),
+            "score_delta": sd,
+            "score_sign": ss,
+            "sections": [
+                DeltaView(
+                    section_titles.get(ch.id, ch.id),
+                    _round1(ch.percent_before),
+                    _round1(ch.percent_after),
+                    *_signed(ch.percent_delta),
+                )
+                for ch in c.sections
+            ],
+            "targets": [
+                DeltaView(
+                    t(next((x.title for x in fw.targets if x.id == tc.id), Text(tc.id, tc.id))),
+                    readiness_label(tc.before),
+                    readiness_label(tc.after),
+                    *_signed(
+                        None
+                        if tc.score_before is None or tc.score_after is None
+                        else tc.score_after - tc.score_before
+                    ),
+                )
+                for tc in c.targets
+            ],
+            "improved": sum(1 for ch in c.items if (ch.points_delta or 0) > 0),
+            "worsened": sum(1 for ch in c.items if (ch.points_delta or 0) < 0),
+        }
+    chart = {
+        "sections": [{"name": s.title, "value": s.percent} for s in sections],
+        "scale": float(fw.scale),
+        "trend": [
+            {
+                "round": p.round,
+                "label": _("Round %(n)s", n=p.round),
+                "score": p.score,
+                "draft": p.status == "draft",
+            }
+            for p in v.trend
+        ],
+        "thresholds": [{"name": t(x.title), "value": float(x.threshold)} for x in fw.targets],
+        "labels": {
+            "percent": _("Percent of points"),
+            "score": _("Score"),
+            "provisional": _("provisional"),
+        },
+    }
+    conf = r.confidence
+    return VerdictView(
+        _round1(r.score),
+        num(fw.scale),
+        _round1(r.percent),
+        _round1(r.points),
+        _round1(r.max_points),
+        conf.answered,
+        conf.applicable,
+        conf.evidence_given,
+        conf.evidence_asked,
+        targets,
+        gates,
+        gaps,
+        sections,
+        comparison,
+        chart,
+    )
+
+
+def _profile_label(fact: str) -> str:
+    return {
+        "registered_in_zhejiang": _("Registered in Zhejiang (firm profile)"),
+        "city": _("City of registration (firm profile)"),
+        "region": _("Region of registration (firm profile)"),
+        "years_operating": _("Years in operation (firm profile)"),
+        "above_scale": _("Above designated size (firm profile)"),
+        "is_manufacturing": _("Manufacturing industry (firm profile)"),
+    }.get(fact, _("Firm profile"))
+
+
+# ---- the labels of an item, translated once per language ------------------------------------------------
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def item_labels() -> dict[str, str]:
+    """The questionnaire's item labels in the reader's language. A section page shows each of them
+    for every item: looked up once per language, not a few hundred times per page."""
+    language = lang()
+    hit = _LABELS.get(language)
+    if hit is not None:
+        return hit
+    labels = {
+        "required": _("Required"),
+        "gate": _("Eligibility condition"),
+        "points": _("%(n)s points"),
+        "fact_from": _("Answered in “%(framework)s”: changing it here changes it there too."),
+        "not_applicable": _("Not applicable:"),
+        "question": _("Question %(n)s"),
+        "range": _("From %(min)s to %(max)s."),
+        "at_least": _("At least %(min)s."),
+        "at_most": _("At most %(max)s."),
+        "a_number": _("A number."),
+        "na": _("This does not apply to our firm"),
+        "na_reason": _("Why it does not apply (required)"),
+        "narrative": _("Written self-evaluation (required)"),
+        "narrative_hint": _(
+            "Describe what you do and how far it reaches, how you learn and improve, and how it fits your "
+            "strategy; for results, give levels, trends and comparisons."
+        ),
+        "last_saved": _("Last saved %(when)s by %(name)s"),
+        "conflict": _("Someone else changed this answer: choose which answer to keep."),
+        "changed_by": _("Changed by %(name)s at %(time)s"),
+        "theirs": _("Their answer"),
+        "yours": _("Your answer"),
+        "conflict_hint": _(
+            "Your answer is in the form: save again to keep it, or reload the page to take theirs."
+        ),
+        "evidence_missing": _(
+            "Evidence is required for this answer: until a file is attached it earns at most half its points."
+        ),
+        "basis_summary": _("Policy basis and how to improve"),
+        "how_to_improve": _("How to improve"),
+        "basis": _("Policy basis"),
+        "verify": _("to be checked against the original text"),
+        "evidence": _("Evidence"),
+        "evidence_required": _("required"),
+        "evidence_counts": _("What counts as evidence:"),
+        "remove": _("Remove"),
+        "previous_files": _(
+            "Given in round %(n)s (evidence is not carried over: attach it again if it is still valid):"
+        ),
+        "attach": _("Attach a file: PDF, PNG or JPEG image, Word, Excel or PowerPoint, up to %(mb)s MB."),
+        "upload": _("Upload"),
+        "comments": _("Comments"),
+        "add_comment": _("Add a comment"),
+        "post_comment": _("Post comment"),
+        "history": _("History"),
+        "narrative_edited": _("self-evaluation edited"),
+        "via_fact": _("shared answer changed in another assessment"),
+        "no_changes": _("No changes yet."),
+        "all_changes": _("All %(n)s changes"),
+    }
+    _LABELS[language] = labels
+    return labels

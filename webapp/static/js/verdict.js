@@ -1,0 +1,114 @@
+/* QReady 质评通 — the verdict's charts (Apache ECharts, vendored): the section scores as a radar and as
+ * bars, and the score across rounds as a line with the targets' thresholds. The same numbers are in
+ * tables on the page, so nothing depends on the charts. */
+(function () {
+  "use strict";
+  var holder = document.getElementById("verdict-data");
+  if (!holder || !window.echarts) return;
+  var data = JSON.parse(holder.textContent);
+  var L = data.labels;
+  var charts = [];
+  var colors = ["#b3261e", "#1a5fb4", "#1f7a3f", "#9a6200", "#6b3fa0"];
+
+  function make(id, option) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    option.aria = { enabled: true };
+    option.animation = false;
+    chart.setOption(option);
+    charts.push(chart);
+  }
+
+  function short(name, n) {
+    n = n || 16;
+    return name.length > n ? name.slice(0, n - 1) + "…" : name;
+  }
+
+  var sections = data.sections.filter(function (s) {
+    return s.value !== null;
+  });
+
+  if (sections.length >= 3) {
+    make("chart-radar", {
+      color: colors,
+      tooltip: {},
+      radar: {
+        radius: "62%",
+        indicator: sections.map(function (s) {
+          return { name: short(s.name, 20), max: 100 };
+        }),
+        axisName: { color: "#1c2430" },
+      },
+      series: [
+        {
+          type: "radar",
+          name: L.percent,
+          areaStyle: { opacity: 0.2 },
+          data: [{ value: sections.map(function (s) { return s.value; }), name: L.percent }],
+        },
+      ],
+    });
+  } else {
+    var radar = document.getElementById("chart-radar");
+    if (radar) radar.hidden = true;
+  }
+
+  make("chart-bars", {
+    color: colors,
+    tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
+    grid: { left: 8, right: 24, top: 10, bottom: 10, containLabel: true },
+    xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+    yAxis: {
+      type: "category",
+      inverse: true,
+      data: data.sections.map(function (s) { return s.name; }),
+      axisLabel: { width: 150, overflow: "truncate" },
+    },
+    series: [
+      {
+        type: "bar",
+        name: L.percent,
+        data: data.sections.map(function (s) { return s.value; }),
+        label: { show: true, position: "right", formatter: function (p) { return p.value === null ? "" : p.value + "%"; } },
+      },
+    ],
+  });
+
+  if (data.trend.length > 1) {
+    make("chart-trend", {
+      color: colors,
+      tooltip: { trigger: "axis" },
+      grid: { left: 8, right: 16, top: 24, bottom: 10, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: data.trend.map(function (p) { return p.draft ? p.label + " (" + L.provisional + ")" : p.label; }),
+      },
+      yAxis: { type: "value", min: 0, max: data.scale },
+      series: [
+        {
+          type: "line",
+          name: L.score,
+          data: data.trend.map(function (p) { return p.score === null ? null : Math.round(p.score * 10) / 10; }),
+          label: { show: true },
+          markLine: {
+            symbol: "none",
+            lineStyle: { type: "dashed", color: "#5b6675" },
+            label: { formatter: "{b} {c}", position: "insideEndTop", color: "#3a4452" },
+            data: data.thresholds
+              .filter(function (t) { return t.value > 0; })
+              .map(function (t) { return { name: short(t.name, 24), yAxis: t.value }; }),
+          },
+        },
+      ],
+    });
+  }
+
+  var pendingResize = null;
+  window.addEventListener("resize", function () {
+    if (pendingResize) clearTimeout(pendingResize);
+    pendingResize = setTimeout(function () {
+      charts.forEach(function (c) { c.resize(); });
+    }, 150);
+  });
+})();
