@@ -1,0 +1,187 @@
+"""Bulk reports for a consultant's clients: inline without Redis, on an RQ worker with it.
+
+The RQ tests use the local Redis (database 15) and rq's SimpleWorker in this process, in burst mode.
+They fail, loudly, when Redis is not running: start it with `redis-server` (or `service redis-server
+start`)."""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from webapp import db, tenancy
+from webapp.models import Consultancy, ConsultancyGrant, Membership
+from webapp.reports import jobs, sample
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "REPORT_CACHE_DIR", str(tmp_path / "report-cache"))
+
+
+@pytest.fixture
+def clients(app, dbconn, create_user, create_firm) -> dict[str, Any]:
+    consultant = create_user(email="c1@bulk.cn", name="陈明")
+    colleague = create_user(email="c2@bulk.cn", name="李华")
+    a = create_firm("杭州甲机械有限公司", owner=create_user(email="a@bulk.cn"))
+    b = create_firm("绍兴乙纺织有限公司", owner=create_user(email="b@bulk.cn"), region="330603")
+    stranger = create_firm("温州丙电器有限公司", owner=create_user(email="s@bulk.cn"), region="330302")
+    with app.app_context(), tenancy.bypass():
+        c = Consultancy(name="浙江卓越质量管理咨询有限公司", code="BULK01")
+        db.session.add(c)
+        db.session.flush()
+        for user in (consultant, colleague):
+            db.session.add(Membership(user_id=user.id, consultancy_id=c.id, role="consultant"))
+        for firm in (a, b):
+            db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=c.id))
+        old = sample.create_assessment(a.id, "chief-quality-officer", mode="default", seed=1)
+        new = sample.create_assessment(
+            a.id, "chief-quality-officer", mode="default", round=2, previous_id=old.id
+        )
+        other = sample.create_assessment(
+            b.id, "chief-quality-officer", mode="default", seed=4, status="draft"
+        )
+        hidden = sample.create_assessment(stranger.id, "chief-quality-officer", mode="default")
+        db.session.commit()
+        return {
+            "consultant": consultant,
+            "colleague": colleague,
+            "old": old.id,
+            "new": new.id,
+            "other": other.id,
+            "hidden": hidden.id,
+        }
+
+
+def _zip_names(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        return sorted(zf.namelist())
+
+
+def test_the_page_lists_each_clients_latest_assessments(client, login, clients):
+    login(client, clients["consultant"])
+    page = client.get("/consultant/reports").get_data(as_text=True)
+    assert "杭州甲机械有限公司" in page and "绍兴乙纺织有限公司" in page
+    assert "温州丙电器有限公司" not in page
+    offered = {int(x) for x in re.findall(r'name="assessment" value="(\d+)"', page)}
+    assert offered == {clients["new"], clients["other"]}  # the latest round only
+
+
+def test_bulk_inline_answers_with_the_zip(client, login, clients):
+    login(client, clients["consultant"])
+    r = client.post(
+        "/consultant/reports",
+        data={
+            "assessment": [clients["new"], clients["other"], clients["hidden"]],
+            "lang": "en",
+            "format": "pdf",
+        },
+    )
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    names = _zip_names(r.data)
+    assert len(names) == 2, names  # the stranger's assessment is not theirs to report on
+    assert any(n.startswith("杭州甲机械有限公司/") and n.endswith("-en.pdf") for n in names)
+    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
+        assert all(zf.read(n).startswith(b"%PDF") for n in names)
+
+
+def test_bulk_refuses_an_empty_choice(client, login, clients):
+    login(client, clients["consultant"])
+    r = client.post("/consultant/reports", data={"assessment": [clients["hidden"]]})
+    assert r.status_code == 422
+
+
+def test_a_job_outside_the_consultancy_is_not_found(client, login, clients):
+    login(client, clients["consultant"])
+    assert client.get("/consultant/reports/jobs/not-a-job/status").status_code == 404
+
+
+def test_build_zip_keeps_to_the_users_tenant_context(app, clients):
+    with app.app_context():
+        consultancy = db.session.scalar(select(Consultancy.id).where(Consultancy.code == "BULK01"))
+        req = jobs.BulkRequest(
+            user_id=clients["consultant"].id,
+            consultancy_id=consultancy,
+            assessment_ids=(clients["hidden"], clients["other"]),
+            lang="zh",
+            kind="html",
+        )
+        progress: list[tuple[int, int]] = []
+        data, errors = jobs.build_zip(req, lambda done, total, _e: progress.append((done, total)))
+    assert progress == [(1, 2), (2, 2)]
+    assert len(errors) == 1 and str(clients["hidden"]) in errors[0]
+    names = _zip_names(data)
+    assert "errors.txt" in names and any(n.endswith("-zh.html") for n in names)
+
+
+# ---- on an RQ worker ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_queue(app, monkeypatch) -> Iterator[Any]:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import Queue
+
+    conn = Redis.from_url(REDIS_URL)
+    try:
+        conn.ping()
+    except RedisConnectionError as exc:
+        pytest.fail(f"Redis is not running at {REDIS_URL} ({exc}); the RQ tests need it: start redis-server")
+    before = set(conn.scan_iter("rq:*"))
+    queue = Queue(jobs.QUEUE, connection=conn)
+    queue.empty()
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    yield queue
+    queue.empty()
+    left = [key for key in conn.scan_iter("rq:*") if key not in before]  # this test's jobs, results, worker
+    if left:
+        conn.delete(*left)
+    conn.close()
+
+
+def test_bulk_on_an_rq_worker_with_progress(app, client, login, clients, redis_queue):
+    from rq import SimpleWorker
+
+    login(client, clients["consultant"])
+    r = client.post(
+        "/consultant/reports", data={"assessment": [clients["new"], clients["other"]], "lang": "zh"}
+    )
+    assert r.status_code == 302
+    job_id = r.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/consultant/reports/jobs/{job_id}").get_data(as_text=True)
+    assert "0 / 2" in page or "0 of 2" in page or "已完成 0 / 2" in page
+    state = client.get(f"/consultant/reports/jobs/{job_id}/status").get_json()
+    assert state["status"] == "queued" and (state["done"], state["total"]) == (0, 2) and not state["ready"]
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with app.app_context():  # the job runs in this process, on the test's database connection
+            worked = SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    assert worked
+
+    state = client.get(f"/consultant/reports/jobs/{job_id}/status").get_json()
+    assert state["status"] == "finished", state
+    assert (state["done"], state["total"]) == (2, 2) and state["ready"] and state["errors"] == []
+    with client.get(state["download"]) as download:  # a file response: close it
+        assert download.status_code == 200 and download.mimetype == "application/zip"
+        assert len(_zip_names(download.data)) == 2
+
+    # the job is the consultant's own: a colleague in the same consultancy cannot follow it
+    other = app.test_client()
+    login(other, clients["colleague"])
+    assert other.get(f"/consultant/reports/jobs/{job_id}/status").status_code == 404
+    assert other.get(f"/consultant/reports/jobs/{job_id}/download").status_code == 404
