@@ -32,8 +32,8 @@ def test_csrf_is_enforced_on_every_form(app, dbconn, create_user, create_firm, l
         assert r.status_code == 302  # with the token it works
         checked = 0
         for rule in app.url_map.iter_rules():
-            if "POST" not in rule.methods:
-                continue
+            if "POST" not in rule.methods or rule.rule.startswith("/api/"):
+                continue  # the API takes tokens, never cookies, so it needs no CSRF token
             url = rule.rule
             for arg in rule.arguments:
                 url = re.sub(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g
+from werkzeug.routing import IntegerConverter, Map
 
 from webapp import config as config_module
 from webapp import db
@@ -30,12 +31,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
     _own_the_transaction(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every URL: a positive id that fits the database's integer column; anything
+    larger is simply not found (404), never an error."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+MAX_ID = 2**31 - 1
 
 
 def _init_extensions(app: Flask) -> None:
@@ -55,10 +70,25 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.consultants.blueprint import bp as consultants_bp
     from webapp.core.blueprint import bp as core_bp
     from webapp.orgs.blueprint import bp as orgs_bp
+    from webapp.questionnaire.blueprint import bp as questionnaire_bp
     from webapp.regulators.blueprint import bp as regulators_bp
+    from webapp.reports.blueprint import bp as reports_bp
 
-    for bp in (core_bp, auth_bp, orgs_bp, consultants_bp, regulators_bp, admin_bp):
+    for bp in (
+        core_bp,
+        auth_bp,
+        orgs_bp,
+        consultants_bp,
+        regulators_bp,
+        admin_bp,
+        questionnaire_bp,
+        reports_bp,
+    ):
         app.register_blueprint(bp)
+
+    from webapp import api
+
+    api.init_app(app)
 
 
 def _register_commands(app: Flask) -> None:

@@ -19,6 +19,11 @@ TRANSLATIONS_DIR = "translations"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if request.path.startswith("/api/") and request.accept_languages:
+        # An API caller says its language per request; the token's user setting is the fallback.
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return str(best)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return str(current_user.locale)
     cookie = request.cookies.get(LANG_COOKIE)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask
+from flask import Flask, Request, g, request
 from flask_babel import lazy_gettext as _l
 
 from webapp import access, db
 from webapp.extensions import login_manager
 from webapp.models import User
+
+API_PREFIX = "/api/"
 
 
 def init_app(app: Flask) -> None:
@@ -21,6 +23,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str) -> User | None:
+        if request.path.startswith(API_PREFIX):
+            return None  # the API takes tokens only, never the session cookie
         ident, _, stamp = user_id.partition(":")
         if not ident.isdigit():
             return None
@@ -29,6 +33,21 @@ def init_app(app: Flask) -> None:
         if user is None or stamp != session_stamp(user):
             return None
         return user
+
+    @login_manager.request_loader
+    def _load_from_token(req: Request) -> User | None:
+        if not req.path.startswith(API_PREFIX):
+            return None
+        scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        from webapp.api import tokens
+
+        row = tokens.lookup(token.strip())
+        if row is None:
+            return None
+        g.api_token = row
+        return row.user
 
     app.before_request(access.load_context)
 

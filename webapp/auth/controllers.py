@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -14,6 +14,7 @@ from webapp.auth.forms import (
     ResetForm,
     SettingsForm,
     SigninForm,
+    TokenForm,
 )
 from webapp.auth.util import check_password, hash_password, limiter, make_token, read_token
 from webapp.db import utcnow
@@ -164,6 +165,49 @@ def reset(token: str) -> ResponseReturnValue:
     return render_template("auth/reset.html", form=form), 200 if not form.errors else 422
 
 
+def _settings_page(
+    form: SettingsForm, pw_form: ChangePasswordForm, status: int = 200, new_token: str | None = None
+) -> ResponseReturnValue:
+    from webapp.api import tokens
+
+    return (
+        render_template(
+            "auth/settings.html",
+            form=form,
+            pw_form=pw_form,
+            token_form=TokenForm(prefix="tk"),
+            tokens=tokens.of_user(current_user),
+            new_token=new_token,
+        ),
+        status,
+    )
+
+
+@access.authed
+def create_token() -> ResponseReturnValue:
+    from webapp.api import tokens
+
+    token_form = TokenForm(prefix="tk")
+    if not token_form.validate_on_submit():
+        return _settings_page(SettingsForm(obj=current_user), ChangePasswordForm(prefix="pw"), 422)
+    _row, token = tokens.create(current_user, token_form.name.data)
+    flash(_("Your new API token is below. Copy it now: it will not be shown again."), "ok")
+    return _settings_page(SettingsForm(obj=current_user), ChangePasswordForm(prefix="pw"), 200, token)
+
+
+@access.authed
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    from webapp.api import tokens
+    from webapp.models import ApiToken
+
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != current_user.id or row.revoked_at is not None:
+        abort(404)
+    tokens.revoke(row)
+    flash(_("The token %(name)s is revoked.", name=row.name), "ok")
+    return redirect(url_for("auth.settings"))
+
+
 @access.authed
 def settings() -> ResponseReturnValue:
     form = SettingsForm(obj=current_user)
@@ -174,9 +218,7 @@ def settings() -> ResponseReturnValue:
         response = redirect(url_for("auth.settings"))
         response.set_cookie(LANG_COOKIE, form.locale.data, max_age=365 * 24 * 3600, samesite="Lax")
         return response
-    return render_template("auth/settings.html", form=form, pw_form=ChangePasswordForm(prefix="pw")), (
-        200 if not form.errors else 422
-    )
+    return _settings_page(form, ChangePasswordForm(prefix="pw"), 200 if not form.errors else 422)
 
 
 @access.authed
@@ -191,5 +233,4 @@ def change_password() -> ResponseReturnValue:
             login_user(current_user._get_current_object())  # keep this session; others end
             flash(_("Your password is changed."), "ok")
             return redirect(url_for("auth.settings"))
-    form = SettingsForm(obj=current_user)
-    return render_template("auth/settings.html", form=form, pw_form=pw_form), 422
+    return _settings_page(SettingsForm(obj=current_user), pw_form, 422)

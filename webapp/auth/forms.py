@@ -61,3 +61,7 @@ class SettingsForm(FlaskForm):
         choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
         validators=[DataRequired()],
     )
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])

@@ -8,11 +8,10 @@ from flask import Flask
 def register(app: Flask) -> None:
     from webapp.commands.db import db_cli
     from webapp.commands.demo import demo
+    from webapp.commands.frameworks import frameworks
+    from webapp.commands.report import report
+    from webapp.commands.scoring import rescore, score
+    from webapp.commands.tokens import tokens
 
-    app.cli.add_command(db_cli)
-    app.cli.add_command(demo)
-    try:
-        from webapp.commands.frameworks import frameworks
-    except ImportError:  # pragma: no cover - the module lands with the criteria library
-        return
-    app.cli.add_command(frameworks)
+    for command in (db_cli, demo, frameworks, score, rescore, report, tokens):
+        app.cli.add_command(command)

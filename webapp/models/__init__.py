@@ -1,5 +1,15 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from webapp.models.assessments import (
+    ASSESSMENT_STATUSES,
+    Answer,
+    AnswerHistory,
+    Assessment,
+    Comment,
+    Evidence,
+    FactAnswer,
+    SectionAssignment,
+)
 from webapp.models.orgs import (
     CONSULTANCY_ROLES,
     FIRM_ROLES,
@@ -11,17 +21,27 @@ from webapp.models.orgs import (
     Membership,
     Regulator,
 )
+from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
 __all__ = [
+    "ASSESSMENT_STATUSES",
     "CONSULTANCY_ROLES",
     "FIRM_ROLES",
     "REGULATOR_ROLES",
+    "Answer",
+    "AnswerHistory",
+    "ApiToken",
+    "Assessment",
+    "Comment",
     "Consultancy",
     "ConsultancyGrant",
+    "Evidence",
+    "FactAnswer",
     "Firm",
     "Invitation",
     "Membership",
     "Regulator",
+    "SectionAssignment",
     "User",
 ]

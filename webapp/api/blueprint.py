@@ -1,0 +1,19 @@
+from flask import Blueprint
+
+from webapp.api import controllers as c
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+bp.add_url_rule("/openapi.json", "openapi", c.openapi)
+bp.add_url_rule("/frameworks", "frameworks", c.frameworks)
+bp.add_url_rule("/frameworks/<framework_id>", "framework", c.framework)
+bp.add_url_rule("/firms", "firms", c.firms)
+bp.add_url_rule("/firms/<int:firm_id>/assessments", "firm_assessments", c.firm_assessments)
+bp.add_url_rule(
+    "/firms/<int:firm_id>/assessments", "create_assessment", c.create_assessment, methods=["POST"]
+)
+bp.add_url_rule("/assessments/<int:assessment_id>", "assessment", c.get_assessment)
+bp.add_url_rule("/assessments/<int:assessment_id>/answers", "answers", c.patch_answers, methods=["PATCH"])
+bp.add_url_rule("/assessments/<int:assessment_id>/submit", "submit", c.submit, methods=["POST"])
+bp.add_url_rule("/assessments/<int:assessment_id>/result", "result", c.result)
+bp.add_url_rule("/assessments/<int:assessment_id>/report", "report", c.report)

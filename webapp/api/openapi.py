@@ -1,0 +1,323 @@
+"""The OpenAPI 3.1 document of /api/v1, kept beside the routes it describes (a test checks that every
+API route is in it and schemathesis checks every response against it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": _ref("Error")}}}
+
+
+ERRORS = {
+    "401": _err("No valid token"),
+    "404": _err("Not found, or not visible to the caller"),
+}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+NULLABLE_STR = {"type": ["string", "null"]}
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+def document() -> dict[str, Any]:
+    text = {
+        "type": "object",
+        "required": ["zh", "en"],
+        "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "QReady 质评通 API",
+            "version": "1",
+            "description": (
+                "Readiness self-assessments for 品字标 certification and Zhejiang quality awards. "
+                "Authenticate with a personal API token: `Authorization: Bearer <token>`. Errors are "
+                '`{"error": {"code", "message"}}` in the language of `Accept-Language` (zh or en). '
+                "What the caller may not see answers 404."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"token": []}],
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _ok({"type": "object"})},
+                }
+            },
+            "/frameworks": {
+                "get": {
+                    "summary": "The frameworks (questionnaires) and their versions",
+                    "responses": {"200": _ok({"type": "array", "items": _ref("FrameworkSummary")}), **ERRORS},
+                }
+            },
+            "/frameworks/{framework_id}": {
+                "get": {
+                    "summary": "A whole framework, as `flask frameworks export` prints it",
+                    "parameters": [
+                        {
+                            "name": "framework_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {"name": "version", "in": "query", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": _ok(_ref("Framework")), **ERRORS},
+                }
+            },
+            "/firms": {
+                "get": {
+                    "summary": "The firms the caller may see",
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Firm")}), **ERRORS},
+                }
+            },
+            "/firms/{firm_id}/assessments": {
+                "parameters": [_path_id("firm_id")],
+                "get": {
+                    "summary": "A firm's assessments",
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Assessment")}), **ERRORS},
+                },
+                "post": {
+                    "summary": "Start an assessment (the firm's draft of that framework if one exists)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {JSON: {"schema": _ref("NewAssessment")}},
+                    },
+                    "responses": {
+                        "201": _ok(_ref("Assessment"), "Created"),
+                        "200": _ok(_ref("Assessment"), "The existing draft"),
+                        "400": _err("Not a JSON object"),
+                        "403": _err("The caller's role may not start assessments"),
+                        "422": _err("No such framework or mode"),
+                        **ERRORS,
+                    },
+                },
+            },
+            "/assessments/{assessment_id}": {
+                "parameters": [_path_id("assessment_id")],
+                "get": {
+                    "summary": "An assessment with its answers",
+                    "responses": {"200": _ok(_ref("AssessmentDetail")), **ERRORS},
+                },
+            },
+            "/assessments/{assessment_id}/answers": {
+                "parameters": [_path_id("assessment_id")],
+                "patch": {
+                    "summary": "Change answers: all or nothing",
+                    "description": "An invalid value answers 422 with per-item errors, and nothing from the request is saved.",
+                    "requestBody": {"required": True, "content": {JSON: {"schema": _ref("AnswersPatch")}}},
+                    "responses": {
+                        "200": _ok(_ref("Saved")),
+                        "400": _err("Not a JSON object"),
+                        "403": _err("The caller's role may not answer"),
+                        "409": _err("Submitted already, or changed by someone else since the versions given"),
+                        "422": _err("Invalid values; nothing saved"),
+                        **ERRORS,
+                    },
+                },
+            },
+            "/assessments/{assessment_id}/submit": {
+                "parameters": [_path_id("assessment_id")],
+                "post": {
+                    "summary": "Submit: the assessment becomes read-only",
+                    "responses": {
+                        "200": _ok(_ref("Assessment")),
+                        "403": _err("The caller's role may not submit"),
+                        "409": _err("Submitted already"),
+                        "422": _err("Required answers, evidence or self-evaluations are missing"),
+                        **ERRORS,
+                    },
+                },
+            },
+            "/assessments/{assessment_id}/report": {
+                "parameters": [_path_id("assessment_id")],
+                "get": {
+                    "summary": "The improvement report as PDF or HTML",
+                    "parameters": [
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": ["pdf", "html"]},
+                        },
+                        {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["zh", "en"]}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The report",
+                            "content": {
+                                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                "text/html": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "422": _err("Unknown format or language"),
+                        "503": _err("The report could not be rendered in time"),
+                        **ERRORS,
+                    },
+                },
+            },
+            "/assessments/{assessment_id}/result": {
+                "parameters": [_path_id("assessment_id")],
+                "get": {
+                    "summary": "The scoring engine's result",
+                    "responses": {"200": _ok(_ref("Result")), **ERRORS},
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Text": text,
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "items": {"type": "array", "items": {"type": "object"}},
+                            },
+                        }
+                    },
+                },
+                "FrameworkSummary": {
+                    "type": "object",
+                    "required": ["id", "version", "title", "items"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "version": {"type": "string"},
+                        "status": {"type": "string"},
+                        "title": _ref("Text"),
+                        "items": {"type": "integer"},
+                    },
+                },
+                "Framework": {
+                    "type": "object",
+                    "required": ["id", "version", "title", "sections"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "version": {"type": "string"},
+                        "title": _ref("Text"),
+                        "sections": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "Firm": {
+                    "type": "object",
+                    "required": ["id", "name", "credit_code", "region", "industry"],
+                    "properties": {
+                        "id": ID,
+                        "name": {"type": "string"},
+                        "credit_code": {"type": "string"},
+                        "region": {"type": "string"},
+                        "industry": {"type": "string"},
+                        "size_class": NULLABLE_STR,
+                        "above_scale": {"type": "boolean"},
+                        "founded_on": NULLABLE_STR,
+                    },
+                },
+                "NewAssessment": {
+                    "type": "object",
+                    "required": ["framework"],
+                    "properties": {"framework": {"type": "string"}, "mode": {"type": "string"}},
+                },
+                "Assessment": {
+                    "type": "object",
+                    "required": ["id", "framework", "version", "status", "updated_at"],
+                    "properties": {
+                        "id": ID,
+                        "firm_id": ID,
+                        "framework": {"type": "string"},
+                        "version": {"type": "string"},
+                        "mode": {"type": "string"},
+                        "status": {"enum": ["draft", "submitted"]},
+                        "round": {"type": "integer"},
+                        "previous_id": {"type": ["integer", "null"]},
+                        "created_at": {"type": "string"},
+                        "updated_at": {"type": "string"},
+                        "submitted_at": NULLABLE_STR,
+                        "summary": {"type": ["object", "null"]},
+                    },
+                },
+                "AssessmentDetail": {
+                    "allOf": [
+                        _ref("Assessment"),
+                        {
+                            "type": "object",
+                            "required": ["answers"],
+                            "properties": {"answers": {"type": "object"}},
+                        },
+                    ]
+                },
+                "AnswersPatch": {
+                    "type": "object",
+                    "properties": {
+                        "answers": {"type": "object", "description": "item id -> value"},
+                        "na": {
+                            "type": "object",
+                            "description": "item id -> justification, or null to withdraw",
+                        },
+                        "narratives": {"type": "object", "description": "item id -> written self-evaluation"},
+                        "versions": {
+                            "type": "object",
+                            "description": "item id -> the version the caller read (optional; a stale one answers 409)",
+                        },
+                    },
+                },
+                "Saved": {
+                    "type": "object",
+                    "required": ["saved"],
+                    "properties": {"saved": {"type": "object"}, "summary": {"type": ["object", "null"]}},
+                },
+                "Result": {
+                    "type": "object",
+                    "required": [
+                        "framework",
+                        "version",
+                        "points",
+                        "max_points",
+                        "percent",
+                        "sections",
+                        "gates",
+                        "targets",
+                        "gaps",
+                        "path_to_ready",
+                        "unanswered",
+                        "confidence",
+                    ],
+                    "properties": {
+                        "framework": {"type": "string"},
+                        "version": {"type": "string"},
+                        "points": {"type": "number"},
+                        "max_points": {"type": "number"},
+                        "percent": {"type": "number"},
+                        "sections": {"type": "array", "items": {"type": "object"}},
+                        "gates": {"type": "array", "items": {"type": "object"}},
+                        "targets": {"type": "array", "items": {"type": "object"}},
+                        "gaps": {"type": "array", "items": {"type": "object"}},
+                        "path_to_ready": {"type": "object"},
+                        "unanswered": {"type": "array", "items": {"type": "string"}},
+                        "confidence": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }
