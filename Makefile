@@ -8,6 +8,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REPORT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 TEST_DEBS := $(REPORT_DEBS) chromium chromium-driver poppler-utils
+BENCH_DEBS := $(REPORT_DEBS) poppler-utils wrk
 PO := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
@@ -63,7 +64,8 @@ test-postgres: install translations
 	  echo "!! Start it with: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
 	else exit $$rc; fi
 
-bench: install debs translations
+bench: install translations
+	@scripts/ensure-debs $(BENCH_DEBS)
 	$(PY) bench/run.py
 
 clean:
