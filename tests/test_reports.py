@@ -3,6 +3,7 @@ draft watermark, and the data behind the benchmarks. Each full PDF is rendered o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import subprocess
@@ -67,10 +68,20 @@ def round_inputs(
     )
 
 
+HOSTILE_PROFILE = (
+    '本企业<img src="file:///etc/passwd"><link rel="stylesheet" href="http://169.254.169.254/x">'
+)
+
+
 def pe_inputs() -> ReportInputs:
+    current = round_inputs("performance-excellence", mode="full", rid=2)
+    answers = tuple(  # a text answer with markup in it: it must stay text
+        AnswerRow(a.item_id, HOSTILE_PROFILE, None, None) if a.item_id == "pe-org-profile" else a
+        for a in current.answers
+    )
     return ReportInputs(
         firm=FIRM,
-        current=round_inputs("performance-excellence", mode="full", rid=2),
+        current=dataclasses.replace(current, answers=answers),
         previous=round_inputs("performance-excellence", mode="full", seed=3, level=0.4, rid=1),
         comments=(
             CommentRow(
@@ -189,6 +200,13 @@ def test_fonts_are_noto_sans_cjk_sc_embedded_and_subset(pe_zh, pe_en):
             assert (emb, sub) == ("yes", "yes"), pdf["fonts"]
 
 
+def test_markup_in_an_answer_is_text_and_fetches_nothing(pe_zh):
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in pe_zh["html"]
+    assert '<img src="file:///etc/passwd">' not in pe_zh["html"]
+    assert re.sub(r"\s+", "", HOSTILE_PROFILE) in pe_zh["flat"]  # printed as the characters it is
+    assert pe_zh["rendered"].refused == ()
+
+
 def test_a_full_performance_excellence_report_is_long_and_small(pe_zh, pe_en):
     for pdf in (pe_zh, pe_en):
         assert pdf["rendered"].pages >= 8
@@ -201,7 +219,8 @@ def test_charts_are_inline_svg_with_chinese_labels(pe_zh):
     html = pe_zh["html"]
     assert html.count("<svg") == 2
     assert "4.1 领导" in html
-    assert "<script" not in html and "http://" not in re.sub(r'xmlns(:\w+)?="[^"]+"', "", html)
+    svgs = "".join(re.findall(r"<svg.*?</svg>", html, flags=re.S))
+    assert "<script" not in svgs and "http" not in re.sub(r'xmlns(:\w+)?="[^"]+"', "", svgs)
     assert "4.1领导" in pe_zh["flat"]  # the radar's labels are text in the PDF too
 
 

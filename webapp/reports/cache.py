@@ -50,7 +50,7 @@ class ReportCache:
         return path
 
     def entries(self) -> list[tuple[float, int, Path]]:
-        out = []
+        out: list[tuple[float, int, Path]] = []
         if not self.root.is_dir():
             return out
         for sub in self.root.iterdir():

@@ -187,7 +187,7 @@ def _run(payload: dict[str, Any]) -> dict[str, Any]:
 
     def progress(done: int, total: int, errors: list[str]) -> None:
         job.meta.update(done=done, total=total, errors=list(errors))
-        job.save_meta()
+        job.save_meta()  # type: ignore[no-untyped-call]
 
     try:
         data, errors = build_zip(req, progress)

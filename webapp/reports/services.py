@@ -63,7 +63,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # ---- inputs ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: `profile_facts` takes it as a FirmProfile, whose attributes are settable
 class FirmInfo:
     id: int
     name: str
@@ -395,6 +395,10 @@ class _Builder:
     def t(self, text: Text | None) -> str:
         return text.get(self.lang) if text is not None else ""
 
+    def item_text(self, item_id: str) -> str:
+        item = self.fw.item(item_id)
+        return self.t(item.text) if item is not None else item_id
+
     def gain(self, points: Decimal) -> str:
         return _num(points * self.factor)
 
@@ -454,9 +458,9 @@ class _Builder:
         facts = profile_facts(self.inputs.firm, self.inputs.current.as_of)
         value = facts.get(fact or "")
         if value is None:
-            return _("Not in the firm profile")
+            return str(_("Not in the firm profile"))
         if isinstance(value, bool):
-            return _("Yes") if value else _("No")
+            return str(_("Yes") if value else _("No"))
         if fact in ("city", "region") and isinstance(value, str):
             return regions.name(value, self.lang)
         if fact == "years_operating" and isinstance(value, int):
@@ -525,13 +529,13 @@ class _Builder:
             "evidence_given": conf.evidence_given,
             "evidence_asked": conf.evidence_asked,
             "unanswered": len(r.unanswered),
-            "dropped": [self.t(self.fw.item(i).text) if self.fw.item(i) else i for i in self.dropped],
+            "dropped": [self.item_text(i) for i in self.dropped],
             "verdicts": verdicts,
             "ready": sum(1 for v in verdicts if v["readiness"] == "ready"),
         }
 
     def sections(self) -> dict[str, Any]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for s in self.result.sections:
             if not s.max_points:
                 continue
@@ -755,7 +759,7 @@ class _Builder:
                     "change_text": change[t.change],
                 }
             )
-        items = []
+        items: list[dict[str, Any]] = []
         for i in c.items:
             delta = i.points_delta
             if delta is None or delta == 0:
