@@ -89,3 +89,25 @@ def test_write_outside_context_is_refused(app, create_firm, create_user):
         with pytest.raises(tenancy.TenancyError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_joins_and_subqueries_through_a_firm_are_filtered_too(app, create_firm, create_user):
+    from webapp.models import User
+
+    owner = create_user()
+    create_firm(owner=owner)
+    joined = (
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Firm, Firm.id == Membership.firm_id)
+    )
+    nested = select(User.email).where(
+        User.id.in_(select(Membership.user_id).join(Firm, Firm.id == Membership.firm_id))
+    )
+    with app.app_context():
+        assert db.session.execute(joined).all() == []
+        assert db.session.execute(nested).all() == []
+        assert db.session.get(User, owner.id) is not None  # no firm-owned table: not filtered
+        with tenancy.bypass():
+            assert len(db.session.execute(joined).all()) == 1
+            assert len(db.session.execute(nested).all()) == 1

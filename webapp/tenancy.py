@@ -27,6 +27,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 from sqlalchemy.schema import ForeignKey
+from sqlalchemy.sql import util as sql_util
 
 from webapp import db
 
@@ -98,7 +99,27 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     ctx = state.session.info.get("tenant", EMPTY)
     if ctx.bypass:
         return
+    if not _touches_tenant_rows(state):
+        return  # e.g. loading the signed-in user: no firm-owned table in the statement
     state.statement = state.statement.options(*_options(state.session, ctx))
+
+
+def _touches_tenant_rows(state: ORMExecuteState) -> bool:
+    """Does the statement read or change a tenant-scoped table, as an entity or in any join or
+    subquery? Attaching the criteria costs about a millisecond a statement, so skip it when not."""
+    classes = _tenant_classes()
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    tables = _TENANT_TABLES.get("all")
+    if tables is None:
+        tables = frozenset(cls.__table__ for cls in classes)  # type: ignore[attr-defined]
+        _TENANT_TABLES["all"] = tables
+    return any(
+        t in tables for t in sql_util.find_tables(state.statement, include_joins=True, include_aliases=True)
+    )
+
+
+_TENANT_TABLES: dict[str, frozenset[Any]] = {}
 
 
 def _options(session: Session, ctx: TenantContext) -> tuple[Any, ...]:
