@@ -216,3 +216,28 @@ def test_regulator_sees_only_aggregates_with_small_groups_suppressed(
     assert stats.total == 7
     by_region = {g.key: g.count for g in stats.by_region}
     assert by_region == {"330106": 6, "330109": None}
+
+
+def test_a_new_user_registers_from_an_invitation_and_lands_back_on_it(
+    app, client, outbox, create_user, create_firm, login
+):
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    client.post(f"/firms/{firm.id}/members/invite", data={"email": "newbie@example.cn", "role": "viewer"})
+    link = link_in(outbox[-1].body)
+    newcomer = app.test_client()
+    r = newcomer.get(link)
+    assert r.status_code == 302 and "/account/signin" in r.headers["Location"]
+    r = newcomer.post(
+        "/account/register?next=" + link,
+        data={
+            "name": "新人",
+            "email": "newbie@example.cn",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith(link)
+    assert newcomer.post(link).status_code == 302
+    assert firm.name in newcomer.get(f"/firms/{firm.id}/").get_data(as_text=True)

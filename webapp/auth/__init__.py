@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Flask, Request, g, request
 from flask_babel import lazy_gettext as _l
 
@@ -30,7 +28,7 @@ def init_app(app: Flask) -> None:
             return None
         user = db.session.get(User, int(ident))
         # A password change ends every other session: the id carries a stamp of the password hash.
-        if user is None or stamp != session_stamp(user):
+        if user is None or stamp != user.session_stamp:
             return None
         return user
 
@@ -50,11 +48,3 @@ def init_app(app: Flask) -> None:
         return row.user
 
     app.before_request(access.load_context)
-
-
-def session_stamp(user: User) -> str:
-    """Changes with every password change (the hash has a fresh salt each time)."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:12]
-
-
-User.get_id = lambda self: f"{self.id}:{session_stamp(self)}"  # type: ignore[method-assign]

@@ -60,7 +60,8 @@ def register() -> ResponseReturnValue:
                 _("Welcome to QReady. We sent a link to %(email)s to confirm your address.", email=email),
                 "ok",
             )
-            return redirect(url_for("core.home"))
+            # An invitation link sends new users here with ?next=: take them back to it.
+            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String
@@ -26,6 +27,16 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    @property
+    def session_stamp(self) -> str:
+        """Changes with every password change (each hash has a fresh salt)."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:12]
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user and a stamp of the password, so that a password change
+        ends every other session."""
+        return f"{self.id}:{self.session_stamp}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
