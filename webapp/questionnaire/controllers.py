@@ -29,6 +29,14 @@ from webapp.util import safe_next
 HISTORY_SHOWN = 5  # changes per item on the section page; the history page shows them all
 
 
+def _to_item(a: Assessment, section_id: str, item_id: str) -> ResponseReturnValue:
+    """Back to one item on its section page (303: after a POST)."""
+    url = url_for(
+        ".section", firm_id=a.firm_id, assessment_id=a.id, section_id=section_id, _anchor=f"item-{item_id}"
+    )
+    return redirect(url, 303)
+
+
 def _assessment(firm_id: int, assessment_id: int) -> Assessment:
     a = db.session.get(Assessment, assessment_id)
     if a is None or a.firm_id != firm_id:
@@ -620,12 +628,7 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         code = {"too_large": 413, "bad_type": 415, "name_mismatch": 415, "read_only": 409}.get(got.code, 422)
         return _render_section(a, fw, _section(fw, sec_id), status=code, errors={item_id: [msg]})
     flash(_("File attached: %(name)s", name=got.filename), "ok")
-    return redirect(
-        url_for(
-            ".section", firm_id=firm_id, assessment_id=a.id, section_id=sec_id, _anchor=f"item-{item_id}"
-        ),
-        303,
-    )
+    return _to_item(a, sec_id, item_id)
 
 
 def too_large(_exc: HTTPException) -> ResponseReturnValue:
@@ -683,12 +686,7 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
     fw = services.framework(a)
     flash(_("File removed: %(name)s", name=name), "ok")
     sec_id = present.section_of_item(fw, item_id) or fw.sections[0].id
-    return redirect(
-        url_for(
-            ".section", firm_id=firm_id, assessment_id=a.id, section_id=sec_id, _anchor=f"item-{item_id}"
-        ),
-        303,
-    )
+    return _to_item(a, sec_id, item_id)
 
 
 # ---- comments ----------------------------------------------------------------------------------------
@@ -708,12 +706,7 @@ def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
             a, fw, _section(fw, sec_id), status=422, errors={item_id: [messages.comment_message(got)]}
         )
     flash(_("Comment posted."), "ok")
-    return redirect(
-        url_for(
-            ".section", firm_id=firm_id, assessment_id=a.id, section_id=sec_id, _anchor=f"item-{item_id}"
-        ),
-        303,
-    )
+    return _to_item(a, sec_id, item_id)
 
 
 # ---- verdict -----------------------------------------------------------------------------------------
