@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,13 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    EVIDENCE_STORAGE = "local"  # local | s3
+    S3_BUCKET: str | None = None  # required with EVIDENCE_STORAGE=s3
+    S3_ENDPOINT_URL: str | None = None  # another S3-compatible service (MinIO, ...); unset: AWS S3
+    S3_REGION = "us-east-1"
+    S3_ACCESS_KEY_ID: str | None = None  # required with EVIDENCE_STORAGE=s3
+    S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
+    S3_PREFIX = "evidence/"  # put before every object key
     TESTING = False
 
 
@@ -67,6 +75,13 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "PUBLIC_URL": ("PUBLIC_URL", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(v) * 1024 * 1024),
+    "EVIDENCE_STORAGE": ("EVIDENCE_STORAGE", str),
+    "S3_BUCKET": ("S3_BUCKET", str),
+    "S3_ENDPOINT_URL": ("S3_ENDPOINT_URL", str),
+    "S3_REGION": ("S3_REGION", str),
+    "S3_ACCESS_KEY_ID": ("S3_ACCESS_KEY_ID", str),
+    "S3_SECRET_ACCESS_KEY": ("S3_SECRET_ACCESS_KEY", str),
+    "S3_PREFIX": ("S3_PREFIX", str),
 }
 
 
@@ -90,7 +105,30 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
                 "for example: export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
         cfg["SECRET_KEY"] = _development_secret(Path(instance_path))
+    check_evidence_storage(cfg)
     return cfg
+
+
+EVIDENCE_BACKENDS = ("local", "s3")
+_S3_REQUIRED = ("S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+
+
+def check_evidence_storage(cfg: Mapping[str, Any]) -> None:
+    """Refuse an unknown evidence backend, or S3 without its bucket and credentials.
+
+    The credentials are required rather than looked up: QReady never lets boto3 search its chain
+    (files, instance metadata on the network) for them.
+    """
+    backend = cfg.get("EVIDENCE_STORAGE") or "local"
+    if backend not in EVIDENCE_BACKENDS:
+        raise ConfigError(f"EVIDENCE_STORAGE must be 'local' or 's3', not {backend!r}.")
+    if backend == "s3":
+        missing = [key for key in _S3_REQUIRED if not cfg.get(key)]
+        if missing:
+            raise ConfigError(
+                f"EVIDENCE_STORAGE=s3 needs {', '.join(missing)}: set "
+                f"{'it' if len(missing) == 1 else 'them'} in the environment (see README.md)."
+            )
 
 
 def _development_secret(instance: Path) -> str:

@@ -1,13 +1,21 @@
 """Evidence files: what they are (by content, never by name) and where they are kept.
 
-Files live outside the web root under random storage keys. `EvidenceStore` is the small interface a
-backend implements; `LocalStore` (a folder, `instance/evidence/` by default) is the one shipped. The
-backend is chosen by the config key `EVIDENCE_STORAGE` ("local"); an S3-compatible backend would be a
-second implementation of the same three methods, selected there. It is not implemented: asking for any
-other backend fails at the first use with a clear message.
+Files are kept under random storage keys, never in the web root, and are only ever served through the
+app's download route (which checks access). `EvidenceStore` is the small interface a backend implements
+(put, get, delete by key); the config key `EVIDENCE_STORAGE` chooses one:
 
-Config keys: `EVIDENCE_STORAGE` ("local"), `EVIDENCE_DIR` (default `<instance>/evidence`),
-`EVIDENCE_MAX_BYTES` (default: `MAX_CONTENT_LENGTH`, itself `MAX_UPLOAD_MB`, 20 MB).
+- "local" (the default): `LocalStore`, a folder, `instance/evidence/` unless `EVIDENCE_DIR` says otherwise.
+- "s3": `S3Store`, a bucket on AWS S3 or another S3-compatible service (MinIO, ...) through boto3.
+  Keys: `S3_BUCKET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` (all required), `S3_ENDPOINT_URL`
+  (unset: AWS; set: path-style requests), `S3_REGION` ("us-east-1"), `S3_PREFIX` ("evidence/", put before
+  every object key). The credentials are passed to the client: boto3 never searches its credential chain
+  or instance metadata. Objects are private (no ACL is sent) and stored as application/octet-stream.
+
+An unknown backend, or "s3" without its bucket or credentials, stops the app at start-up
+(`config.ConfigError` naming the missing key). Reading a key that is not there raises
+`FileNotFoundError` from either backend.
+
+Other config keys: `EVIDENCE_MAX_BYTES` (default: `MAX_CONTENT_LENGTH`, itself `MAX_UPLOAD_MB`, 20 MB).
 """
 
 from __future__ import annotations
@@ -16,11 +24,14 @@ import io
 import os
 import secrets
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask, current_app
+
+from webapp import config
 
 # ---- what a file is ---------------------------------------------------------------------------------
 
@@ -131,6 +142,14 @@ class EvidenceStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+def check_key(key: str) -> str:
+    """A storage key as `new_key` makes them (letters, digits, - and _), else ValueError: no path
+    separators, dots or anything else a key could use to point elsewhere."""
+    if not key or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key):
+        raise ValueError(f"bad storage key {key!r}")
+    return key
+
+
 class LocalStore:
     """Files in a folder outside the web root: `<root>/<first two key characters>/<key>`."""
 
@@ -138,8 +157,7 @@ class LocalStore:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
-            raise ValueError(f"bad storage key {key!r}")
+        check_key(key)
         return self.root / key[:2] / key
 
     def put(self, key: str, data: bytes) -> None:
@@ -159,6 +177,89 @@ class LocalStore:
         self._path(key).unlink(missing_ok=True)
 
 
+class S3Store:
+    """Objects in a bucket of an S3-compatible service: `<prefix><key>`, private, served only through
+    the app.
+
+    The client gets its credentials, region and endpoint from here, never from boto3's search (the
+    environment, ~/.aws, instance metadata). With an endpoint (MinIO and the like) it uses path-style
+    addresses, and it sends checksums only where the S3 API requires them: many S3-compatible services
+    refuse the newer default ones.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        access_key_id: str,
+        secret_access_key: str,
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+        prefix: str = "evidence/",
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix
+        session = boto3.session.Session(
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            region_name=region,
+        )
+        self.client: Any = session.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            config=Config(
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                ignore_configured_endpoint_urls=True,  # S3_ENDPOINT_URL only, never AWS_ENDPOINT_URL
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> S3Store:
+        config.check_evidence_storage({**cfg, "EVIDENCE_STORAGE": "s3"})
+        return cls(
+            cfg["S3_BUCKET"],
+            access_key_id=cfg["S3_ACCESS_KEY_ID"],
+            secret_access_key=cfg["S3_SECRET_ACCESS_KEY"],
+            region=cfg.get("S3_REGION") or "us-east-1",
+            endpoint_url=cfg.get("S3_ENDPOINT_URL") or None,
+            prefix=cfg.get("S3_PREFIX", "evidence/") or "",
+        )
+
+    def object_key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        name = self.object_key(key)
+        self.client.put_object(
+            Bucket=self.bucket, Key=name, Body=data, ContentType="application/octet-stream"
+        )
+
+    def get(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        name = self.object_key(key)
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "NotFound", "404"}:
+                raise FileNotFoundError(f"s3://{self.bucket}/{name}") from exc
+            raise
+        with response["Body"] as body:
+            return body.read()  # type: ignore[no-any-return]
+
+    def delete(self, key: str) -> None:
+        name = self.object_key(key)
+        self.client.delete_object(Bucket=self.bucket, Key=name)  # a missing key is fine, as for a file
+
+
 def new_key() -> str:
     """A random storage key: nothing about the firm, the item or the file name."""
     return secrets.token_urlsafe(24)
@@ -170,13 +271,13 @@ def store(app: Flask | None = None) -> EvidenceStore:
     existing = app.extensions.get("qready.evidence")
     if existing is not None:
         return existing  # type: ignore[no-any-return]
-    backend = app.config.get("EVIDENCE_STORAGE", "local")
-    if backend != "local":
-        raise RuntimeError(
-            f"EVIDENCE_STORAGE={backend!r} is not available: this version ships the local backend only."
-        )
-    root = app.config.get("EVIDENCE_DIR") or os.path.join(app.instance_path, "evidence")
-    made = LocalStore(root)
+    config.check_evidence_storage(app.config)  # again: the config may have changed since start-up
+    made: EvidenceStore
+    if app.config.get("EVIDENCE_STORAGE") == "s3":
+        made = S3Store.from_config(app.config)
+    else:
+        root = app.config.get("EVIDENCE_DIR") or os.path.join(app.instance_path, "evidence")
+        made = LocalStore(root)
     app.extensions["qready.evidence"] = made
     return made
 
