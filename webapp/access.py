@@ -13,10 +13,12 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import abort, g, request, session
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from webapp import db, tenancy
-from webapp.models import ConsultancyGrant, Membership
+from webapp.models import ConsultancyGrant, Membership, User
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,6 +33,91 @@ class ActiveOrg:
     role: str
 
 
+@dataclass(frozen=True)
+class Member:
+    """One of the signed-in user's memberships, as read with the user (see `load_user`)."""
+
+    firm_id: int | None
+    consultancy_id: int | None
+    regulator_id: int | None
+    role: str
+
+    @property
+    def kind(self) -> str:
+        if self.firm_id is not None:
+            return "firm"
+        if self.consultancy_id is not None:
+            return "consultancy"
+        return "regulator"
+
+    @property
+    def org_id(self) -> int:
+        org_id = self.firm_id or self.consultancy_id or self.regulator_id
+        assert org_id is not None
+        return org_id
+
+
+_USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _user_statement() -> Any:
+    """The user's row with each of their memberships (a row per membership; one with NULLs for none).
+    Built once: building a select costs more than running it."""
+    stmt = _STATEMENTS.get("user")
+    if stmt is None:
+        users, members = User.__table__, Membership.__table__
+        stmt = (
+            select(
+                *users.columns,
+                members.c.firm_id.label("m_firm_id"),
+                members.c.consultancy_id.label("m_consultancy_id"),
+                members.c.regulator_id.label("m_regulator_id"),
+                members.c.role.label("m_role"),
+            )
+            .select_from(users.outerjoin(members, members.c.user_id == users.c.id))
+            .where(users.c.id == bindparam("user_id"))
+            .order_by(members.c.id)
+        )
+        _STATEMENTS["user"] = stmt
+    return stmt
+
+
+def load_user(user_id: int) -> User | None:
+    """The user and their memberships in one round trip, for the session's user loader.
+
+    Every request of a signed-in user starts here, so this is one Core statement rather than an ORM
+    get and a second query: the `User` is built from the row and attached to the session as if loaded
+    (a later `session.get(User, id)` finds it without a query). The memberships wait in `g` for
+    `load_context`."""
+    rows = db.session.connection().execute(_user_statement(), {"user_id": user_id}).all()
+    if not rows:
+        return None
+    first = rows[0]._mapping
+    existing = db.session.identity_map.get(identity_key(User, user_id))
+    if existing is not None:
+        user = existing
+    else:
+        user = User(**{k: first[k] for k in _USER_COLUMNS})
+        make_transient_to_detached(user)
+        db.session.add(user)
+    g._member_rows = [
+        Member(r.m_firm_id, r.m_consultancy_id, r.m_regulator_id, r.m_role)
+        for r in rows
+        if r.m_role is not None
+    ]
+    g._member_rows_of = user_id
+    return user  # type: ignore[no-any-return]
+
+
+def _memberships(user_id: int) -> list[Member]:
+    if g.get("_member_rows_of") == user_id:
+        return list(g._member_rows)
+    m = Membership
+    q = select(m.firm_id, m.consultancy_id, m.regulator_id, m.role).where(m.user_id == user_id).order_by(m.id)
+    return [Member(*r) for r in db.session.execute(q)]
+
+
 def load_context() -> None:
     """Before each request: the user's memberships, the active organisation, the tenant context."""
     g.memberships = []
@@ -38,7 +125,7 @@ def load_context() -> None:
     if not current_user.is_authenticated:
         tenancy.set_context(tenancy.EMPTY)
         return
-    memberships = list(db.session.scalars(select(Membership).where(Membership.user_id == current_user.id)))
+    memberships = _memberships(current_user.id)
     roles: dict[int, str] = {}
     consultancy_ids = []
     for m in memberships:
@@ -59,7 +146,7 @@ def load_context() -> None:
     g.active_org = _active(memberships)
 
 
-def _active(memberships: list[Membership]) -> ActiveOrg | None:
+def _active(memberships: list[Member]) -> ActiveOrg | None:
     wanted = session.get("org")  # "kind:id"
     chosen = None
     for m in memberships:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Request, g, request
 from flask_babel import lazy_gettext as _l
 
-from webapp import access, db
+from webapp import access
 from webapp.extensions import login_manager
 from webapp.models import User
 
@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
         ident, _, stamp = user_id.partition(":")
         if not ident.isdigit():
             return None
-        user = db.session.get(User, int(ident))
+        user = access.load_user(int(ident))
         # A password change ends every other session: the id carries a stamp of the password hash.
         if user is None or stamp != user.session_stamp:
             return None

@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webapp import db, tenancy
-from webapp.models import Consultancy, Firm, Membership, Regulator
+from webapp.access import Member
+from webapp.models import Consultancy, Firm, Regulator
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ def org_name(kind: str, org_id: int, *, bypass: bool = False) -> str:
     return row.name if row is not None else ""
 
 
-def org_choices(memberships: list[Membership]) -> list[OrgChoice]:
+def org_choices(memberships: list[Member]) -> list[OrgChoice]:
     """The organisations a user belongs to, for the switcher. Firms here are in the user's tenant
     context already (membership puts them there), so no bypass is needed."""
     return [
