@@ -22,10 +22,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 import scoring
@@ -166,7 +166,7 @@ class SaveResult:
 # ---- reading -----------------------------------------------------------------------------------------
 
 
-def framework(a: Assessment) -> Framework:
+def framework(a: Assessment | DraftRow) -> Framework:
     return framework_of(a.framework_id, a.framework_version)
 
 
@@ -211,10 +211,80 @@ def _statement(name: str) -> Any:
             )
             .where(Firm.id == bindparam("firm_id"))
         )
+    elif name == "draft":
+        a = Assessment.__table__
+        stmt = (
+            select(
+                *(a.c[k] for k in DraftRow._fields[: len(_DRAFT_ASSESSMENT)]),
+                Firm.region_code,
+                Firm.industry_division,
+                Firm.above_scale,
+                Firm.size_class,
+                Firm.founded_on,
+                Evidence.item_id,
+            )
+            .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
+            .outerjoin(Evidence, and_(Evidence.firm_id == a.c.firm_id, Evidence.assessment_id == a.c.id))
+            .where(a.c.id == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
+        )
     else:  # pragma: no cover - a programming error
         raise KeyError(name)
     _STATEMENTS[name] = stmt
     return stmt
+
+
+_DRAFT_ASSESSMENT = (
+    "id",
+    "firm_id",
+    "framework_id",
+    "framework_version",
+    "mode",
+    "status",
+    "round",
+    "previous_id",
+    "as_of",
+    "submitted_at",
+)
+
+
+class DraftRow(NamedTuple):
+    """What the autosave needs of an assessment, read with Core in one round trip with its firm's
+    profile and the items that have evidence (`assessment_row`). It stands in for an `Assessment`
+    in `save_answers`."""
+
+    id: int
+    firm_id: int
+    framework_id: str
+    framework_version: str
+    mode: str
+    status: str
+    round: int
+    previous_id: int | None
+    as_of: dt.date | None
+    submitted_at: dt.datetime | None
+    firm: FirmProfile
+    evidence: frozenset[str]
+
+
+def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
+    """One of the firm's assessments, with the firm's profile and the items with evidence; None when
+    the firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
+    rows = _core(_statement("draft"), {"firm_id": firm_id, "assessment_id": assessment_id}).all()
+    if not rows:
+        return None
+    n = len(_DRAFT_ASSESSMENT)
+    first = rows[0]
+    firm = FirmRow(*first[n : n + 5])
+    evidence = frozenset(r[-1] for r in rows if r[-1] is not None)
+    return DraftRow(*first[:n], firm, evidence)  # type: ignore[arg-type]
+
+
+class FirmRow(NamedTuple):
+    region_code: str | None
+    industry_division: str | None
+    above_scale: bool | None
+    size_class: str | None
+    founded_on: dt.date | None
 
 
 def answer_states(assessment_id: int, items: Iterable[str] | None = None) -> dict[str, AnswerState]:
@@ -229,7 +299,7 @@ def evidence_items(assessment_id: int) -> set[str]:
     return set(_core(q).scalars())
 
 
-def scoring_date(a: Assessment, day: dt.date | None = None) -> dt.date:
+def scoring_date(a: Assessment | DraftRow, day: dt.date | None = None) -> dt.date:
     """A submitted assessment keeps its date; a draft is scored as of today."""
     if a.status == "submitted" and a.as_of is not None:
         return a.as_of
@@ -237,32 +307,62 @@ def scoring_date(a: Assessment, day: dt.date | None = None) -> dt.date:
 
 
 def score_states(
-    a: Assessment,
+    a: Assessment | DraftRow,
     fw: Framework,
     states: Mapping[str, AnswerState],
     evidence: Iterable[str],
     firm: FirmProfile,
     as_of: dt.date,
+    *,
+    explain: bool = True,
 ) -> scoring.Result:
     """Score the stored answers. An answer that no longer validates (it cannot happen through these
-    services) is left out rather than making the whole assessment unscorable."""
+    services) is left out rather than making the whole assessment unscorable. `explain=False`: the
+    headline numbers and each item's state only (no gaps, no paths to ready), as the autosave needs."""
     rows = [(s.item, s.value, s.na_reason) for s in states.values()]
     profile = profile_facts(firm, as_of)
     sub = submission(rows, evidence, profile, a.mode, as_of)
     try:
-        return scoring.score(fw, sub)
+        return scoring.score(fw, sub, explain=explain)
     except scoring.InvalidSubmission as exc:
         bad = {p.item for p in exc.problems}
         rows = [r for r in rows if r[0] not in bad]
-        return scoring.score(fw, submission(rows, evidence, profile, a.mode, as_of))
+        return scoring.score(fw, submission(rows, evidence, profile, a.mode, as_of), explain=explain)
 
 
-def _store_summary(a: Assessment, result: scoring.Result) -> None:
+def _store_summary(
+    a: Assessment | DraftRow, result: scoring.Result, *, changed_at: dt.datetime | None = None
+) -> None:
+    """Keep the headline numbers with the assessment (and, with `changed_at`, when a person last
+    changed it): on the ORM object, or with one UPDATE for a `DraftRow`."""
     head = summary(result)
-    a.summary = head
-    a.result_percent = head["percent"]
-    a.result_points = head["points"]
-    a.scored_at = utcnow()
+    values: dict[str, Any] = {
+        "summary": head,
+        "result_percent": head["percent"],
+        "result_points": head["points"],
+        "scored_at": utcnow(),
+    }
+    if changed_at is not None:
+        values["updated_at"] = changed_at
+    if isinstance(a, DraftRow):
+        stmt = _STORE_SUMMARY["changed" if changed_at is not None else "scored"]
+        _core(stmt, {**{f"p_{k}": v for k, v in values.items()}, "a_id": a.id, "a_firm_id": a.firm_id})
+        return
+    for k, v in values.items():
+        setattr(a, k, v)
+
+
+def _store_summary_statement(changed: bool) -> Any:
+    table = Assessment.__table__
+    keys = ["summary", "result_percent", "result_points", "scored_at"] + (["updated_at"] if changed else [])
+    return (
+        update(table)
+        .where(table.c.id == bindparam("a_id"), table.c.firm_id == bindparam("a_firm_id"))
+        .values({k: bindparam(f"p_{k}") for k in keys})
+    )
+
+
+_STORE_SUMMARY = {"changed": _store_summary_statement(True), "scored": _store_summary_statement(False)}
 
 
 def refresh(a: Assessment, *, day: dt.date | None = None) -> scoring.Result:
@@ -326,7 +426,7 @@ def _upsert_statement(dialect: str) -> Any:
 
 
 def _upsert_answer(
-    a: Assessment,
+    a: Assessment | DraftRow,
     item: Item,
     value: Any,
     na_reason: str | None,
@@ -351,12 +451,35 @@ def _upsert_answer(
         "updated_at": now,
         "read_version": read_version,
     }
-    got = conn.execute(_upsert_statement(conn.dialect.name), params).scalar()
+    # A change to an answer is a plain conditional UPDATE, which SQLAlchemy compiles once; only a first
+    # answer needs the dialect's INSERT … ON CONFLICT, which SQLAlchemy 2.0 compiles on every call.
+    if read_version > 0:
+        got = conn.execute(_UPDATE_ANSWER, {f"p_{k}": v for k, v in params.items()}).scalar()
+    else:
+        got = conn.execute(_upsert_statement(conn.dialect.name), params).scalar()
     return int(got) if got is not None else None
 
 
+def _update_answer_statement() -> Any:
+    table = Answer.__table__
+    return (
+        table.update()
+        .where(
+            table.c.assessment_id == bindparam("p_assessment_id"),
+            table.c.item_id == bindparam("p_item_id"),
+            table.c.firm_id == bindparam("p_firm_id"),
+            table.c.version == bindparam("p_read_version"),
+        )
+        .values({k: bindparam(f"p_{k}") for k in _UPSERT_COLUMNS})
+        .returning(table.c.version)
+    )
+
+
+_UPDATE_ANSWER = _update_answer_statement()
+
+
 def _history(
-    a: Assessment,
+    a: Assessment | DraftRow,
     item_id: str,
     old: AnswerState,
     new: AnswerState,
@@ -421,7 +544,7 @@ def target_state(cur: AnswerState, ch: ItemChange) -> tuple[Any, Any, Any]:
 
 
 def check_changes(
-    a: Assessment,
+    a: Assessment | DraftRow,
     fw: Framework,
     states: Mapping[str, AnswerState],
     changes: Mapping[str, ItemChange],
@@ -461,7 +584,7 @@ def check_changes(
 
 
 def save_answers(
-    a: Assessment,
+    a: Assessment | DraftRow,
     changes: Mapping[str, ItemChange],
     user: User | None,
     expected_versions: Mapping[str, int] | None = None,
@@ -525,11 +648,13 @@ def save_answers(
     _write_history(history)
     for item, value in facts:
         _share_fact(a, item, value, user_id, now, as_of)
-    if out.saved:
-        a.updated_at = now
-    firm, evidence = firm_and_evidence(a.firm_id, a.id)
-    out.result = score_states(a, fw, states, evidence, firm, as_of)
-    _store_summary(a, out.result)
+    if isinstance(a, DraftRow):
+        firm: FirmProfile = a.firm
+        evidence: Iterable[str] = a.evidence
+    else:
+        firm, evidence = firm_and_evidence(a.firm_id, a.id)
+    out.result = score_states(a, fw, states, evidence, firm, as_of, explain=False)
+    _store_summary(a, out.result, changed_at=now if out.saved else None)
     out.states = states
     out.profile = profile_facts(firm, as_of)
     return out
@@ -566,22 +691,13 @@ def fact_answers(firm_id: int) -> dict[str, FactAnswer]:
 
 
 def _share_fact(
-    a: Assessment, item: Item, value: Any, user_id: int | None, now: dt.datetime, as_of: dt.date
+    a: Assessment | DraftRow, item: Item, value: Any, user_id: int | None, now: dt.datetime, as_of: dt.date
 ) -> None:
     """The firm's answer to a shared fact changed in `a`: keep it, and carry it into the same fact in
     the firm's other drafts (submitted assessments are snapshots and keep theirs)."""
     fact = item.fact
     assert fact is not None
-    fa = db.session.scalar(select(FactAnswer).where(FactAnswer.firm_id == a.firm_id, FactAnswer.fact == fact))
-    if fa is None:
-        fa = FactAnswer(firm_id=a.firm_id, fact=fact, version=0)
-        db.session.add(fa)
-    fa.value = value
-    fa.source_assessment_id = a.id
-    fa.source_item_id = item.id
-    fa.version = (fa.version or 0) + 1
-    fa.updated_by_id = user_id
-    fa.updated_at = now
+    _upsert_fact(a, item, fact, value, user_id, now)
     others = db.session.scalars(
         select(Assessment).where(
             Assessment.firm_id == a.firm_id, Assessment.status == "draft", Assessment.id != a.id
@@ -599,6 +715,37 @@ def _share_fact(
                 other,
                 score_states(other, ofw, states, evidence_items(other.id), firm_of(other.firm_id), as_of),
             )
+
+
+def _upsert_fact(
+    a: Assessment | DraftRow, item: Item, fact: str, value: Any, user_id: int | None, now: dt.datetime
+) -> None:
+    """Keep the firm's answer to a shared fact in one statement (INSERT … ON CONFLICT DO UPDATE), so
+    two first answers to the same fact arriving together both succeed: the later one stands."""
+    conn = db.session.connection()
+    table = FactAnswer.__table__
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    row = {
+        "firm_id": a.firm_id,
+        "fact": fact,
+        "value": value,
+        "source_assessment_id": a.id,
+        "source_item_id": item.id,
+        "version": 1,
+        "updated_by_id": user_id,
+        "updated_at": now,
+    }
+    stmt = ins.values(**row).on_conflict_do_update(
+        index_elements=["firm_id", "fact"],
+        set_={
+            **{k: ins.excluded[k] for k in row if k not in ("firm_id", "fact", "version")},
+            "version": table.c.version + 1,
+        },
+    )
+    conn.execute(stmt)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, FactAnswer) and obj.firm_id == a.firm_id and obj.fact == fact:
+            db.session.expire(obj)  # loaded earlier in this request: read it again when asked
 
 
 def _carry_fact(
