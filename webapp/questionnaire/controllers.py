@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,9 +18,10 @@ from werkzeug.exceptions import HTTPException
 
 from scoring.model import AnswerType, Framework, Item, Section
 from webapp import access, db
+from webapp.i18n import current_lang
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire import messages, present, services, storage
+from webapp.questionnaire import messages, pagecache, present, services, storage
 from webapp.questionnaire.present import t
 from webapp.questionnaire.scoring import framework_of
 from webapp.questionnaire.services import UNSET, AnswerState, ItemChange
@@ -211,12 +212,43 @@ def _section(fw: Framework, section_id: str) -> Section:
 
 @access.firm("viewer", write="editor")
 def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
+    if request.method == "GET":
+        return _cached_section(firm_id, assessment_id, section_id)
     a = _assessment(firm_id, assessment_id)
     fw = services.framework(a)
     sec = _section(fw, section_id)
-    if request.method == "POST":
-        return _post_section(a, fw, sec)
-    return _render_section(a, fw, sec)
+    return _post_section(a, fw, sec)
+
+
+def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
+    """The section page, rendered again only when something it shows changed (see `pagecache`)."""
+    stamp = pagecache.stamp(firm_id, assessment_id)
+    if stamp is None:
+        abort(404)
+    key = (
+        "section",
+        firm_id,
+        assessment_id,
+        section_id,
+        request.full_path,
+        current_lang(),
+        services.today(),
+        stamp,
+        current_user.id,
+        current_user.name,
+        access.firm_role(firm_id),
+        tuple(g.get("memberships", ())),
+        access.active_org(),
+    )
+
+    def render() -> str:
+        a = _assessment(firm_id, assessment_id)
+        fw = services.framework(a)
+        sec = _section(fw, section_id)
+        body, _status = _render_section(a, fw, sec)  # type: ignore[misc]
+        return body  # type: ignore[no-any-return]
+
+    return pagecache.serve(key, render)
 
 
 def _render_section(
@@ -494,8 +526,13 @@ def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | 
 
 @access.firm("editor")
 def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}."""
-    a = _assessment(firm_id, assessment_id)
+    """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}.
+
+    The busiest request of the product: the assessment, its firm's profile and its evidence come in
+    one Core read (`assessment_row`), not through the ORM."""
+    a = services.assessment_row(firm_id, assessment_id)
+    if a is None:
+        abort(404)
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("item"), str):
         return jsonify(ok=False, error="bad_request", message=_("The request was not understood.")), 400
@@ -551,7 +588,9 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
 
 
-def _progress(a: Assessment, fw: Framework, item: Item, result: services.SaveResult) -> dict[str, Any]:
+def _progress(
+    a: Assessment | services.DraftRow, fw: Framework, item: Item, result: services.SaveResult
+) -> dict[str, Any]:
     r = result.result
     assert r is not None
     sec_id = present.section_of_item(fw, item.id)

@@ -1,0 +1,128 @@
+"""The section page is kept once rendered (webapp/questionnaire/pagecache.py): every change a person
+can make through the product must still show on the next load, and a kept page must never reach
+someone it was not rendered for."""
+
+from __future__ import annotations
+
+import re
+
+from tests.test_questionnaire import owner_client, rows, save, start, upload  # noqa: F401 (a fixture)
+from webapp import db, tenancy
+from webapp.models import Answer, Evidence, Firm
+from webapp.questionnaire import pagecache
+from webapp.questionnaire.demo import pdf_bytes
+
+
+def _page(client, firm_id: int, aid: int, section: str = "basic") -> str:
+    """The page as a second load finds it: after a form post the first load shows the flash message
+    (such a page is neither served from nor kept in the cache); the second is the one kept."""
+    for _ in range(2):
+        r = client.get(f"/firms/{firm_id}/assessments/{aid}/sections/{section}")
+        assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
+def test_every_change_shows_on_the_next_load(app, owner_client):
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    before = _page(client, firm.id, aid)
+    assert _page(client, firm.id, aid) == before  # served again, unchanged
+    assert len(app.extensions["qready.section_pages"]._pages) == 1
+
+    # an answer
+    assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
+    page = _page(client, firm.id, aid)
+    assert 'name="value-pzb-certified" value="yes" checked' in page
+    assert "适用题目已答 1 / 34" in page
+
+    # evidence, then its removal
+    assert upload(client, firm.id, aid, "pzb-certified", "证书.pdf", pdf_bytes("证书")).status_code == 303
+    (ev,) = rows(app, Evidence, assessment_id=aid)
+    link = f"/firms/{firm.id}/assessments/{aid}/evidence/{ev.id}"
+    assert f'href="{link}"' in _page(client, firm.id, aid)
+    assert client.post(f"{link}/delete").status_code == 303
+    assert f'href="{link}"' not in _page(client, firm.id, aid)
+
+    # a comment
+    url = f"/firms/{firm.id}/assessments/{aid}/comments"
+    assert client.post(url, data={"item": "pzb-certified", "body": "证书扫描件请再传一次"}).status_code == 303
+    assert "证书扫描件请再传一次" in _page(client, firm.id, aid)
+
+    # an assignment, then a change of assignee
+    url = f"/firms/{firm.id}/assessments/{aid}/assignments"
+    owner_name = "王丽 Owner"
+    assert owner_name not in _page(client, firm.id, aid).split('class="qn-seclist"')[1].split("</nav>")[0]
+    assert client.post(url, data={"section": "basic", "user_id": str(owner.id)}).status_code == 303
+    seclist = _page(client, firm.id, aid).split('class="qn-seclist"')[1].split("</nav>")[0]
+    assert owner_name in seclist
+
+
+def test_a_shared_fact_changed_elsewhere_shows_here(app, owner_client):
+    client, firm, _ = owner_client
+    pzb = start(client, firm.id)
+    assert save(client, firm.id, pzb, "pzb-iso9001", 0, value=True).status_code == 200
+    pe = start(client, firm.id, "performance-excellence", "quick")
+    page = _page(client, firm.id, pzb, "management")
+    assert 'name="value-pzb-iso9001" value="yes" checked' in page
+    (answer,) = rows(app, Answer, assessment_id=pe, item_id="pe-elig-iso9001")
+    assert save(client, firm.id, pe, "pe-elig-iso9001", answer.version, value=False).status_code == 200
+    page = _page(client, firm.id, pzb, "management")
+    assert 'name="value-pzb-iso9001" value="no" checked' in page
+
+
+def test_the_firm_profile_is_part_of_the_stamp(app, owner_client):
+    client, firm, _ = owner_client
+    aid = start(client, firm.id)
+    _page(client, firm.id, aid)
+    with app.test_request_context(), tenancy.bypass():
+        before = pagecache.stamp(firm.id, aid)
+        db.session.get(Firm, firm.id).size_class = "micro"
+        db.session.flush()
+        after = pagecache.stamp(firm.id, aid)
+        assert before is not None and after is not None and before != after
+        assert pagecache.stamp(firm.id + 1000, aid) is None  # another firm's id: nothing
+        db.session.rollback()
+
+
+def test_a_kept_page_does_not_reach_a_viewer_or_another_firm(client, create_user, create_firm, login):
+    owner = create_user()
+    viewer = create_user()
+    firm = create_firm(owner=owner, members={"viewer": viewer})
+    login(client, owner)
+    aid = start(client, firm.id)
+    assert "data-autosave" in _page(client, firm.id, aid)
+    other = client.application.test_client()
+    login(other, viewer)
+    assert "data-autosave" not in _page(other, firm.id, aid)  # the viewer's own page, read-only
+    stranger = create_user()
+    create_firm("宁波别家有限公司", owner=stranger, region="330203")
+    third = client.application.test_client()
+    login(third, stranger)
+    assert third.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic").status_code == 404
+
+
+def test_language_and_csrf_token_are_per_request(app, owner_client):
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    zh = _page(client, firm.id, aid)
+    assert "\x00" not in zh
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', zh))
+    assert len(tokens) == 1
+    again = _page(client, firm.id, aid)
+    assert set(re.findall(r'name="csrf_token" value="([^"]+)"', again)) and "\x00" not in again
+    assert client.post("/lang/en", data={"next": "/"}).status_code in (302, 303)
+    en = _page(client, firm.id, aid)
+    assert 'lang="en"' in en and "0 of 34 applicable questions answered" in en and en != zh
+
+
+def test_etag_gives_not_modified_until_something_changes(app, owner_client):
+    client, firm, _ = owner_client
+    aid = start(client, firm.id)
+    url = f"/firms/{firm.id}/assessments/{aid}/sections/basic"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
