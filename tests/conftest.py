@@ -223,3 +223,12 @@ def login(app: Flask) -> Callable[[FlaskClient, Any], FlaskClient]:
         return client
 
     return do
+
+
+@pytest.fixture
+def owner_client(client: FlaskClient, create_user: Any, create_firm: Any, login: Any) -> tuple[Any, Any, Any]:
+    """A client signed in as the owner of a new firm: (client, firm, owner)."""
+    owner = create_user(name="王丽 Owner")
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    return client, firm, owner

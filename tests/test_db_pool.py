@@ -58,3 +58,14 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(database_url, monkeypatch)
         assert len(pings) == 1
     finally:
         engine.dispose()
+
+
+def test_a_read_only_session_refuses_to_write(app, dbconn):
+    from sqlalchemy.orm import Session
+
+    from webapp.models import Consultancy
+
+    with Session(bind=dbconn, info={"read_only": True}) as session:
+        session.add(Consultancy(name="只读", code="RO-1"))
+        with pytest.raises(RuntimeError, match="read-only"):
+            session.flush()

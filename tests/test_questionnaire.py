@@ -8,7 +8,6 @@ import re
 import zipfile
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 import scoring
@@ -21,14 +20,6 @@ AS_OF = None  # answers are scored as of today
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def owner_client(client, create_user, create_firm, login):
-    owner = create_user(name="王丽 Owner")
-    firm = create_firm(owner=owner)
-    login(client, owner)
-    return client, firm, owner
 
 
 def english(app, user) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_questionnaire import owner_client, rows, save, start, upload  # noqa: F401 (a fixture)
+from tests.test_questionnaire import rows, save, start, upload
 from webapp import db, tenancy
 from webapp.models import Answer, Evidence, Firm
 from webapp.questionnaire import pagecache
@@ -102,7 +102,7 @@ def test_a_kept_page_does_not_reach_a_viewer_or_another_firm(client, create_user
 
 
 def test_language_and_csrf_token_are_per_request(app, owner_client):
-    client, firm, owner = owner_client
+    client, firm, _ = owner_client
     aid = start(client, firm.id)
     zh = _page(client, firm.id, aid)
     assert "\x00" not in zh
@@ -126,3 +126,25 @@ def test_etag_gives_not_modified_until_something_changes(app, owner_client):
     assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_each_session_gets_a_page_with_its_own_csrf_token(app, client, create_user, create_firm, login):
+    """The same user signed in twice: a page kept for one session never carries into the other, whose
+    token would not match it."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    aid = start(client, firm.id)
+    second = client.application.test_client()
+    login(second, owner)
+    signer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    raw = []
+    for c in (client, second, client, second):
+        page = _page(c, firm.id, aid)
+        (token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+        with c.session_transaction() as sess:
+            assert signer.loads(token) == sess["csrf_token"]
+            raw.append(sess["csrf_token"])
+    assert raw[0] == raw[2] and raw[1] == raw[3] and raw[0] != raw[1]

@@ -61,7 +61,7 @@ _USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
 _STATEMENTS: dict[str, Any] = {}
 
 
-def _user_statement() -> Any:
+def _user_statement() -> db.HotStatement:
     """The user's row with each of their memberships (a row per membership; one with NULLs for none).
     Built once: building a select costs more than running it."""
     stmt = _STATEMENTS.get("user")
@@ -79,6 +79,7 @@ def _user_statement() -> Any:
             .where(users.c.id == bindparam("user_id"))
             .order_by(members.c.id)
         )
+        stmt = db.HotStatement(stmt)
         _STATEMENTS["user"] = stmt
     return stmt
 
@@ -90,22 +91,18 @@ def load_user(user_id: int) -> User | None:
     get and a second query: the `User` is built from the row and attached to the session as if loaded
     (a later `session.get(User, id)` finds it without a query). The memberships wait in `g` for
     `load_context`."""
-    rows = db.session.connection().execute(_user_statement(), {"user_id": user_id}).all()
+    rows = _user_statement().rows({"user_id": user_id})
     if not rows:
         return None
-    first = rows[0]._mapping
+    n = len(_USER_COLUMNS)
     existing = db.session.identity_map.get(identity_key(User, user_id))
     if existing is not None:
         user = existing
     else:
-        user = User(**{k: first[k] for k in _USER_COLUMNS})
+        user = User(**dict(zip(_USER_COLUMNS, rows[0][:n], strict=True)))
         make_transient_to_detached(user)
         db.session.add(user)
-    g._member_rows = [
-        Member(r.m_firm_id, r.m_consultancy_id, r.m_regulator_id, r.m_role)
-        for r in rows
-        if r.m_role is not None
-    ]
+    g._member_rows = [Member(*r[n:]) for r in rows if r[-1] is not None]
     g._member_rows_of = user_id
     return user  # type: ignore[no-any-return]
 

@@ -210,6 +210,7 @@ def _section(fw: Framework, section_id: str) -> Section:
     return sec
 
 
+@db.read_only
 @access.firm("viewer", write="editor")
 def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
     if request.method == "GET":

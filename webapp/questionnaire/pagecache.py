@@ -15,8 +15,8 @@ depends on:
 
 Anything else that could change a page (a colleague renaming themselves, an organisation renamed
 in the switcher) is bounded by a lifetime (`SECTION_CACHE_SECONDS`, default 300 s). A page with
-flashed messages is neither served from nor kept in the cache. The CSRF token is not kept: the
-stored page holds a marker that each response replaces with the request's own token.
+flashed messages is neither served from nor kept in the cache. Pages are kept per session (the
+session's CSRF token is part of the key, see `serve`).
 
 Responses carry an ETag, so a browser that asks again with If-None-Match gets 304 Not Modified.
 `SECTION_CACHE_SIZE` (default 256 pages a worker, 0 turns the cache off) bounds the memory.
@@ -37,8 +37,6 @@ from sqlalchemy import and_, bindparam, func, select
 
 from webapp import db
 from webapp.models import AnswerHistory, Assessment, Comment, Evidence, Firm, SectionAssignment
-
-_MARKER = "\x00csrf\x00"
 
 
 class PageCache:
@@ -87,10 +85,10 @@ def cache() -> PageCache:
     return made  # type: ignore[no-any-return]
 
 
-_STATEMENT: list[Any] = []
+_STATEMENT: list[db.HotStatement] = []
 
 
-def _stamp_statement() -> Any:
+def _stamp_statement() -> db.HotStatement:
     if _STATEMENT:
         return _STATEMENT[0]
     a = Assessment.__table__
@@ -127,41 +125,39 @@ def _stamp_statement() -> Any:
         .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
         .where(aid == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
     )
-    _STATEMENT.append(stmt)
-    return stmt
+    hot = db.HotStatement(stmt)
+    _STATEMENT.append(hot)
+    return hot
 
 
 def stamp(firm_id: int, assessment_id: int) -> tuple[Any, ...] | None:
     """Everything stored that a section page of the assessment shows, in one round trip; None when the
     firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    row = (
-        db.session.connection()
-        .execute(_stamp_statement(), {"firm_id": firm_id, "assessment_id": assessment_id})
-        .first()
-    )
-    return tuple(row) if row is not None else None
+    return _stamp_statement().first({"firm_id": firm_id, "assessment_id": assessment_id})
 
 
 def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:
     """The page for `key`: from the cache, or rendered (and kept). With an ETag; 304 when the browser
-    already has it."""
-    token = generate_csrf()  # first: it puts the session's raw token in place on a first visit
-    etag = hashlib.sha256(repr((key, session.get("csrf_token"))).encode()).hexdigest()[:32]
-    if request.if_none_match.contains(etag) and not session.get("_flashes"):
-        response = Response(status=304)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
-    pages = cache()
+    already has it.
+
+    The page holds the session's CSRF token, signed. Tokens do not expire here (`WTF_CSRF_TIME_LIMIT`
+    is None: a token lives as long as its session), so a page kept for this session, keyed by the
+    session's raw token, stays valid; another session never gets it."""
+    if "csrf_token" not in session:
+        generate_csrf()  # a first visit: put the session's raw token in place before keying on it
+    key = (*key, session["csrf_token"])
+    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     flashes = bool(session.get("_flashes"))
-    page = None if flashes else pages.get(key)
-    if page is None:
-        html = render()
-        if not flashes and token in html:
-            pages.put(key, html.replace(token, _MARKER))
+    if not flashes and request.if_none_match.contains(etag):
+        response = Response(status=304)
     else:
-        html = page.replace(_MARKER, token)
-    response = Response(html, mimetype="text/html")
+        pages = cache()
+        html = None if flashes else pages.get(key)
+        if html is None:
+            html = render()
+            if not flashes:
+                pages.put(key, html)
+        response = Response(html, mimetype="text/html")
     if not flashes:
         response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"

@@ -266,10 +266,22 @@ class DraftRow(NamedTuple):
     evidence: frozenset[str]
 
 
+class _Hot(dict[str, db.HotStatement]):
+    """The autosave's reads, as `db.HotStatement`s (built on first use)."""
+
+    def __missing__(self, name: str) -> db.HotStatement:
+        hot = db.HotStatement(_statement(name))
+        self[name] = hot
+        return hot
+
+
+_HOT = _Hot()
+
+
 def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
     """One of the firm's assessments, with the firm's profile and the items with evidence; None when
     the firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    rows = _core(_statement("draft"), {"firm_id": firm_id, "assessment_id": assessment_id}).all()
+    rows = _HOT["draft"].rows({"firm_id": firm_id, "assessment_id": assessment_id})
     if not rows:
         return None
     n = len(_DRAFT_ASSESSMENT)
@@ -288,9 +300,9 @@ class FirmRow(NamedTuple):
 
 
 def answer_states(assessment_id: int, items: Iterable[str] | None = None) -> dict[str, AnswerState]:
-    q = _statement("answers")
-    if items is not None:
-        q = q.where(Answer.item_id.in_(list(items)))
+    if items is None:
+        return {r[0]: AnswerState(*r) for r in _HOT["answers"].rows({"assessment_id": assessment_id})}
+    q = _statement("answers").where(Answer.item_id.in_(list(items)))
     return {r[0]: AnswerState(*r) for r in _core(q, {"assessment_id": assessment_id})}
 
 
@@ -346,7 +358,7 @@ def _store_summary(
         values["updated_at"] = changed_at
     if isinstance(a, DraftRow):
         stmt = _STORE_SUMMARY["changed" if changed_at is not None else "scored"]
-        _core(stmt, {**{f"p_{k}": v for k, v in values.items()}, "a_id": a.id, "a_firm_id": a.firm_id})
+        stmt.run({**{f"p_{k}": v for k, v in values.items()}, "a_id": a.id, "a_firm_id": a.firm_id})
         return
     for k, v in values.items():
         setattr(a, k, v)
@@ -362,7 +374,10 @@ def _store_summary_statement(changed: bool) -> Any:
     )
 
 
-_STORE_SUMMARY = {"changed": _store_summary_statement(True), "scored": _store_summary_statement(False)}
+_STORE_SUMMARY = {
+    "changed": db.HotStatement(_store_summary_statement(True)),
+    "scored": db.HotStatement(_store_summary_statement(False)),
+}
 
 
 def refresh(a: Assessment, *, day: dt.date | None = None) -> scoring.Result:
@@ -454,7 +469,8 @@ def _upsert_answer(
     # A change to an answer is a plain conditional UPDATE, which SQLAlchemy compiles once; only a first
     # answer needs the dialect's INSERT … ON CONFLICT, which SQLAlchemy 2.0 compiles on every call.
     if read_version > 0:
-        got = conn.execute(_UPDATE_ANSWER, {f"p_{k}": v for k, v in params.items()}).scalar()
+        row = _UPDATE_ANSWER.first({f"p_{k}": v for k, v in params.items()})
+        got = row[0] if row is not None else None
     else:
         got = conn.execute(_upsert_statement(conn.dialect.name), params).scalar()
     return int(got) if got is not None else None
@@ -475,7 +491,7 @@ def _update_answer_statement() -> Any:
     )
 
 
-_UPDATE_ANSWER = _update_answer_statement()
+_UPDATE_ANSWER = db.HotStatement(_update_answer_statement())
 
 
 def _history(
@@ -505,9 +521,12 @@ def _history(
     }
 
 
+_HISTORY_INSERT = db.HotStatement(insert(AnswerHistory.__table__))
+
+
 def _write_history(rows: list[dict[str, Any]]) -> None:
     if rows:
-        _core(insert(AnswerHistory.__table__), rows)
+        _HISTORY_INSERT.run(rows)
 
 
 def _same(target: tuple[Any, Any, Any], cur: AnswerState) -> bool:
