@@ -8,6 +8,7 @@ import re
 import zipfile
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 import scoring
@@ -665,3 +666,37 @@ def test_demo_assessments(app, create_user, create_firm, dbconn):
             assert second.result_points > first.result_points
             assert db.session.scalars(select(Evidence).where(Evidence.assessment_id == second.id)).first()
         assert by[("standards-adoption", "draft")]
+
+
+def test_evidence_files_follow_their_rows(app, owner_client):
+    """A file stored for a row that is rolled back is removed; a file whose row is deleted stays until
+    the deletion commits (a failed request loses nothing)."""
+    from webapp.models import User
+    from webapp.questionnaire import services, storage
+
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    data = pdf_bytes("certificate")
+    with app.app_context(), tenancy.bypass():
+        store = storage.store()
+        a = db.session.get(Assessment, aid)
+        user = db.session.get(User, owner.id)
+        ev = services.add_evidence(a, "pzb-certified", "证书.pdf", data, user, store, max_bytes=10**6)
+        key = ev.storage_key
+        assert store.get(key) == data
+        db.session.rollback()  # the request failed after storing the file
+        with pytest.raises(FileNotFoundError):
+            store.get(key)
+
+        ev = services.add_evidence(a, "pzb-certified", "证书.pdf", data, user, store, max_bytes=10**6)
+        key = ev.storage_key
+        db.session.commit()
+        assert services.delete_evidence(a, ev, store)
+        assert store.get(key) == data  # not yet: the deletion has not committed
+        db.session.rollback()
+        assert store.get(key) == data and rows(app, Evidence, id=ev.id)
+        ev = db.session.get(Evidence, ev.id)
+        assert services.delete_evidence(db.session.get(Assessment, aid), ev, store)
+        db.session.commit()
+        with pytest.raises(FileNotFoundError):
+            store.get(key)

@@ -6,7 +6,9 @@ The request (or the CLI command, or the job) owns the transaction: see `webapp.c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
@@ -78,6 +80,41 @@ def _read_only_request() -> bool:
     if not has_request_context() or request.method not in ("GET", "HEAD") or request.endpoint is None:
         return False
     return bool(getattr(current_app.view_functions.get(request.endpoint), "read_only", False))
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction has committed; forget it if it rolls back. For
+    effects outside the database that must not happen unless the rows say so (removing a stored file
+    whose row is being deleted)."""
+    session().info.setdefault("after_commit", []).append(callback)
+
+
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the current transaction rolls back; forget it once it commits. For undoing
+    effects outside the database made ahead of the rows (a file stored before its row is written)."""
+    session().info.setdefault("after_rollback", []).append(callback)
+
+
+def _run(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a cleanup must not fail what already happened; it is logged
+            logging.getLogger(__name__).exception("a callback after the transaction failed")
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(s: Session) -> None:
+    s.info.pop("after_rollback", None)
+    _run(s.info.pop("after_commit", []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(s: Session, previous: Any) -> None:
+    if previous.parent is not None:
+        return  # a nested transaction: the outer one decides
+    s.info.pop("after_commit", None)
+    _run(s.info.pop("after_rollback", []))
 
 
 @event.listens_for(Session, "before_flush")

@@ -967,6 +967,7 @@ def add_evidence(
         return EvidenceRefused("name_mismatch", kind)
     key = storage.new_key()
     store.put(key, data)
+    db.after_rollback(lambda: store.delete(key))  # the row did not make it: no file without a row
     ev = Evidence(
         firm_id=a.firm_id,
         assessment_id=a.id,
@@ -992,7 +993,7 @@ def delete_evidence(a: Assessment, ev: Evidence, store: storage.EvidenceStore) -
     key = ev.storage_key
     db.session.delete(ev)
     db.session.flush()
-    store.delete(key)
+    db.after_commit(lambda: store.delete(key))  # only once the row is gone for good
     a.updated_at = utcnow()
     refresh(a)
     return True
