@@ -148,3 +148,19 @@ def test_each_session_gets_a_page_with_its_own_csrf_token(app, client, create_us
             assert signer.loads(token) == sess["csrf_token"]
             raw.append(sess["csrf_token"])
     assert raw[0] == raw[2] and raw[1] == raw[3] and raw[0] != raw[1]
+
+
+def test_the_cache_is_bounded_in_size_and_age(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    pages = pagecache.PageCache(size=2, seconds=300)
+    pages.put("a", "A")
+    pages.put("b", "B")
+    assert pages.get("a") == "A"  # now the most recently used
+    pages.put("c", "C")  # the least recently used ("b") goes
+    assert (pages.get("a"), pages.get("b"), pages.get("c")) == ("A", None, "C")
+    clock[0] += 301
+    assert pages.get("a") is None  # too old
+    off = pagecache.PageCache(size=0, seconds=300)
+    off.put("a", "A")
+    assert off.get("a") is None  # SECTION_CACHE_SIZE=0 keeps nothing
