@@ -222,10 +222,10 @@ class HotStatement:
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
-        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, dict[str, Any], dict[str, Any]]] = {}
 
     def _sql(self, conn: Any, keys: tuple[str, ...]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        hit = self._compiled.get((id(conn.dialect), keys))
+        hit = self._compiled.get((conn.dialect.driver, keys))
         if hit is None:
             compiled = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             # the type processors SQLAlchemy itself applies to these parameters before the DBAPI call
@@ -237,7 +237,7 @@ class HotStatement:
                 if not bp.required and name not in keys
             }
             hit = (compiled.string, processors, fixed)
-            self._compiled[(id(conn.dialect), keys)] = hit
+            self._compiled[(conn.dialect.driver, keys)] = hit
         return hit
 
     def _cursor(self, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
