@@ -45,10 +45,10 @@ class PageCache:
     def __init__(self, size: int, seconds: float) -> None:
         self.size = size
         self.seconds = seconds
-        self._pages: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> bytes | None:
         with self._lock:
             hit = self._pages.get(key)
             if hit is None:
@@ -59,7 +59,7 @@ class PageCache:
             self._pages.move_to_end(key)
             return hit[1]
 
-    def put(self, key: Hashable, page: str) -> None:
+    def put(self, key: Hashable, page: bytes) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -78,8 +78,8 @@ def cache() -> PageCache:
     made = app.extensions.get("qready.section_pages")
     if made is None:
         made = PageCache(
-            int(app.config.get("SECTION_CACHE_SIZE", 256)),
-            float(app.config.get("SECTION_CACHE_SECONDS", 300)),
+            int(app.config["SECTION_CACHE_SIZE"]),
+            float(app.config["SECTION_CACHE_SECONDS"]),
         )
         app.extensions["qready.section_pages"] = made
     return made  # type: ignore[no-any-return]
@@ -152,12 +152,12 @@ def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:
         response = Response(status=304)
     else:
         pages = cache()
-        html = None if flashes else pages.get(key)
-        if html is None:
-            html = render()
+        body = None if flashes else pages.get(key)
+        if body is None:
+            body = render().encode()
             if not flashes:
-                pages.put(key, html)
-        response = Response(html, mimetype="text/html")
+                pages.put(key, body)
+        response = Response(body, mimetype="text/html")
     if not flashes:
         response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
