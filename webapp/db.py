@@ -117,6 +117,11 @@ def _after_rollback(s: Session, previous: Any) -> None:
     _run(s.info.pop("after_rollback", []))
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_hot_cursor(s: Session, _transaction: Any) -> None:
+    s.info.pop("_hot", None)  # the connection goes back to the pool: never reuse it from here
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_writes(session: Session, _flush_context: Any, _instances: Any) -> None:
     if session.info.get("read_only") and (session.new or session.dirty or session.deleted):
@@ -241,8 +246,16 @@ class HotStatement:
         return hit
 
     def _cursor(self, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
-        conn = session.connection()
-        if conn.dialect.name != "postgresql":
+        s = session()
+        hot = s.info.get("_hot")
+        if hot is None:
+            # the session's connection, and one psycopg cursor on it, for this transaction (each
+            # method below reads its rows at once, so one cursor serves them all)
+            conn = s.connection()
+            raw = conn.connection.dbapi_connection.cursor() if conn.dialect.name == "postgresql" else None
+            hot = s.info["_hot"] = (conn, raw)
+        conn, cur = hot
+        if cur is None:
             return conn.execute(self.stmt, params)
         many = isinstance(params, list)
         rows = params if isinstance(params, list) else [params]
@@ -251,7 +264,6 @@ class HotStatement:
             rows = [{**fixed, **r} for r in rows]
         if processors:
             rows = [{k: (processors[k](v) if k in processors else v) for k, v in r.items()} for r in rows]
-        cur = conn.connection.dbapi_connection.cursor()
         if many:
             cur.executemany(sql, rows)
         else:
