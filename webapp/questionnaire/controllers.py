@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from scoring.model import AnswerType, Framework, Item, Section
 from webapp import access, db
-from webapp.i18n import current_lang
+from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
 from webapp.questionnaire import messages, pagecache, present, services, storage
@@ -232,7 +232,7 @@ def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> Respon
         assessment_id,
         section_id,
         request.full_path,
-        current_lang(),
+        select_locale(),  # the language the page will be in (the selector Babel itself asks)
         services.today(),
         stamp,
         current_user.id,
