@@ -19,6 +19,7 @@ from sqlalchemy.orm.util import identity_key
 
 from webapp import db, tenancy
 from webapp.models import ConsultancyGrant, Membership, User
+from webapp.models.orgs import OrgRef
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,27 +35,13 @@ class ActiveOrg:
 
 
 @dataclass(frozen=True)
-class Member:
+class Member(OrgRef):
     """One of the signed-in user's memberships, as read with the user (see `load_user`)."""
 
     firm_id: int | None
     consultancy_id: int | None
     regulator_id: int | None
     role: str
-
-    @property
-    def kind(self) -> str:
-        if self.firm_id is not None:
-            return "firm"
-        if self.consultancy_id is not None:
-            return "consultancy"
-        return "regulator"
-
-    @property
-    def org_id(self) -> int:
-        org_id = self.firm_id or self.consultancy_id or self.regulator_id
-        assert org_id is not None
-        return org_id
 
 
 _USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
@@ -87,7 +74,7 @@ def _user_statement() -> db.HotStatement:
 def load_user(user_id: int) -> User | None:
     """The user and their memberships in one round trip, for the session's user loader.
 
-    Every request of a signed-in user starts here, so this is one Core statement rather than an ORM
+    Every request of a signed-in user starts here, so this is one statement rather than an ORM
     get and a second query: the `User` is built from the row and attached to the session as if loaded
     (a later `session.get(User, id)` finds it without a query). The memberships wait in `g` for
     `load_context`."""

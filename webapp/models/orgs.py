@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,7 +67,30 @@ _ONE_ORG = (
 )
 
 
-class Membership(Base):
+class OrgRef:
+    """The organisation a membership points at: exactly one of firm, consultancy or regulator."""
+
+    if TYPE_CHECKING:  # the classes that use it have these (mapped columns or dataclass fields)
+        firm_id: int | None
+        consultancy_id: int | None
+        regulator_id: int | None
+
+    @property
+    def kind(self) -> str:
+        if self.firm_id is not None:
+            return "firm"
+        if self.consultancy_id is not None:
+            return "consultancy"
+        return "regulator"
+
+    @property
+    def org_id(self) -> int:
+        org_id = self.firm_id or self.consultancy_id or self.regulator_id
+        assert org_id is not None
+        return org_id
+
+
+class Membership(OrgRef, Base):
     """A user's place in one organisation, with a role. Exactly one of the three org columns is set."""
 
     __tablename__ = "memberships"
@@ -88,20 +112,6 @@ class Membership(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()
-
-    @property
-    def kind(self) -> str:
-        if self.firm_id is not None:
-            return "firm"
-        if self.consultancy_id is not None:
-            return "consultancy"
-        return "regulator"
-
-    @property
-    def org_id(self) -> int:
-        org_id = self.firm_id or self.consultancy_id or self.regulator_id
-        assert org_id is not None
-        return org_id
 
 
 class Invitation(Base):

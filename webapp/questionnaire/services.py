@@ -178,6 +178,11 @@ def _core(stmt: Any, params: Any = None) -> Any:
 _STATEMENTS: dict[str, Any] = {}
 
 
+def _firm_profile_columns() -> tuple[Any, ...]:
+    """The firm's columns its profile facts come from, in `FirmRow`'s order."""
+    return tuple(getattr(Firm, k) for k in FirmRow._fields)
+
+
 def _statement(name: str) -> Any:
     """The hot paths' read statements, built once (building a select costs more than running it)."""
     stmt = _STATEMENTS.get(name)
@@ -196,14 +201,7 @@ def _statement(name: str) -> Any:
         ).where(Answer.assessment_id == bindparam("assessment_id"))
     elif name == "firm_and_evidence":
         stmt = (
-            select(
-                Firm.region_code,
-                Firm.industry_division,
-                Firm.above_scale,
-                Firm.size_class,
-                Firm.founded_on,
-                Evidence.item_id,
-            )
+            select(*_firm_profile_columns(), Evidence.item_id)
             .select_from(Firm)
             .outerjoin(
                 Evidence,
@@ -216,11 +214,7 @@ def _statement(name: str) -> Any:
         stmt = (
             select(
                 *(a.c[k] for k in DraftRow._fields[: len(_DRAFT_ASSESSMENT)]),
-                Firm.region_code,
-                Firm.industry_division,
-                Firm.above_scale,
-                Firm.size_class,
-                Firm.founded_on,
+                *_firm_profile_columns(),
                 Evidence.item_id,
             )
             .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
@@ -286,7 +280,7 @@ def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
         return None
     n = len(_DRAFT_ASSESSMENT)
     first = rows[0]
-    firm = FirmRow(*first[n : n + 5])
+    firm = FirmRow(*first[n : n + len(FirmRow._fields)])
     evidence = frozenset(r[-1] for r in rows if r[-1] is not None)
     return DraftRow(*first[:n], firm, evidence)  # type: ignore[arg-type]
 
@@ -391,9 +385,7 @@ def refresh(a: Assessment, *, day: dt.date | None = None) -> scoring.Result:
 
 def firm_of(firm_id: int) -> FirmProfile:
     """The profile columns of an assessment's firm (`firm_id` from a tenant-checked assessment)."""
-    q = select(
-        Firm.region_code, Firm.industry_division, Firm.above_scale, Firm.size_class, Firm.founded_on
-    ).where(Firm.id == firm_id)
+    q = select(*_firm_profile_columns()).where(Firm.id == firm_id)
     row = _core(q).first()
     if row is None:
         raise LookupError(f"no firm {firm_id}")
