@@ -700,3 +700,22 @@ def test_evidence_files_follow_their_rows(app, owner_client):
         db.session.commit()
         with pytest.raises(FileNotFoundError):
             store.get(key)
+
+
+def test_evidence_changes_are_in_the_item_history(app, owner_client):
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
+    assert upload(client, firm.id, aid, "pzb-certified", "证书.pdf", pdf_bytes("证书")).status_code == 303
+    (ev,) = rows(app, Evidence, assessment_id=aid)
+    assert client.post(f"/firms/{firm.id}/assessments/{aid}/evidence/{ev.id}/delete").status_code == 303
+    page = client.get(f"/firms/{firm.id}/assessments/{aid}/items/pzb-certified/history").get_data(
+        as_text=True
+    )
+    assert "上传了文件 证书.pdf" in page and "删除了文件 证书.pdf" in page
+    entries = rows(app, AnswerHistory, assessment_id=aid, item_id="pzb-certified")
+    files = [(h.evidence_action, h.evidence_name, h.changed_by_id) for h in entries if h.evidence_action]
+    assert files == [("added", "证书.pdf", owner.id), ("removed", "证书.pdf", owner.id)]
+    # the answer itself did not change with its evidence
+    assert all(h.new_value is True and h.version == 1 for h in entries if h.evidence_action)
+    assert rows(app, Answer, assessment_id=aid, item_id="pzb-certified")[0].version == 1

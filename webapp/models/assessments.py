@@ -72,7 +72,8 @@ class Answer(FirmOwned, Base):
 
 
 class AnswerHistory(FirmOwned, Base):
-    """Every change of an answer: who, when, old → new."""
+    """Every change of an answer, and every file added to or removed from its evidence: who, when,
+    old → new."""
 
     __tablename__ = "answer_history"
 
@@ -89,6 +90,9 @@ class AnswerHistory(FirmOwned, Base):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     via_fact: Mapped[str | None] = mapped_column(String(64))  # set when a shared fact changed it
+    # set when the change was to the item's evidence ("added" | "removed"; the answer is unchanged)
+    evidence_action: Mapped[str | None] = mapped_column(String(8))
+    evidence_name: Mapped[str | None] = mapped_column(String(255))
 
 
 class FactAnswer(FirmOwned, Base):

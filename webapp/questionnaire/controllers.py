@@ -721,7 +721,7 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
         abort(404)
     item_id = ev.item_id
     name = ev.filename
-    if not services.delete_evidence(a, ev, storage.store()):
+    if not services.delete_evidence(a, ev, storage.store(), current_user):
         abort(409)
     fw = services.framework(a)
     flash(_("File removed: %(name)s", name=name), "ok")

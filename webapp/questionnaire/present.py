@@ -149,6 +149,7 @@ class HistoryView:
     new: str
     narrative_changed: bool
     via_fact: bool
+    evidence: str = ""  # "Added file: …" / "Removed file: …"
 
 
 @dataclass
@@ -405,9 +406,18 @@ def history_views(fw: Framework, item: Item, entries: Iterable[HistoryEntry], mo
             display_value(fw, item, h.new, mode),
             h.old.narrative != h.new.narrative,
             h.via_fact is not None,
+            _evidence_change(h.evidence_action, h.evidence_name),
         )
         for h in entries
     ]
+
+
+def _evidence_change(action: str | None, name: str | None) -> str:
+    if action == "added":
+        return _("Added the file %(name)s", name=name)
+    if action == "removed":
+        return _("Removed the file %(name)s", name=name)
+    return ""
 
 
 # ---- the section list --------------------------------------------------------------------------------

@@ -974,11 +974,23 @@ def add_evidence(
     db.session.add(ev)
     db.session.flush()
     a.updated_at = utcnow()
+    _evidence_history(a, item_id, "added", ev.filename, user.id, a.updated_at)
     refresh(a)
     return ev
 
 
-def delete_evidence(a: Assessment, ev: Evidence, store: storage.EvidenceStore) -> bool:
+def _evidence_history(
+    a: Assessment, item_id: str, action: str, filename: str, user_id: int | None, now: dt.datetime
+) -> None:
+    """A file added to or removed from an item's evidence, in the item's history (the answer as it is)."""
+    cur = answer_states(a.id, [item_id]).get(item_id) or AnswerState(item_id)
+    row = _history(a, item_id, cur, cur, user_id=user_id, now=now)
+    _write_history([{**row, "evidence_action": action, "evidence_name": filename}])
+
+
+def delete_evidence(
+    a: Assessment, ev: Evidence, store: storage.EvidenceStore, user: User | None = None
+) -> bool:
     """Remove a file from a draft (False for a submitted assessment, which keeps its evidence)."""
     if a.status != "draft" or ev.assessment_id != a.id:
         return False
@@ -987,6 +999,7 @@ def delete_evidence(a: Assessment, ev: Evidence, store: storage.EvidenceStore) -
     db.session.flush()
     db.after_commit(lambda: store.delete(key))  # only once the row is gone for good
     a.updated_at = utcnow()
+    _evidence_history(a, ev.item_id, "removed", ev.filename, user.id if user else None, a.updated_at)
     refresh(a)
     return True
 
@@ -1094,6 +1107,8 @@ class HistoryEntry:
     changed_by: str | None
     changed_at: dt.datetime
     via_fact: str | None
+    evidence_action: str | None = None  # added | removed: a file, not the answer, changed
+    evidence_name: str | None = None
 
 
 def history_of(
@@ -1120,6 +1135,8 @@ def history_of(
             h.version,
             h.changed_at,
             h.via_fact,
+            h.evidence_action,
+            h.evidence_name,
             h.changed_by_id,
             rank,
             total,
@@ -1136,11 +1153,14 @@ def history_of(
     out: dict[str, list[HistoryEntry]] = {}
     counts: dict[str, int] = {}
     for r in _core(q):
-        old = AnswerState(r.item_id, r.old_value, r.old_na_reason, r.old_narrative, r.version - 1)
+        # an evidence entry leaves the answer as it was (same version before and after)
+        before = r.version if r.evidence_action else r.version - 1
+        old = AnswerState(r.item_id, r.old_value, r.old_na_reason, r.old_narrative, before)
         new = AnswerState(r.item_id, r.new_value, r.new_na_reason, r.new_narrative, r.version)
-        out.setdefault(r.item_id, []).append(
-            HistoryEntry(r.item_id, old, new, r.name, r.changed_at, r.via_fact)
+        entry = HistoryEntry(
+            r.item_id, old, new, r.name, r.changed_at, r.via_fact, r.evidence_action, r.evidence_name
         )
+        out.setdefault(r.item_id, []).append(entry)
         counts[r.item_id] = r.total
     return out, counts
 
