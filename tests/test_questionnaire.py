@@ -719,3 +719,18 @@ def test_evidence_changes_are_in_the_item_history(app, owner_client):
     # the answer itself did not change with its evidence
     assert all(h.new_value is True and h.version == 1 for h in entries if h.evidence_action)
     assert rows(app, Answer, assessment_id=aid, item_id="pzb-certified")[0].version == 1
+
+
+def test_an_office_file_zipped_in_an_unknown_way_is_refused_not_a_crash():
+    """zipfile raises NotImplementedError (a RuntimeError) for a compression method it does not know,
+    and RuntimeError for an encrypted member: either way the file is not accepted as evidence."""
+    from webapp.questionnaire import storage
+
+    data = bytearray(ooxml(DOCX))
+    assert storage.sniff(bytes(data), "a.docx") is storage.KINDS["docx"]
+    for sig, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # local and central headers
+        at = data.find(sig)
+        while at != -1:
+            data[at + offset : at + offset + 2] = (99).to_bytes(2, "little")  # compression method 99
+            at = data.find(sig, at + 4)
+    assert storage.sniff(bytes(data), "a.docx") is None

@@ -103,7 +103,8 @@ def _ooxml(data: bytes) -> FileKind | None:
                 return None
             with z.open(info) as f:
                 types = f.read(_CONTENT_TYPES_LIMIT + 1).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError, ValueError):
+    # RuntimeError also covers an encrypted member and an unsupported compression method
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
         return None
     for main, kind in _OOXML_MAIN.items():
         if main in types:
