@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import update
+
 from tests.test_questionnaire import rows, save, start, upload
 from webapp import db, tenancy
-from webapp.models import Answer, Evidence, Firm
+from webapp.models import Answer, AnswerHistory, Comment, Evidence, Firm, SectionAssignment
 from webapp.questionnaire import pagecache
 from webapp.questionnaire.demo import pdf_bytes
 
@@ -82,6 +84,30 @@ def test_the_firm_profile_is_part_of_the_stamp(app, owner_client):
         assert before is not None and after is not None and before != after
         assert pagecache.stamp(firm.id + 1000, aid) is None  # another firm's id: nothing
         db.session.rollback()
+
+
+def test_pages_load_when_the_tables_ids_are_large(app, owner_client):
+    """A long-used installation: its history, evidence, comment and assignment ids are far past what a
+    page's stamp may multiply without leaving PostgreSQL's integer (this once made every section
+    page fail on PostgreSQL after some 21,000 answer changes across all firms)."""
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
+    assert upload(client, firm.id, aid, "pzb-certified", "证书.pdf", pdf_bytes("证书")).status_code == 303
+    url = f"/firms/{firm.id}/assessments/{aid}/comments"
+    assert client.post(url, data={"item": "pzb-certified", "body": "请复核"}).status_code == 303
+    url = f"/firms/{firm.id}/assessments/{aid}/assignments"
+    assert client.post(url, data={"section": "basic", "user_id": str(owner.id)}).status_code == 303
+    big = 2_000_000_000  # PostgreSQL's integer ends at 2,147,483,647
+    with app.app_context(), tenancy.bypass():
+        for model in (AnswerHistory, Evidence, Comment, SectionAssignment):
+            db.session.execute(update(model).where(model.assessment_id == aid).values(id=model.id + big))
+        db.session.commit()
+    page = _page(client, firm.id, aid)
+    assert 'name="value-pzb-certified" value="yes" checked' in page
+    assert "请复核" in page
+    assert save(client, firm.id, aid, "pzb-certified", 1, value=False).status_code == 200
+    assert 'name="value-pzb-certified" value="no" checked' in _page(client, firm.id, aid)
 
 
 def test_a_kept_page_does_not_reach_a_viewer_or_another_firm(client, create_user, create_firm, login):

@@ -95,11 +95,12 @@ def _stamp_statement() -> db.HotStatement:
     aid = a.c.id
     prev = a.c.previous_id
 
-    def newest(table: Any, where: Any) -> Any:
+    def newest(table: Any, where: Any) -> tuple[Any, Any]:
+        # the newest row and the number of rows, two columns: any arithmetic on ids overflows
+        # PostgreSQL's integer once the table's ids pass a few tens of thousands
         return (
-            select(func.coalesce(func.max(table.c.id), 0) * 100000 + func.count())
-            .where(where)
-            .scalar_subquery()
+            select(func.max(table.c.id)).where(where).scalar_subquery(),
+            select(func.count()).where(where).scalar_subquery(),
         )
 
     h, e, c, s = AnswerHistory.__table__, Evidence.__table__, Comment.__table__, SectionAssignment.__table__
@@ -116,10 +117,12 @@ def _stamp_statement() -> db.HotStatement:
             Firm.size_class,
             Firm.founded_on,
             Firm.employees,
-            newest(h, h.c.assessment_id == aid),
-            newest(e, and_(e.c.firm_id == a.c.firm_id, e.c.assessment_id.in_([aid, func.coalesce(prev, 0)]))),
-            newest(c, c.c.assessment_id == aid),
-            newest(s, s.c.assessment_id == aid),
+            *newest(h, h.c.assessment_id == aid),
+            *newest(
+                e, and_(e.c.firm_id == a.c.firm_id, e.c.assessment_id.in_([aid, func.coalesce(prev, 0)]))
+            ),
+            *newest(c, c.c.assessment_id == aid),
+            *newest(s, s.c.assessment_id == aid),
             select(func.max(s.c.assigned_at)).where(s.c.assessment_id == aid).scalar_subquery(),
         )
         .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
