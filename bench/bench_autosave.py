@@ -1,11 +1,14 @@
 """Autosave and the questionnaire page under load: gunicorn (2 sync workers, as `make run` serves),
 32 concurrent connections, PostgreSQL, loopback only. Load generator: Debian's `wrk` with Lua scripts.
 
-Five runs, each against its own gunicorn:
+Six runs, each against its own gunicorn:
   floor     a bare Flask endpoint returning a constant (bench/autosave_apps.py:floor)
   minimal   the database writes of one autosave with SQLAlchemy Core and no checks (autosave_apps:minimal)
-  autosave  the real endpoint: session, sign-in, access rule, validation, version check, upsert,
-            history, summary refresh (32 users, each editing its own firm's draft)
+  autosave  the real endpoint: session, CSRF, sign-in, access rule, validation, version check,
+            conditional update, history, the assessment marked changed (32 users, each editing its
+            own firm's draft). It only writes: the page asks for the new figures separately
+  progress  those figures, as the page asks for them once its saves settle: every answer read, the
+            assessment scored, the section's items (printed for reference; no goal)
   section   the real questionnaire section page (12 questions), each connection its own user; pages are
             kept once rendered (webapp/questionnaire/pagecache.py): the warm-up fills the cache and
             nothing changes during the run, so this is the steady state of people reloading and moving
@@ -279,6 +282,23 @@ end
     )
 
 
+def lua_progress(users: list[dict[str, Any]]) -> str:
+    return (
+        _conns_lua(users)
+        + _LUA_COMMON
+        + f"""
+function init(args)
+  c = conns[(cid % #conns) + 1]
+  path = "/firms/" .. c.firm .. "/assessments/" .. c.a .. "/progress?section={SECTION}"
+  headers = {{["Cookie"] = c.cookie, ["User-Agent"] = "qready-bench", ["Accept"] = "application/json"}}
+end
+function request()
+  return wrk.format("GET", path, headers)
+end
+"""
+    )
+
+
 def lua_floor() -> str:
     return _LUA_COMMON
 
@@ -423,6 +443,7 @@ def main() -> int:
         floor = run("floor", "autosave_apps:floor", here, bench_env, lua_floor(), scratch)
         minimal = run("minimal", "autosave_apps:minimal", here, bench_env, lua_minimal(users), scratch)
         autosave = run("autosave", "wsgi:app", ROOT, app_env, lua_autosave(users), scratch)
+        run("progress", "wsgi:app", ROOT, app_env, lua_progress(users), scratch, writes=False)
         section = run("section", "wsgi:app", ROOT, app_env, lua_section(users), scratch, writes=False)
         # the same page rendered on every request (the page cache off): what a change costs
         cold_env = {**app_env, "SECTION_CACHE_SIZE": "0"}

@@ -94,6 +94,12 @@ def test_hot_statements_read_and_write_what_sqlalchemy_would(app, owner_client):
         assert hot["pzb-certified"].updated_at.tzinfo is not None
         row = services.assessment_row(firm.id, aid)
         assert row is not None and row.status == "draft" and row.firm.region_code == firm.region_code
+        assert row.scored_at is None  # the autosave only wrote
+        draft, state = services.draft_item(firm.id, aid, "pzb-certified")
+        assert draft == row._replace(firm=None, evidence=None)
+        assert state == hot["pzb-certified"]
+        assert services.draft_item(firm.id, aid, "pzb-iso9001")[1] == services.AnswerState("pzb-iso9001")
+        services.progress(row)  # scores it, and keeps the figures with the hot UPDATE
         from webapp.models import Assessment
 
         summary = (

@@ -47,6 +47,13 @@ def save(client, firm_id: int, aid: int, item: str, version: int | None = None, 
     return client.post(f"/firms/{firm_id}/assessments/{aid}/autosave", json=payload)
 
 
+def progress(client, firm_id: int, aid: int, section: str):
+    """The figures the section page asks for once its saves settle."""
+    r = client.get(f"/firms/{firm_id}/assessments/{aid}/progress?section={section}")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    return r.json
+
+
 def rows(app, model, **where):
     with app.app_context(), tenancy.bypass():
         q = select(model)
@@ -170,13 +177,15 @@ def test_inapplicable_items_are_greyed_with_why(app, owner_client):
     client, firm, owner = owner_client
     english(app, owner)
     aid = start(client, firm.id, "chief-quality-officer")
+    sec = load_framework("chief-quality-officer").sections[0].id
+    assert progress(client, firm.id, aid, sec)["items"]["cqo-appointment-letter"]["applicable"] is True
     r = save(client, firm.id, aid, "cqo-appointed", 0, value=False)
     assert r.status_code == 200
-    assert r.json["items"]["cqo-appointment-letter"]["applicable"] is False
-    assert "Applies only when" in r.json["items"]["cqo-appointment-letter"]["why"]
+    figures = progress(client, firm.id, aid, sec)
+    assert figures["items"]["cqo-appointment-letter"]["applicable"] is False
+    assert "Applies only when" in figures["items"]["cqo-appointment-letter"]["why"]
     page = client.get(f"/firms/{firm.id}/assessments/{aid}/")
     assert page.status_code == 200
-    sec = load_framework("chief-quality-officer").sections[0].id
     page = client.get(f"/firms/{firm.id}/assessments/{aid}/sections/{sec}").get_data(as_text=True)
     at = page.index('id="item-cqo-appointment-letter"')
     assert "qn-inapplicable" in page[at - 80 : at]
@@ -193,7 +202,14 @@ def test_autosave_saves_with_history_and_progress(app, owner_client):
     r = save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting")
     assert r.status_code == 200
     assert r.json["ok"] and r.json["version"] == 1 and r.json["saved"]
-    assert r.json["progress"]["answered"] == 1 and r.json["section"]["id"] == "basic"
+    # the save only writes: the kept headline numbers are out of date until the figures are asked
+    (a,) = rows(app, Assessment, id=aid)
+    assert a.scored_at is None
+    figures = progress(client, firm.id, aid, "basic")
+    assert figures["progress"]["answered"] == 1 and figures["section"]["id"] == "basic"
+    assert figures["section"]["answered"] == 1
+    (a,) = rows(app, Assessment, id=aid)
+    assert a.scored_at is not None and a.summary["answered"] == 1
     r = save(client, firm.id, aid, "pzb-zj-standard", 1, value="published")
     assert r.json["version"] == 2
     (answer,) = rows(app, Answer, assessment_id=aid, item_id="pzb-zj-standard")
@@ -213,6 +229,50 @@ def test_autosave_saves_with_history_and_progress(app, owner_client):
         as_text=True
     )
     assert "正在起草或已立项" in page and "已发布实施" in page and "王丽 Owner" in page
+
+
+def test_figures_read_after_an_autosave_are_up_to_date(app, owner_client):
+    """The autosave only writes; the firm home, the API and the progress figures score a draft again
+    when they find its kept numbers out of date."""
+    client, firm, _ = owner_client
+    aid = start(client, firm.id)
+    assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
+    assert save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting").status_code == 200
+    home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
+    assert "2/34" in home.replace(" ", "")
+    (a,) = rows(app, Assessment, id=aid)
+    assert a.scored_at is not None and a.summary["answered"] == 2
+    assert save(client, firm.id, aid, "pzb-made-in-zhejiang", 0, value=True).status_code == 200
+    assert rows(app, Assessment, id=aid)[0].scored_at is None
+    with app.app_context(), tenancy.bypass():
+        from webapp.api.controllers import _assessment_json
+
+        assert _assessment_json(db.session.get(Assessment, aid))["summary"]["answered"] == 3
+
+
+def test_figures_scored_before_a_save_are_not_kept_after_it(app, owner_client):
+    """Figures scored from answers read before another save landed must not be kept as current."""
+    from webapp.questionnaire import services
+    from webapp.questionnaire.services import ItemChange
+
+    client, firm, _ = owner_client
+    aid = start(client, firm.id)
+    assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
+    with app.test_request_context(), tenancy.bypass():
+        read = services.assessment_row(firm.id, aid)  # the figures' read …
+        assert read is not None and read.scored_at is None
+        draft, current = services.draft_item(firm.id, aid, "pzb-zj-standard")
+        change = {"pzb-zj-standard": ItemChange(value="drafting")}
+        saved = services.save_answers(draft, change, None, score=False, current={"pzb-zj-standard": current})
+        assert saved.ok and saved.saved  # … another save lands …
+        services.progress(read)  # … and the figures from the earlier read are not kept
+        db.session.commit()
+        stored = db.session.get(Assessment, aid)
+        assert stored.scored_at is None
+        services.progress(services.assessment_row(firm.id, aid))
+        db.session.commit()
+        db.session.refresh(stored)
+        assert stored.scored_at is not None and stored.summary["answered"] == 2
 
 
 def test_autosave_refuses_an_invalid_value_and_saves_nothing(app, owner_client):
@@ -321,7 +381,9 @@ def test_not_applicable_needs_a_justification(app, owner_client):
     (answer,) = rows(app, Answer, assessment_id=aid, item_id="pzb-iso14001")
     assert answer.value is None and answer.na_reason.startswith("本企业")
     # the item leaves the denominator
-    assert r.json["progress"]["applicable"] == rows(app, Assessment, id=aid)[0].summary["applicable"]
+    before = rows(app, Assessment, id=aid)[0].summary["applicable"]
+    assert progress(client, firm.id, aid, "basic")["progress"]["applicable"] == before - 1
+    assert rows(app, Assessment, id=aid)[0].summary["applicable"] == before - 1
     r = save(client, firm.id, aid, "pzb-iso14001", 2, value=False)
     (answer,) = rows(app, Answer, assessment_id=aid, item_id="pzb-iso14001")
     assert answer.value is False and answer.na_reason is None
@@ -378,6 +440,14 @@ def test_viewer_reads_but_cannot_save(client, create_user, create_firm, login):
     page = other.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic")
     assert page.status_code == 200 and "data-autosave" not in page.get_data(as_text=True)
     assert save(other, firm.id, aid, "pzb-certified", 0, value=True).status_code == 403
+    assert progress(other, firm.id, aid, "basic")["section"] == {
+        "id": "basic",
+        "answered": 0,
+        "applicable": 6,
+    }
+    assert other.get(f"/firms/{firm.id}/assessments/{aid}/progress?section=nope").status_code == 404
+    whole = other.get(f"/firms/{firm.id}/assessments/{aid}/progress").json
+    assert whole == {"progress": {"answered": 0, "applicable": 34}}
     assert other.post(f"/firms/{firm.id}/assessments/{aid}/sections/basic", data={}).status_code == 403
     assert other.post(f"/firms/{firm.id}/assessments", data={"framework": "pinzibiao"}).status_code == 403
 
@@ -503,6 +573,10 @@ def test_evidence_download_only_for_the_firm(app, client, owner_client, create_u
     assert other.get(f"/firms/{own.id}/assessments/{aid}/evidence/{ev.id}").status_code == 404
     assert other.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic").status_code == 404
     assert save(other, firm.id, aid, "pzb-certified", 0, value=True).status_code == 404
+    assert save(other, own.id, aid, "pzb-certified", 0, value=True).status_code == 404
+    assert other.get(f"/firms/{firm.id}/assessments/{aid}/progress?section=basic").status_code == 404
+    assert other.get(f"/firms/{own.id}/assessments/{aid}/progress?section=basic").status_code == 404
+    assert rows(app, Answer, assessment_id=aid) == []
     # removing it
     r = client.post(f"/firms/{firm.id}/assessments/{aid}/evidence/{ev.id}/delete")
     assert r.status_code == 303 and rows(app, Evidence, assessment_id=aid) == []

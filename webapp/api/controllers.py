@@ -36,6 +36,7 @@ def _firm_json(f: Firm) -> dict[str, Any]:
 
 
 def _assessment_json(a: Assessment) -> dict[str, Any]:
+    q.fresh_summaries([a])  # a draft edited in the browser since it was last scored
     return {
         "id": a.id,
         "firm_id": a.firm_id,

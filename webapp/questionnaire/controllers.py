@@ -529,15 +529,17 @@ def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | 
 def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}.
 
-    The busiest request of the product: the assessment, its firm's profile and its evidence come in
-    one Core read (`assessment_row`), not through the ORM."""
-    a = services.assessment_row(firm_id, assessment_id)
-    if a is None:
-        abort(404)
+    The busiest request of the product, so it only writes: the assessment and the item's answer come
+    in one Core read (`draft_item`), and the assessment is not scored here. The page asks for the
+    new figures (`progress`) once its saves settle."""
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("item"), str):
+    item_id = data.get("item") if isinstance(data, dict) else None
+    read = services.draft_item(firm_id, assessment_id, item_id if isinstance(item_id, str) else "")
+    if read is None:
+        abort(404)  # not this firm's assessment, whatever was sent
+    if not isinstance(data, dict) or not isinstance(item_id, str):
         return jsonify(ok=False, error="bad_request", message=_("The request was not understood.")), 400
-    item_id = data["item"]
+    a, current = read
     change = ItemChange(
         value=data.get("value", UNSET),
         na_reason=data.get("na", UNSET),
@@ -545,7 +547,9 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
     version = data.get("version")
     expected = {item_id: version} if isinstance(version, int) and not isinstance(version, bool) else None
-    result = services.save_answers(a, {item_id: change}, current_user, expected)
+    result = services.save_answers(
+        a, {item_id: change}, current_user, expected, score=False, current={item_id: current}
+    )
     fw = services.framework(a)
     item = fw.item(item_id)
     if result.errors:
@@ -580,27 +584,26 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
             409,
         )
     state = result.states.get(item_id) or AnswerState(item_id)
-    return jsonify(
-        ok=True,
-        item=item_id,
-        version=state.version,
-        saved=item_id in result.saved,
-        **_progress(a, fw, item, result),
-    )
+    return jsonify(ok=True, item=item_id, version=state.version, saved=item_id in result.saved)
 
 
-def _progress(
-    a: Assessment | services.DraftRow, fw: Framework, item: Item, result: services.SaveResult
-) -> dict[str, Any]:
-    r = result.result
-    assert r is not None
-    sec_id = present.section_of_item(fw, item.id)
-    sec = present.section_of(fw, sec_id or "")
-    profile = result.profile
+@access.firm("viewer")
+def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    """The figures the section page shows, as JSON, after its saves: the assessment's progress and,
+    with `?section=<id>`, the section's count and for each of its items whether it applies (and why
+    not) and whether its evidence is missing."""
+    a = services.assessment_row(firm_id, assessment_id)
+    if a is None:
+        abort(404)
+    fw = services.framework(a)
+    section_id = request.args.get("section")
+    sec = _section(fw, section_id) if section_id is not None else None
+    p = services.progress(a)
+    r = p.result
     applicability = {}
     answered = applicable = 0
     for s in r.items:
-        if s.section != sec_id:
+        if sec is None or s.section != sec.id:
             continue
         if s.applicable:
             applicable += 1
@@ -609,14 +612,18 @@ def _progress(
         assert it is not None
         applicability[s.id] = {
             "applicable": s.applicable,
-            "why": present.why_not(fw, it, s.reason, result.states, profile, a.mode),
+            "why": present.why_not(fw, it, s.reason, p.states, p.profile, a.mode),
             "evidence_missing": s.evidence_missing and s.status == "answered",
         }
-    return {
-        "progress": {"answered": r.confidence.answered, "applicable": r.confidence.applicable},
-        "section": {"id": sec.id if sec else "", "answered": answered, "applicable": applicable},
-        "items": applicability,
+    figures: dict[str, Any] = {
+        "progress": {"answered": r.confidence.answered, "applicable": r.confidence.applicable}
     }
+    if sec is not None:
+        figures["section"] = {"id": sec.id, "answered": answered, "applicable": applicable}
+        figures["items"] = applicability
+    response = jsonify(figures)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- history -----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 import scoring
 from assessments.loader import FrameworkNotFound, framework_file, list_frameworks
@@ -221,6 +222,15 @@ def _statement(name: str) -> Any:
             .outerjoin(Evidence, and_(Evidence.firm_id == a.c.firm_id, Evidence.assessment_id == a.c.id))
             .where(a.c.id == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
         )
+    elif name == "draft_item":
+        a, ans = Assessment.__table__, Answer.__table__
+        stmt = (
+            select(*(a.c[k] for k in _DRAFT_ASSESSMENT), *(ans.c[k] for k in _ANSWER_STATE))
+            .select_from(
+                a.outerjoin(ans, and_(ans.c.assessment_id == a.c.id, ans.c.item_id == bindparam("item_id")))
+            )
+            .where(a.c.id == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
+        )
     else:  # pragma: no cover - a programming error
         raise KeyError(name)
     _STATEMENTS[name] = stmt
@@ -238,13 +248,18 @@ _DRAFT_ASSESSMENT = (
     "previous_id",
     "as_of",
     "submitted_at",
+    "scored_at",
+    "updated_at",
 )
+# an `AnswerState` after its item id, as the answers table has it
+_ANSWER_STATE = ("value", "na_reason", "narrative", "version", "fact", "updated_by_id", "updated_at")
 
 
 class DraftRow(NamedTuple):
-    """What the autosave needs of an assessment, read with Core in one round trip with its firm's
-    profile and the items that have evidence (`assessment_row`). It stands in for an `Assessment`
-    in `save_answers`."""
+    """An assessment as the busy requests read it with Core, in one round trip: with one item's
+    answer for the autosave (`draft_item`), or with its firm's profile and the items that have
+    evidence for the progress figures (`assessment_row`; `firm` and `evidence` are None otherwise).
+    It stands in for an `Assessment` in `save_answers`."""
 
     id: int
     firm_id: int
@@ -256,8 +271,10 @@ class DraftRow(NamedTuple):
     previous_id: int | None
     as_of: dt.date | None
     submitted_at: dt.datetime | None
-    firm: FirmProfile
-    evidence: frozenset[str]
+    scored_at: dt.datetime | None
+    updated_at: dt.datetime
+    firm: FirmProfile | None = None
+    evidence: frozenset[str] | None = None
 
 
 class _Hot(dict[str, db.HotStatement]):
@@ -283,6 +300,19 @@ def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
     firm = FirmRow(*first[n : n + len(FirmRow._fields)])
     evidence = frozenset(r[-1] for r in rows if r[-1] is not None)
     return DraftRow(*first[:n], firm, evidence)  # type: ignore[arg-type]
+
+
+def draft_item(firm_id: int, assessment_id: int, item_id: str) -> tuple[DraftRow, AnswerState] | None:
+    """One of the firm's assessments and its answer to one item (version 0 when never answered), in
+    one round trip; None when the firm has no such assessment. `firm_id` must be one the caller's
+    access rule admitted."""
+    row = _HOT["draft_item"].first({"firm_id": firm_id, "assessment_id": assessment_id, "item_id": item_id})
+    if row is None:
+        return None
+    n = len(_DRAFT_ASSESSMENT)
+    answer = row[n:]
+    state = AnswerState(item_id, *answer) if answer[3] is not None else AnswerState(item_id)
+    return DraftRow(*row[:n]), state  # type: ignore[arg-type]
 
 
 class FirmRow(NamedTuple):
@@ -372,6 +402,94 @@ _STORE_SUMMARY = {
     "changed": db.HotStatement(_store_summary_statement(True)),
     "scored": db.HotStatement(_store_summary_statement(False)),
 }
+
+
+def _mark_changed_statement() -> Any:
+    table = Assessment.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("a_id"), table.c.firm_id == bindparam("a_firm_id"))
+        .values(updated_at=bindparam("p_updated_at"), scored_at=None)
+    )
+
+
+_MARK_CHANGED = db.HotStatement(_mark_changed_statement())
+
+
+def _mark_changed(a: Assessment | DraftRow, now: dt.datetime) -> None:
+    """A person changed the assessment at `now`; its kept headline numbers are out of date."""
+    if isinstance(a, DraftRow):
+        _MARK_CHANGED.run({"p_updated_at": now, "a_id": a.id, "a_firm_id": a.firm_id})
+        return
+    a.updated_at = now
+    a.scored_at = None
+
+
+def _keep_fresh_statement() -> Any:
+    table = Assessment.__table__
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("a_id"),
+            table.c.firm_id == bindparam("a_firm_id"),
+            table.c.scored_at.is_(None),
+            table.c.updated_at == bindparam("a_updated_at"),
+        )
+        .values({k: bindparam(f"p_{k}") for k in ("summary", "result_percent", "result_points", "scored_at")})
+    )
+
+
+_KEEP_FRESH = db.HotStatement(_keep_fresh_statement())
+
+
+def _keep_fresh(a: Assessment | DraftRow, result: scoring.Result) -> None:
+    """Keep the headline numbers of an out-of-date draft, scored from what was read since
+    `a.updated_at`, unless a person changed the draft meanwhile (it then stays out of date, and the
+    next read scores it again)."""
+    head = summary(result)
+    values = {
+        "summary": head,
+        "result_percent": head["percent"],
+        "result_points": head["points"],
+        "scored_at": utcnow(),
+    }
+    params = {f"p_{k}": v for k, v in values.items()}
+    _KEEP_FRESH.run({**params, "a_id": a.id, "a_firm_id": a.firm_id, "a_updated_at": a.updated_at})
+    if isinstance(a, Assessment):
+        for k, v in values.items():  # what this request shows, whether or not it was kept
+            set_committed_value(a, k, v)
+
+
+def fresh_summaries(rows: Iterable[Assessment], *, day: dt.date | None = None) -> None:
+    """Score again the drafts whose kept headline numbers a write-only save left out of date."""
+    for a in rows:
+        if a.status == "draft" and a.scored_at is None:
+            fw = framework(a)
+            firm, evidence = firm_and_evidence(a.firm_id, a.id)
+            states = answer_states(a.id)
+            _keep_fresh(a, score_states(a, fw, states, evidence, firm, scoring_date(a, day), explain=False))
+
+
+@dataclass
+class Progress:
+    """A draft's figures as the questionnaire page shows them after a save."""
+
+    result: scoring.Result
+    states: dict[str, AnswerState]
+    profile: dict[str, Any]
+
+
+def progress(a: DraftRow, *, day: dt.date | None = None) -> Progress:
+    """Score the assessment read by `assessment_row` (headline numbers and each item's state, no
+    explanations); a draft whose kept numbers are out of date keeps the new ones."""
+    assert a.firm is not None and a.evidence is not None
+    fw = framework(a)
+    as_of = scoring_date(a, day)
+    states = answer_states(a.id)
+    result = score_states(a, fw, states, a.evidence, a.firm, as_of, explain=False)
+    if a.status == "draft" and a.scored_at is None:
+        _keep_fresh(a, result)
+    return Progress(result, states, profile_facts(a.firm, as_of))
 
 
 def refresh(a: Assessment, *, day: dt.date | None = None) -> scoring.Result:
@@ -601,14 +719,21 @@ def save_answers(
     expected_versions: Mapping[str, int] | None = None,
     *,
     day: dt.date | None = None,
+    score: bool = True,
+    current: Mapping[str, AnswerState] | None = None,
 ) -> SaveResult:
     """Validate every change with the engine, then write them all, or nothing.
 
     `expected_versions` (item -> the version the editor started from) turns a stale edit into a
     conflict instead of an overwrite. A change that sets a shared fact also updates the firm's fact
-    and the same fact in the firm's other draft assessments, with history rows there. The assessment's
-    headline numbers are refreshed. Refused (`ok` False): a submitted assessment (`read_only`), any
-    invalid value (`errors`), any stale version (`conflicts`).
+    and the same fact in the firm's other draft assessments, with history rows there. Refused (`ok`
+    False): a submitted assessment (`read_only`), any invalid value (`errors`), any stale version
+    (`conflicts`).
+
+    With `score` the assessment is scored and its headline numbers kept (`result`, `states` of every
+    answer). Without, it only writes, as the autosave does: the kept numbers are marked out of date
+    (`scored_at` None) and scored again when next read (`fresh_summaries`, `progress`); `current` may
+    then give the changed items' stored answers, read already by the caller.
     """
     out = SaveResult()
     if a.status != "draft":
@@ -616,7 +741,10 @@ def save_answers(
         return out
     fw = framework(a)
     as_of = scoring_date(a, day)
-    states = answer_states(a.id)
+    if score:
+        states = answer_states(a.id)
+    else:
+        states = dict(current) if current is not None else answer_states(a.id, changes)
     errors, targets = check_changes(a, fw, states, changes, as_of)
     if errors:
         out.errors = errors
@@ -659,14 +787,18 @@ def save_answers(
     _write_history(history)
     for item, value in facts:
         _share_fact(a, item, value, user_id, now, as_of)
-    if isinstance(a, DraftRow):
+    out.states = states
+    if not score:
+        if out.saved:
+            _mark_changed(a, now)
+        return out
+    if isinstance(a, DraftRow) and a.firm is not None and a.evidence is not None:
         firm: FirmProfile = a.firm
         evidence: Iterable[str] = a.evidence
     else:
         firm, evidence = firm_and_evidence(a.firm_id, a.id)
     out.result = score_states(a, fw, states, evidence, firm, as_of, explain=False)
     _store_summary(a, out.result, changed_at=now if out.saved else None)
-    out.states = states
     out.profile = profile_facts(firm, as_of)
     return out
 
@@ -1412,6 +1544,7 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
     rows = db.session.scalars(
         select(Assessment).where(Assessment.firm_id == firm.id).order_by(Assessment.updated_at.desc())
     ).all()
+    fresh_summaries(rows, day=day)
     drafts = [r for r in rows if r.status == "draft"]
     done = sorted(
         (r for r in rows if r.status == "submitted"),

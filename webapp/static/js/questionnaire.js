@@ -6,6 +6,9 @@
  * the input is kept in localStorage under "qready:<assessment>:<item>:<version>", and sent again when
  * the connection returns (the online event, retries with backoff) or when any page of the assessment
  * loads. Without JavaScript the section form posts normally.
+ *
+ * A save only writes. Once the saves settle (none in flight or waiting for PROGRESS_DELAY), the page
+ * asks for the new figures once: the progress bar, the section's count, which items apply.
  */
 (function () {
   "use strict";
@@ -13,6 +16,7 @@
   var form = document.getElementById("qn-form");
   if (!form) return;
   var url = form.getAttribute("data-autosave");
+  var progressUrl = form.getAttribute("data-progress");
   var assessment = form.getAttribute("data-assessment");
   var M = JSON.parse(document.getElementById("qn-messages").textContent);
   var csrfInput = form.querySelector("input[name=csrf_token]");
@@ -20,6 +24,8 @@
   var PREFIX = "qready:" + assessment + ":";
   var TYPING_DELAY = 800;
   var MAX_RETRY = 60000;
+  var PROGRESS_DELAY = 300;
+  var progressTimer = null;
   var items = {};
 
   function storage() {
@@ -368,7 +374,7 @@
         forget(it);
         setStatus(it, "ok", M.saved);
       }
-      if (moved || d.saved) update(d);
+      if (moved || d.saved) refreshProgress();
       announceAll();
       return;
     }
@@ -416,6 +422,32 @@
       }
       setStatus(it, "bad", message);
     });
+  }
+
+  // the figures, asked once the saves settle (a burst of answers costs one request)
+  function refreshProgress() {
+    if (!progressUrl) return;
+    if (progressTimer !== null) clearTimeout(progressTimer);
+    progressTimer = setTimeout(function () {
+      progressTimer = null;
+      var busy = Object.keys(items).some(function (id) {
+        return items[id].inflight || items[id].timer !== null;
+      });
+      if (busy) {
+        refreshProgress();
+        return;
+      }
+      fetch(progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) {
+          return r.ok ? r.json() : null;
+        })
+        .then(function (d) {
+          if (d) update(d);
+        })
+        .catch(function () {
+          /* offline: the figures catch up with the next save or the next page */
+        });
+    }, PROGRESS_DELAY);
   }
 
   function update(d) {
