@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from webapp import config as config_module
 from webapp import db
+from webapp.sessions import KeptSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     app.url_map.converters["int"] = DatabaseId
+    app.session_interface = KeptSessionInterface(int(app.config["SESSION_CACHE_SIZE"]))
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
@@ -130,8 +130,6 @@ def _refuse_writes(session: Session, _flush_context: Any, _instances: Any) -> No
 
 def _scope() -> int:
     # One session per app context (a request, a CLI command, a job).
-    from flask import g
-
     return id(g._get_current_object())
 
 
@@ -257,16 +255,15 @@ class HotStatement:
         conn, cur = hot
         if cur is None:
             return conn.execute(self.stmt, params)
-        many = isinstance(params, list)
         rows = params if isinstance(params, list) else [params]
         sql, processors, fixed = self._sql(conn, tuple(rows[0]))
         if fixed:
             rows = [{**fixed, **r} for r in rows]
         if processors:
             rows = [{k: (processors[k](v) if k in processors else v) for k, v in r.items()} for r in rows]
-        if many:
+        if len(rows) > 1:
             cur.executemany(sql, rows)
-        else:
+        else:  # one row: executemany would enter psycopg's pipeline mode for it
             cur.execute(sql, rows[0])
         return cur
 
