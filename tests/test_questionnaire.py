@@ -9,7 +9,7 @@ import zipfile
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import scoring
 from assessments.loader import load_framework
@@ -273,6 +273,55 @@ def test_figures_scored_before_a_save_are_not_kept_after_it(app, owner_client):
         db.session.commit()
         db.session.refresh(stored)
         assert stored.scored_at is not None and stored.summary["answered"] == 2
+
+
+def test_a_write_that_loses_a_race_writes_nothing(app, owner_client):
+    """Two editors read version 1; the first write lands; the second, though its version matched when
+    read, must come back as a conflict showing the winner's answer — no answer, history or change
+    of the assessment written for it."""
+    from webapp.questionnaire import services
+    from webapp.questionnaire.services import ItemChange
+
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    assert save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting").status_code == 200
+    with app.test_request_context(), tenancy.bypass():
+        mine = services.draft_item(firm.id, aid, "pzb-zj-standard")
+        theirs = services.draft_item(firm.id, aid, "pzb-zj-standard")
+        assert mine is not None and theirs is not None and mine[1].version == 1
+        won = services.save_answers(
+            theirs[0],
+            {"pzb-zj-standard": ItemChange(value="published")},
+            owner,
+            {"pzb-zj-standard": 1},
+            score=False,
+            current={"pzb-zj-standard": theirs[1]},
+        )
+        assert won.ok
+        history = len(rows(app, AnswerHistory, assessment_id=aid))
+        touched = db.session.get(Assessment, aid).updated_at
+        lost = services.save_answers(
+            mine[0],
+            {"pzb-zj-standard": ItemChange(value="none")},
+            owner,
+            {"pzb-zj-standard": 1},
+            score=False,
+            current={"pzb-zj-standard": mine[1]},
+        )
+        assert not lost.ok and not lost.saved
+        (conflict,) = lost.conflicts
+        assert conflict.current.value == "published" and conflict.current.version == 2
+        (answer,) = db.session.scalars(select(Answer).where(Answer.assessment_id == aid)).all()
+        assert answer.value == "published" and answer.version == 2
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(AnswerHistory).where(AnswerHistory.assessment_id == aid)
+            )
+            == history
+        )
+        db.session.expire_all()
+        assert db.session.get(Assessment, aid).updated_at == touched
+        db.session.rollback()
 
 
 def test_autosave_refuses_an_invalid_value_and_saves_nothing(app, owner_client):
