@@ -5,10 +5,12 @@ changes never leaking into the next request's copy."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Flask, flash, get_flashed_messages, session
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
-from webapp.sessions import KeptSessionInterface
+from webapp.sessions import KeptSessionInterface, check_csrf
 
 
 def _app(size: int = 8) -> Flask:
@@ -110,3 +112,67 @@ def test_the_kept_cookies_are_bounded():
     client = off.test_client()
     client.get("/set/甲")
     assert client.get("/get").text == "甲" and len(off.session_interface._seen) == 0
+
+
+# ---- the CSRF token ---------------------------------------------------------------------------------
+
+
+def _csrf_app() -> tuple[Flask, Any]:
+    app = _app()
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    csrf = CSRFProtect()
+    check_csrf(app, csrf, 8)
+    csrf.init_app(app)
+
+    @app.get("/token")
+    def token() -> str:
+        return generate_csrf()
+
+    @app.post("/write")
+    def write() -> str:
+        return "written"
+
+    return app, csrf
+
+
+def _post(client, token: str | None, **kw: Any):
+    headers = {"X-CSRFToken": token} if token else {}
+    return client.post("/write", json={"x": 1}, headers=headers, **kw)
+
+
+def test_a_csrf_token_is_checked_on_every_write_and_kept_once_verified():
+    app, _ = _csrf_app()
+    client = app.test_client()
+    token = client.get("/token").text
+    assert _post(client, None).status_code == 400
+    assert _post(client, token).text == "written"
+    assert _post(client, token).text == "written"  # the kept verification
+    assert client.post("/write", data={"csrf_token": token}).text == "written"  # a form post
+    payload, _, signature = token.rpartition(".")
+    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert _post(client, forged).status_code == 400
+
+
+def test_a_kept_token_does_not_pass_for_another_session():
+    app, _ = _csrf_app()
+    mine, theirs = app.test_client(), app.test_client()
+    token = mine.get("/token").text
+    assert _post(mine, token).text == "written"
+    theirs.get("/token")  # a session with its own raw token
+    assert _post(theirs, token).status_code == 400
+    assert _post(app.test_client(), token).status_code == 400  # no session at all
+
+
+def test_over_https_a_kept_token_still_needs_this_sites_referrer():
+    app, _ = _csrf_app()
+    client = app.test_client()
+    token = client.get("/token", base_url="https://qready.test").text
+    ok = {"base_url": "https://qready.test", "headers": {"Referer": "https://qready.test/page"}}
+    r = client.post(
+        "/write", json={}, base_url=ok["base_url"], headers={**ok["headers"], "X-CSRFToken": token}
+    )
+    assert r.text == "written"
+    for referrer in (None, "https://evil.test/page"):
+        headers = {"X-CSRFToken": token, **({"Referer": referrer} if referrer else {})}
+        r = client.post("/write", json={}, base_url="https://qready.test", headers=headers)
+        assert r.status_code == 400

@@ -58,7 +58,9 @@ MAX_ID = 2**31 - 1
 def _init_extensions(app: Flask) -> None:
     from webapp import auth, i18n, mail, templating
     from webapp.extensions import csrf
+    from webapp.sessions import check_csrf
 
+    check_csrf(app, csrf, int(app.config["SESSION_CACHE_SIZE"]))
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
