@@ -53,6 +53,8 @@ CONNECTIONS = 32
 WORKERS = 2
 SECRET = "bench-secret-key-not-for-production"
 SECTION = "management"
+PAGE = f"sections/{SECTION}"
+PROGRESS = f"progress?section={SECTION}"
 USER_AGENT = "qready-bench"
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
@@ -265,32 +267,16 @@ end
     )
 
 
-def lua_section(users: list[dict[str, Any]]) -> str:
+def lua_get(users: list[dict[str, Any]], page: str) -> str:
+    """Each connection GETs `page` (after /firms/<firm>/assessments/<a>/) as its own signed-in user."""
     return (
         _conns_lua(users)
         + _LUA_COMMON
         + f"""
 function init(args)
   c = conns[(cid % #conns) + 1]
-  path = "/firms/" .. c.firm .. "/assessments/" .. c.a .. "/sections/{SECTION}"
-  headers = {{["Cookie"] = c.cookie, ["User-Agent"] = "qready-bench"}}
-end
-function request()
-  return wrk.format("GET", path, headers)
-end
-"""
-    )
-
-
-def lua_progress(users: list[dict[str, Any]]) -> str:
-    return (
-        _conns_lua(users)
-        + _LUA_COMMON
-        + f"""
-function init(args)
-  c = conns[(cid % #conns) + 1]
-  path = "/firms/" .. c.firm .. "/assessments/" .. c.a .. "/progress?section={SECTION}"
-  headers = {{["Cookie"] = c.cookie, ["User-Agent"] = "qready-bench", ["Accept"] = "application/json"}}
+  path = "/firms/" .. c.firm .. "/assessments/" .. c.a .. "/{page}"
+  headers = {{["Cookie"] = c.cookie, ["User-Agent"] = "qready-bench", ["Accept"] = "text/html,application/json"}}
 end
 function request()
   return wrk.format("GET", path, headers)
@@ -443,11 +429,11 @@ def main() -> int:
         floor = run("floor", "autosave_apps:floor", here, bench_env, lua_floor(), scratch)
         minimal = run("minimal", "autosave_apps:minimal", here, bench_env, lua_minimal(users), scratch)
         autosave = run("autosave", "wsgi:app", ROOT, app_env, lua_autosave(users), scratch)
-        run("progress", "wsgi:app", ROOT, app_env, lua_progress(users), scratch, writes=False)
-        section = run("section", "wsgi:app", ROOT, app_env, lua_section(users), scratch, writes=False)
+        run("progress", "wsgi:app", ROOT, app_env, lua_get(users, PROGRESS), scratch, writes=False)
+        section = run("section", "wsgi:app", ROOT, app_env, lua_get(users, PAGE), scratch, writes=False)
         # the same page rendered on every request (the page cache off): what a change costs
         cold_env = {**app_env, "SECTION_CACHE_SIZE": "0"}
-        run("rendered", "wsgi:app", ROOT, cold_env, lua_section(users), scratch, writes=False)
+        run("rendered", "wsgi:app", ROOT, cold_env, lua_get(users, PAGE), scratch, writes=False)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ratio_write = autosave["rps"] / minimal["rps"]
