@@ -366,42 +366,25 @@ def score_states(
         return scoring.score(fw, submission(rows, evidence, profile, a.mode, as_of), explain=explain)
 
 
-def _store_summary(
-    a: Assessment | DraftRow, result: scoring.Result, *, changed_at: dt.datetime | None = None
-) -> None:
-    """Keep the headline numbers with the assessment (and, with `changed_at`, when a person last
-    changed it): on the ORM object, or with one UPDATE for a `DraftRow`."""
+def _headline(result: scoring.Result) -> dict[str, Any]:
+    """The headline numbers kept with an assessment, as its columns, scored now."""
     head = summary(result)
-    values: dict[str, Any] = {
+    return {
         "summary": head,
         "result_percent": head["percent"],
         "result_points": head["points"],
         "scored_at": utcnow(),
     }
+
+
+def _store_summary(a: Assessment, result: scoring.Result, *, changed_at: dt.datetime | None = None) -> None:
+    """Keep the headline numbers with the assessment (and, with `changed_at`, when a person last
+    changed it)."""
+    values = _headline(result)
     if changed_at is not None:
         values["updated_at"] = changed_at
-    if isinstance(a, DraftRow):
-        stmt = _STORE_SUMMARY["changed" if changed_at is not None else "scored"]
-        stmt.run({**{f"p_{k}": v for k, v in values.items()}, "a_id": a.id, "a_firm_id": a.firm_id})
-        return
     for k, v in values.items():
         setattr(a, k, v)
-
-
-def _store_summary_statement(changed: bool) -> Any:
-    table = Assessment.__table__
-    keys = ["summary", "result_percent", "result_points", "scored_at"] + (["updated_at"] if changed else [])
-    return (
-        update(table)
-        .where(table.c.id == bindparam("a_id"), table.c.firm_id == bindparam("a_firm_id"))
-        .values({k: bindparam(f"p_{k}") for k in keys})
-    )
-
-
-_STORE_SUMMARY = {
-    "changed": db.HotStatement(_store_summary_statement(True)),
-    "scored": db.HotStatement(_store_summary_statement(False)),
-}
 
 
 def _mark_changed_statement() -> Any:
@@ -446,13 +429,7 @@ def _keep_fresh(a: Assessment | DraftRow, result: scoring.Result) -> None:
     """Keep the headline numbers of an out-of-date draft, scored from what was read since
     `a.updated_at`, unless a person changed the draft meanwhile (it then stays out of date, and the
     next read scores it again)."""
-    head = summary(result)
-    values = {
-        "summary": head,
-        "result_percent": head["percent"],
-        "result_points": head["points"],
-        "scored_at": utcnow(),
-    }
+    values = _headline(result)
     params = {f"p_{k}": v for k, v in values.items()}
     _KEEP_FRESH.run({**params, "a_id": a.id, "a_firm_id": a.firm_id, "a_updated_at": a.updated_at})
     if isinstance(a, Assessment):
@@ -846,10 +823,10 @@ def save_answers(
     False): a submitted assessment (`read_only`), any invalid value (`errors`), any stale version
     (`conflicts`).
 
-    With `score` the assessment is scored and its headline numbers kept (`result`, `states` of every
-    answer). Without, it only writes, as the autosave does: the kept numbers are marked out of date
-    (`scored_at` None) and scored again when next read (`fresh_summaries`, `progress`); `current` may
-    then give the changed items' stored answers, read already by the caller.
+    With `score` (`a` an ORM `Assessment`) it is scored and its headline numbers kept (`result`,
+    `states` of every answer). Without, it only writes, as the autosave does: the kept numbers are
+    marked out of date (`scored_at` None) and scored again when next read (`fresh_summaries`,
+    `progress`); `current` may then give the changed items' stored answers, read already by the caller.
     """
     out = SaveResult()
     if a.status != "draft":
@@ -900,11 +877,8 @@ def save_answers(
     out.states = states
     if not score:
         return out
-    if isinstance(a, DraftRow) and a.firm is not None and a.evidence is not None:
-        firm: FirmProfile = a.firm
-        evidence: Iterable[str] = a.evidence
-    else:
-        firm, evidence = firm_and_evidence(a.firm_id, a.id)
+    assert isinstance(a, Assessment), "a save that scores is given the ORM assessment"
+    firm, evidence = firm_and_evidence(a.firm_id, a.id)
     out.result = score_states(a, fw, states, evidence, firm, as_of, explain=False)
     _store_summary(a, out.result, changed_at=now if out.saved else None)
     out.profile = profile_facts(firm, as_of)
