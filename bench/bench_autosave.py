@@ -387,6 +387,7 @@ def run(
         # warm-up: each worker's first requests load the frameworks and compile the templates (seconds)
         wrk(port, script, scratch, WARMUP)
         if writes:
+            time.sleep(1)  # requests still in flight when wrk stopped must land before the truncate
             reset_answers()  # the write scripts count versions from 0; reads change nothing
         result = wrk(port, script, scratch, SECONDS)
         if result["requests"] == 0:
