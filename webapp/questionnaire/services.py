@@ -441,10 +441,16 @@ def fresh_summaries(rows: Iterable[Assessment], *, day: dt.date | None = None) -
     """Score again the drafts whose kept headline numbers a write-only save left out of date."""
     for a in rows:
         if a.status == "draft" and a.scored_at is None:
-            fw = framework(a)
             firm, evidence = firm_and_evidence(a.firm_id, a.id)
-            states = answer_states(a.id)
-            _keep_fresh(a, score_states(a, fw, states, evidence, firm, scoring_date(a, day), explain=False))
+            _keep_fresh(a, _score_stored(a, firm, evidence, scoring_date(a, day))[0])
+
+
+def _score_stored(
+    a: Assessment | DraftRow, firm: FirmProfile, evidence: Iterable[str], as_of: dt.date
+) -> tuple[scoring.Result, dict[str, AnswerState]]:
+    """The stored answers, scored without explanations (the headline numbers and each item's state)."""
+    states = answer_states(a.id)
+    return score_states(a, framework(a), states, evidence, firm, as_of, explain=False), states
 
 
 @dataclass
@@ -460,10 +466,8 @@ def progress(a: DraftRow, *, day: dt.date | None = None) -> Progress:
     """Score the assessment read by `assessment_row` (headline numbers and each item's state, no
     explanations); a draft whose kept numbers are out of date keeps the new ones."""
     assert a.firm is not None and a.evidence is not None
-    fw = framework(a)
     as_of = scoring_date(a, day)
-    states = answer_states(a.id)
-    result = score_states(a, fw, states, a.evidence, a.firm, as_of, explain=False)
+    result, states = _score_stored(a, a.firm, a.evidence, as_of)
     if a.status == "draft" and a.scored_at is None:
         _keep_fresh(a, result)
     return Progress(result, states, profile_facts(a.firm, as_of))
@@ -722,8 +726,7 @@ def _write_answer(
     if got is None:
         return None
     if isinstance(a, Assessment):
-        a.updated_at = now
-        a.scored_at = None
+        _mark_changed(a, now)  # the statement marked the row; the loaded object says the same
     return new
 
 
