@@ -99,8 +99,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with app.app_context():
         command.upgrade(alembic_config(database_url), "head")
     yield app
-    db_ext = app.extensions["qready.db"]
-    db_ext["engine"].dispose()
+    db.dispose(app)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from webapp import create_app
+from webapp import create_app, db
 from webapp.questionnaire.demo import pdf_bytes
 from webapp.refdata import credit_code
 
@@ -64,7 +64,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     finally:
         srv.shutdown()
         thread.join(5)
-        app.extensions["qready.db"]["engine"].dispose()
+        db.dispose(app)
 
 
 def _status(page: Any, item: str) -> str:

@@ -66,7 +66,8 @@ def _user_statement() -> db.HotStatement:
             .where(users.c.id == bindparam("user_id"))
             .order_by(members.c.id)
         )
-        stmt = db.HotStatement(stmt)
+        # a read that needs no transaction: on the worker's own connection (see `db.OwnConnections`)
+        stmt = db.HotStatement(stmt, standalone=True)
         _STATEMENTS["user"] = stmt
     return stmt
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -118,8 +120,28 @@ def _after_rollback(s: Session, previous: Any) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_hot_cursor(s: Session, _transaction: Any) -> None:
+def _forget_hot_cursor(s: Session, transaction: Any) -> None:
     s.info.pop("_hot", None)  # the connection goes back to the pool: never reuse it from here
+    if transaction.parent is None:
+        s.info.pop("_connected", None)
+
+
+@event.listens_for(Session, "after_begin")
+def _connected(s: Session, _transaction: Any, _connection: Any) -> None:
+    s.info["_connected"] = True
+
+
+def nothing_to_end(s: Session) -> bool:
+    """The session holds no connection, nothing to flush and nothing to run after its transaction:
+    committing or rolling back would change nothing (a request whose statements all stood alone)."""
+    return not (
+        s.info.get("_connected")
+        or s.new
+        or s.dirty
+        or s.deleted
+        or s.info.get("after_commit")
+        or s.info.get("after_rollback")
+    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -192,7 +214,17 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A request that may write takes the write lock when its transaction begins (waiting up to
+        # busy_timeout for another writer), so what it reads is what it writes over: with a plain
+        # BEGIN its read snapshot could not become a write once another writer committed, and the
+        # request would fail with "database is locked" instead of seeing the other change.
+        conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
+
+
+def _reads_only() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in ("GET", "HEAD")
 
 
 def init_app(app: Flask) -> None:
@@ -200,11 +232,15 @@ def init_app(app: Flask) -> None:
     app.extensions["qready.db"] = {
         "engine": engine,
         "autocommit_engine": engine.execution_options(isolation_level="AUTOCOMMIT"),
+        "own": OwnConnections(engine) if engine.dialect.name == "postgresql" else None,
     }
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
         session.remove()
+        own = app.extensions["qready.db"]["own"]
+        if own is not None:
+            own.release()
 
 
 def engine() -> Engine:
@@ -223,14 +259,15 @@ class HotStatement:
     statement simply runs through SQLAlchemy. Rows come back as plain tuples in the select's order.
     """
 
-    def __init__(self, stmt: Any) -> None:
+    def __init__(self, stmt: Any, *, standalone: bool = False) -> None:
         self.stmt = stmt
+        self.standalone = standalone
         self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, dict[str, Any], dict[str, Any]]] = {}
 
-    def _sql(self, conn: Any, keys: tuple[str, ...]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        hit = self._compiled.get((conn.dialect.driver, keys))
+    def _sql(self, dialect: Any, keys: tuple[str, ...]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        hit = self._compiled.get((dialect.driver, keys))
         if hit is None:
-            compiled = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+            compiled = self.stmt.compile(dialect=dialect, column_keys=list(keys))
             # the type processors SQLAlchemy itself applies to these parameters before the DBAPI call
             processors = dict(compiled._bind_processors)
             # values written into the statement (a literal 0 in coalesce(x, 0)) are parameters too
@@ -240,11 +277,15 @@ class HotStatement:
                 if not bp.required and name not in keys
             }
             hit = (compiled.string, processors, fixed)
-            self._compiled[(conn.dialect.driver, keys)] = hit
+            self._compiled[(dialect.driver, keys)] = hit
         return hit
 
     def _cursor(self, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         s = session()
+        if self.standalone or s.info.get("read_only"):
+            own = _own_connection()
+            if own is not None:
+                return own.run(self, params)
         hot = s.info.get("_hot")
         if hot is None:
             # the session's connection, and one psycopg cursor on it, for this transaction (each
@@ -255,8 +296,11 @@ class HotStatement:
         conn, cur = hot
         if cur is None:
             return conn.execute(self.stmt, params)
+        return self._execute(cur, conn.dialect, params)
+
+    def _execute(self, cur: Any, dialect: Any, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         rows = params if isinstance(params, list) else [params]
-        sql, processors, fixed = self._sql(conn, tuple(rows[0]))
+        sql, processors, fixed = self._sql(dialect, tuple(rows[0]))
         if fixed:
             rows = [{**fixed, **r} for r in rows]
         if processors:
@@ -276,3 +320,93 @@ class HotStatement:
 
     def run(self, params: dict[str, Any] | list[dict[str, Any]]) -> None:
         self._cursor(params)
+
+
+class OwnConnections:
+    """Connections to PostgreSQL kept open by the app itself, in autocommit, for statements that stand
+    alone (`HotStatement(standalone=True)`, and every hot statement of a read-only request).
+
+    Such a statement needs no transaction around it: a read (the signed-in user, the section page's
+    stamp) or a write complete in one statement (the autosave's). Through the session it would check
+    a connection out of SQLAlchemy's pool, begin, commit and check it back in: two more round trips
+    and about a third of a kept section page's CPU. Here a request takes one of these connections on
+    its first such statement and gives it back when it ends (`release`), so there are as many as
+    requests run at once, whatever the server's threads. A connection the server dropped (a restart)
+    is replaced and the statement sent again, once: the statements that stand alone may run twice (a
+    read, or a write conditional on the version it replaces). Never shared across a fork."""
+
+    KEPT = 16  # idle connections kept open at most
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _connect(self) -> Any:
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        return self.engine.dialect.loaded_dbapi.connect(*cargs, **cparams, autocommit=True)
+
+    def _take(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked worker: the parent's sockets are not ours to use
+                self._idle, self._pid = [], os.getpid()
+            conn = self._idle.pop() if self._idle else None
+        if conn is None or conn.closed:
+            conn = self._connect()
+        return conn, conn.cursor()
+
+    def _taken(self) -> tuple[Any, Any]:
+        taken = g.get("_own_connection")
+        if taken is None:
+            taken = g._own_connection = self._take()
+        return taken  # type: ignore[no-any-return]
+
+    def run(self, hot: HotStatement, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        conn, cur = self._taken()
+        try:
+            return hot._execute(cur, self.engine.dialect, params)
+        except self.engine.dialect.loaded_dbapi.OperationalError:
+            if not conn.broken:
+                raise
+            conn.close()  # the server went away: a new connection, the statement again
+            g._own_connection = None
+            return hot._execute(self._taken()[1], self.engine.dialect, params)
+
+    def release(self) -> None:
+        """The request ends: its connection goes back for the next one."""
+        taken = g.pop("_own_connection", None)
+        if taken is None:
+            return
+        conn = taken[0]
+        with self._lock:
+            if not conn.closed and self._pid == os.getpid() and len(self._idle) < self.KEPT:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (with the engine, when the app is done)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def dispose(app: Flask) -> None:
+    """Close the app's database connections: the pool's and its own."""
+    ext = app.extensions["qready.db"]
+    ext["engine"].dispose()
+    if ext["own"] is not None:
+        ext["own"].close()
+
+
+def _own_connection() -> OwnConnections | None:
+    """The own connections of the app, unless the session is bound to a given connection (the tests
+    run every statement inside their one transaction) or the database is not PostgreSQL."""
+    ext = current_app.extensions["qready.db"]
+    if os.environ.get("OWN") == "0":
+        return None
+    if ext.get("session_options", {}).get("bind") is not None:
+        return None
+    return ext["own"]  # type: ignore[no-any-return]

@@ -529,24 +529,31 @@ def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | 
 def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}.
 
-    The busiest request of the product, so it only writes: the assessment and the item's answer come
-    in one Core read (`draft_item`), and the assessment is not scored here. The page asks for the
-    new figures (`progress`) once its saves settle."""
+    The busiest request of the product, so it only writes, and the assessment is not scored here: the
+    page asks for the new figures (`progress`) once its saves settle. Mostly it is one statement
+    (`services.quick_save`); otherwise the assessment and the item's answer come in one Core read
+    (`draft_item`) and `save_answers` decides, with its messages for what it refuses."""
     data = request.get_json(silent=True)
     item_id = data.get("item") if isinstance(data, dict) else None
+    if isinstance(data, dict) and isinstance(item_id, str):
+        change = ItemChange(
+            value=data.get("value", UNSET),
+            na_reason=data.get("na", UNSET),
+            narrative=data.get("narrative", UNSET),
+        )
+        version = data.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            version = None
+        quick = services.quick_save(firm_id, assessment_id, item_id, change, version, current_user.id)
+        if quick is not None:
+            return jsonify(ok=True, item=item_id, version=quick.version, saved=quick.saved)
     read = services.draft_item(firm_id, assessment_id, item_id if isinstance(item_id, str) else "")
     if read is None:
         abort(404)  # not this firm's assessment, whatever was sent
     if not isinstance(data, dict) or not isinstance(item_id, str):
         return jsonify(ok=False, error="bad_request", message=_("The request was not understood.")), 400
     a, current = read
-    change = ItemChange(
-        value=data.get("value", UNSET),
-        na_reason=data.get("na", UNSET),
-        narrative=data.get("narrative", UNSET),
-    )
-    version = data.get("version")
-    expected = {item_id: version} if isinstance(version, int) and not isinstance(version, bool) else None
+    expected = {item_id: version} if version is not None else None
     result = services.save_answers(
         a, {item_id: change}, current_user, expected, score=False, current={item_id: current}
     )

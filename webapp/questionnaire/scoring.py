@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -14,25 +15,31 @@ import scoring
 from assessments.loader import framework_file
 from scoring.model import Framework
 
-_FRAMEWORKS: dict[tuple[str, str], tuple[Path, int, Framework]] = {}
+_FRAMEWORKS: dict[tuple[str, str], tuple[Path, int, float, Framework]] = {}
 _LOCK = threading.Lock()
+RECHECK_SECONDS = 1.0
 
 
 def framework_of(framework_id: str, version: str) -> Framework:
-    """One framework version, cached per process: a hit costs one `stat` of its file (a file edited in
-    development is read again), where `load_framework` lists and stats every framework file."""
+    """One framework version, cached per process. Its file is looked at again (one `stat`; a file
+    edited in development is read again) at most once a second, where `load_framework` lists and
+    stats every framework file on each call."""
     key = (framework_id, version)
     hit = _FRAMEWORKS.get(key)
+    now = time.monotonic()
     if hit is not None:
-        path, mtime, fw = hit
+        path, mtime, checked, fw = hit
+        if now - checked < RECHECK_SECONDS:
+            return fw
         try:
             if path.stat().st_mtime_ns == mtime:
+                _FRAMEWORKS[key] = (path, mtime, now, fw)
                 return fw
         except OSError:
             pass
     ff = framework_file(framework_id, version)
     with _LOCK:
-        _FRAMEWORKS[key] = (ff.path, ff.path.stat().st_mtime_ns, ff.framework)
+        _FRAMEWORKS[key] = (ff.path, ff.path.stat().st_mtime_ns, now, ff.framework)
     return ff.framework
 
 

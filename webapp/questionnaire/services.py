@@ -6,14 +6,15 @@ the request. When a result says something failed (`SaveResult.ok` is False, prob
 caller must not commit: the web request rolls back on its 4xx status, so a refused change saves
 nothing — not even the part of it that was valid.
 
-Reads on the hot paths (autosave, the section page) run on the session's connection with SQLAlchemy
-Core, outside the ORM's per-statement tenant criteria, which cost about a millisecond per statement:
+Reads on the hot paths (autosave, the section page) run with SQLAlchemy Core (`db.HotStatement`),
+outside the ORM's per-statement tenant criteria, which cost about a millisecond per statement:
 every such read is keyed by the id of an assessment (or firm) the caller loaded through the tenant
 filter, so it cannot reach another firm's rows. Writes of firm-owned rows name the assessment's firm.
 
 Answers are written with single-statement conditional upserts (`INSERT ... ON CONFLICT DO UPDATE ...
 WHERE version = <the version read>`), so two editors never overwrite each other, even when their
-requests race: the loser sees a conflict with the winner's answer.
+requests race: the loser sees a conflict with the winner's answer. The autosave is mostly one such
+statement that does everything (`quick_save`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import JSON, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -312,7 +313,9 @@ def draft_item(firm_id: int, assessment_id: int, item_id: str) -> tuple[DraftRow
     n = len(_DRAFT_ASSESSMENT)
     answer = row[n:]
     state = AnswerState(item_id, *answer) if answer[3] is not None else AnswerState(item_id)
-    return DraftRow(*row[:n]), state  # type: ignore[arg-type]
+    a = DraftRow(*row[:n])  # type: ignore[arg-type]
+    _remember_draft(a)
+    return a, state
 
 
 class FirmRow(NamedTuple):
@@ -733,6 +736,144 @@ def _write_answer(
 def _write_history(rows: list[dict[str, Any]]) -> None:
     if rows:
         _HISTORY_INSERT.run(rows)
+
+
+# ---- the autosave in one statement -------------------------------------------------------------------
+
+# The assessments this worker has seen as drafts, with what never changes about one: (firm, assessment)
+# -> (framework, framework version, mode). The one-statement autosave checks all of it again in SQL.
+_DRAFTS: dict[tuple[int, int], tuple[str, str, str]] = {}
+_DRAFTS_KEPT = 4096
+
+
+def _remember_draft(a: DraftRow) -> None:
+    if a.status != "draft":
+        return
+    if len(_DRAFTS) >= _DRAFTS_KEPT:
+        _DRAFTS.clear()
+    _DRAFTS[(a.firm_id, a.id)] = (a.framework_id, a.framework_version, a.mode)
+
+
+_QUICK_SQL = """
+WITH a AS (
+  SELECT id FROM assessments
+  WHERE id = :assessment_id AND firm_id = :firm_id AND status = 'draft'
+    AND framework_id = :framework_id AND framework_version = :framework_version AND mode = :mode
+),
+old AS (
+  SELECT value, na_reason, narrative, version FROM answers
+  WHERE assessment_id = :assessment_id AND item_id = :item_id AND firm_id = :firm_id
+),
+target AS (
+  SELECT
+    CASE WHEN :keep_value THEN old.value ELSE CAST(:value AS JSON) END AS value,
+    CASE WHEN :keep_na THEN old.na_reason ELSE CAST(:na_reason AS TEXT) END AS na_reason,
+    CASE WHEN :keep_narrative THEN old.narrative ELSE CAST(:narrative AS TEXT) END AS narrative,
+    coalesce(old.version, 0) AS version
+  FROM a LEFT JOIN old ON true
+),
+new AS (
+  SELECT target.*,
+    coalesce(CAST(target.value AS JSONB), 'null') = coalesce(CAST(old.value AS JSONB), 'null')
+      AND target.na_reason IS NOT DISTINCT FROM old.na_reason
+      AND target.narrative IS NOT DISTINCT FROM old.narrative AS same
+  FROM target LEFT JOIN old ON true
+),
+changed AS (
+  INSERT INTO answers (firm_id, assessment_id, item_id, value, na_reason, narrative, version,
+                       updated_by_id, updated_at)
+  SELECT :firm_id, :assessment_id, :item_id, new.value, new.na_reason, new.narrative, new.version + 1,
+         :user_id, :now
+  FROM new
+  WHERE NOT new.same AND (CAST(:expected AS INTEGER) IS NULL OR new.version = :expected)
+  ON CONFLICT (assessment_id, item_id) DO UPDATE
+    SET value = excluded.value, na_reason = excluded.na_reason, narrative = excluded.narrative,
+        version = excluded.version, updated_by_id = excluded.updated_by_id,
+        updated_at = excluded.updated_at
+    WHERE answers.version = excluded.version - 1
+  RETURNING version
+),
+logged AS (
+  INSERT INTO answer_history (firm_id, assessment_id, item_id, old_value, new_value, old_na_reason,
+                              new_na_reason, old_narrative, new_narrative, version, changed_by_id,
+                              changed_at)
+  SELECT :firm_id, :assessment_id, :item_id, old.value, new.value, old.na_reason, new.na_reason,
+         old.narrative, new.narrative, changed.version, :user_id, :now
+  FROM changed CROSS JOIN new LEFT JOIN old ON true
+),
+touched AS (
+  UPDATE assessments SET updated_at = :now, scored_at = NULL
+  WHERE id = :assessment_id AND firm_id = :firm_id AND EXISTS (SELECT 1 FROM changed)
+)
+SELECT (SELECT version FROM changed), new.version, new.same FROM new
+"""
+_QUICK = db.HotStatement(
+    text(_QUICK_SQL).bindparams(bindparam("value", type_=JSON()), bindparam("now", type_=db.UTCDateTime())),
+    standalone=True,
+)
+
+
+class QuickSave(NamedTuple):
+    version: int
+    saved: bool
+
+
+def quick_save(
+    firm_id: int, assessment_id: int, item_id: str, change: ItemChange, expected: int | None, user_id: int
+) -> QuickSave | None:
+    """The autosave of one answer as one statement on PostgreSQL, standing alone (no transaction
+    around it; see `db.OwnConnections`), when everything about it is known in advance: the answer
+    is written only if the assessment is still this firm's draft of the framework and mode this
+    worker saw before, the change is valid, the item sets no shared fact and the answer's version is
+    still `expected` — with its history row and the assessment marked changed, as `save_answers`
+    does. The fields the change leaves as they are stay as stored (they were checked when written).
+
+    None when anything else holds (an assessment not seen yet or no longer a draft, an invalid change,
+    a shared fact, a conflict, SQLite): nothing was written, and `save_answers` decides, with its
+    messages. `firm_id` must be one the caller's access rule admitted."""
+    known = _DRAFTS.get((firm_id, assessment_id))
+    if known is None or db.engine().dialect.name != "postgresql":
+        return None
+    fw = framework_of(known[0], known[1])
+    item = fw.item(item_id)
+    if item is None or item.fact:
+        return None
+    stub = DraftRow(assessment_id, firm_id, *known, "draft", 0, None, None, None, None, utcnow())
+    errors, targets = check_changes(stub, fw, {}, {item_id: change}, today())
+    if errors:
+        return None
+    value, na, narrative = targets[item_id]
+    # what `target_state` keeps from the stored answer: a field not sent, unless the change clears it
+    keep_value = change.value is UNSET and (change.na_reason is UNSET or change.na_reason is None)
+    keep_na = change.na_reason is UNSET and value is None
+    row = _QUICK.first(
+        {
+            "firm_id": firm_id,
+            "assessment_id": assessment_id,
+            "item_id": item_id,
+            "framework_id": known[0],
+            "framework_version": known[1],
+            "mode": known[2],
+            "keep_value": keep_value,
+            "value": value,
+            "keep_na": keep_na,
+            "na_reason": na,
+            "keep_narrative": change.narrative is UNSET,
+            "narrative": narrative,
+            "expected": expected,
+            "user_id": user_id,
+            "now": utcnow(),
+        }
+    )
+    if row is None:
+        _DRAFTS.pop((firm_id, assessment_id), None)  # not (or no longer) such a draft: read it again
+        return None
+    written, version, same = row
+    if written is not None:
+        return QuickSave(int(written), True)
+    if same:
+        return QuickSave(int(version), False)
+    return None  # someone else's answer is newer: `save_answers` shows the conflict
 
 
 def _same(target: tuple[Any, Any, Any], cur: AnswerState) -> bool:
