@@ -405,8 +405,6 @@ def _own_connection() -> OwnConnections | None:
     """The own connections of the app, unless the session is bound to a given connection (the tests
     run every statement inside their one transaction) or the database is not PostgreSQL."""
     ext = current_app.extensions["qready.db"]
-    if os.environ.get("OWN") == "0":
-        return None
     if ext.get("session_options", {}).get("bind") is not None:
         return None
     return ext["own"]  # type: ignore[no-any-return]
