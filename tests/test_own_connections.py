@@ -91,10 +91,14 @@ def test_autosave_and_pages_run_on_the_workers_own_connection(app, served):
     page = client.get(f"{url}/sections/management")
     assert page.status_code == 200 and 'data-version="3"' in page.get_data(as_text=True)
     again = client.get(f"{url}/sections/management", headers={"If-None-Match": page.headers["ETag"]})
-    assert again.status_code == 304  # the kept page, its stamp read on the own connection
+    assert again.status_code == 304  # the kept page, its stamp read with the user in one round trip
+    r = client.post(f"{url}/autosave", json={"item": "pzb-rd-intensity", "version": 3, "value": False})
+    assert r.status_code == 200 and r.json["version"] == 4
+    changed = client.get(f"{url}/sections/management", headers={"If-None-Match": page.headers["ETag"]})
+    assert changed.status_code == 200 and 'data-version="4"' in changed.get_data(as_text=True)
     with app.app_context(), tenancy.bypass():
         (answer,) = db.session.scalars(select(Answer).where(Answer.assessment_id == aid)).all()
-        assert answer.value is True and answer.version == 3
+        assert answer.value is False and answer.version == 4
         history = db.session.scalars(
             select(AnswerHistory).where(AnswerHistory.assessment_id == aid).order_by(AnswerHistory.version)
         ).all()
@@ -102,7 +106,39 @@ def test_autosave_and_pages_run_on_the_workers_own_connection(app, served):
             (None, True, 1),
             (True, False, 2),
             (False, True, 3),
+            (True, False, 4),
         ]
+
+
+def test_a_page_read_with_the_user_is_still_only_for_those_who_may_see_it(app, served):
+    """The section page's stamp is read with the signed-in user, before the access rule runs: another
+    firm's user still gets 404, and the owner's page is not changed by their request."""
+    client, firm_id, aid = served
+    page = f"/firms/{firm_id}/assessments/{aid}/sections/management"
+    with app.app_context(), tenancy.bypass():
+        stranger = User(
+            email="own-connection-other@example.cn",
+            name="别家 Owner",
+            password_hash=hash_password(PASSWORD),
+            email_verified_at=db.utcnow(),
+            locale="zh",
+        )
+        db.session.add(stranger)
+        db.session.commit()
+        stranger_id = stranger.id
+    try:
+        other = app.test_client()
+        r = other.post(
+            "/account/signin", data={"email": "own-connection-other@example.cn", "password": PASSWORD}
+        )
+        assert r.status_code == 302
+        assert other.get(page).status_code == 404
+        assert other.head(page).status_code == 404
+        assert client.get(page).status_code == 200
+    finally:
+        with app.app_context():
+            db.session.execute(delete(User).where(User.id == stranger_id))
+            db.session.commit()
 
 
 def test_a_request_whose_statements_stood_alone_ends_no_transaction(app, served):

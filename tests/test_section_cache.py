@@ -180,13 +180,13 @@ def test_the_cache_is_bounded_in_size_and_age(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
     pages = pagecache.PageCache(size=2, seconds=300)
-    pages.put("a", b"A")
-    pages.put("b", b"B")
-    assert pages.get("a") == b"A"  # now the most recently used
-    pages.put("c", b"C")  # the least recently used ("b") goes
-    assert (pages.get("a"), pages.get("b"), pages.get("c")) == (b"A", None, b"C")
+    pages.put("a", b"A", "ea")
+    pages.put("b", b"B", "eb")
+    assert pages.get("a") == (b"A", "ea")  # now the most recently used
+    pages.put("c", b"C", "ec")  # the least recently used ("b") goes
+    assert (pages.get("a"), pages.get("b"), pages.get("c")) == ((b"A", "ea"), None, (b"C", "ec"))
     clock[0] += 301
     assert pages.get("a") is None  # too old
     off = pagecache.PageCache(size=0, seconds=300)
-    off.put("a", b"A")
+    off.put("a", b"A", "ea")
     assert off.get("a") is None  # SECTION_CACHE_SIZE=0 keeps nothing

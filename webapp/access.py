@@ -76,20 +76,21 @@ def load_user(user_id: int) -> User | None:
     """The user and their memberships in one round trip, for the session's user loader.
 
     Every request of a signed-in user starts here, so this is one statement rather than an ORM
-    get and a second query: the `User` is built from the row and attached to the session as if loaded
-    (a later `session.get(User, id)` finds it without a query). The memberships wait in `g` for
+    get and a second query: the `User` is built from the row and attached to the request's session as
+    if loaded, once the request has one (`db.attach`; a later `session.get(User, id)` finds it without
+    a query). The memberships wait in `g` for
     `load_context`."""
-    rows = _user_statement().rows({"user_id": user_id})
+    rows = db.read_with_user(_user_statement(), {"user_id": user_id})
     if not rows:
         return None
     n = len(_USER_COLUMNS)
-    existing = db.session.identity_map.get(identity_key(User, user_id))
+    existing = db.session.identity_map.get(identity_key(User, user_id)) if db.session.registry.has() else None
     if existing is not None:
         user = existing
     else:
         user = User(**dict(zip(_USER_COLUMNS, rows[0][:n], strict=True)))
         make_transient_to_detached(user)
-        db.session.add(user)
+        db.attach(user)
     g._member_rows = [Member(*r[n:]) for r in rows if r[-1] is not None]
     g._member_rows_of = user_id
     return user  # type: ignore[no-any-return]

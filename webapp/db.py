@@ -65,7 +65,29 @@ def _session_factory() -> Session:
         options["bind"] = ext["autocommit_engine"]
         info["read_only"] = True
     options.update(ext.get("session_options", {}))
-    return Session(info=info, **options)
+    info.update(g.pop("_session_info", {}))
+    s = Session(info=info, **options)
+    for instance in g.pop("_attach", ()):
+        s.add(instance)  # read before the session was needed (the signed-in user, see `attach`)
+    return s
+
+
+def session_info() -> dict[str, Any]:
+    """The request's session's `info` — or, while the request has made no session, the dict that will
+    become its `info` when it does (a kept page never needs one: its statements all stand alone)."""
+    if session.registry.has():
+        return session().info
+    return g.setdefault("_session_info", {})  # type: ignore[no-any-return]
+
+
+def attach(instance: Any) -> None:
+    """Put a detached instance (one built from a row, as if loaded) into the request's session — now if
+    it has one, else as soon as it is made. A request that never needs the session (a kept page: its
+    statements all stand alone) so never makes one."""
+    if session.registry.has():
+        session.add(instance)
+    else:
+        g.setdefault("_attach", []).append(instance)
 
 
 def read_only(view: V) -> V:
@@ -81,7 +103,12 @@ def _read_only_request() -> bool:
 
     if not has_request_context() or request.method not in ("GET", "HEAD") or request.endpoint is None:
         return False
-    return bool(getattr(current_app.view_functions.get(request.endpoint), "read_only", False))
+    known = g.get("_read_only")
+    if known is None:
+        known = g._read_only = bool(
+            getattr(current_app.view_functions.get(request.endpoint), "read_only", False)
+        )
+    return known
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -281,11 +308,11 @@ class HotStatement:
         return hit
 
     def _cursor(self, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
-        s = session()
-        if self.standalone or s.info.get("read_only"):
+        if self.standalone or _read_only_request():
             own = _own_connection()
             if own is not None:
                 return own.run(self, params)
+        s = session()
         hot = s.info.get("_hot")
         if hot is None:
             # the session's connection, and one psycopg cursor on it, for this transaction (each
@@ -312,9 +339,15 @@ class HotStatement:
         return cur
 
     def rows(self, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        kept = _prefetched(self, params)
+        if kept is not None:
+            return kept
         return [tuple(r) for r in self._cursor(params).fetchall()]
 
     def first(self, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        kept = _prefetched(self, params)
+        if kept is not None:
+            return kept[0] if kept else None
         row = self._cursor(params).fetchone()
         return tuple(row) if row is not None else None
 
@@ -373,6 +406,23 @@ class OwnConnections:
             g._own_connection = None
             return hot._execute(self._taken()[1], self.engine.dialect, params)
 
+    def run_together(self, calls: list[tuple[HotStatement, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+        """Several statements in one round trip (psycopg's pipeline mode); the rows of each."""
+        for attempt in (1, 2):
+            conn, cur = self._taken()
+            cursors = [cur, *(conn.cursor() for _ in calls[1:])]
+            try:
+                with conn.pipeline():
+                    for c, (hot, params) in zip(cursors, calls, strict=True):
+                        hot._execute(c, self.engine.dialect, params)
+                return [[tuple(r) for r in c.fetchall()] for c in cursors]
+            except self.engine.dialect.loaded_dbapi.OperationalError:
+                if attempt == 2 or not conn.broken:
+                    raise
+                conn.close()
+                g._own_connection = None
+        raise AssertionError("unreachable")
+
     def release(self) -> None:
         """The request ends: its connection goes back for the next one."""
         taken = g.pop("_own_connection", None)
@@ -391,6 +441,49 @@ class OwnConnections:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+
+Prefetch = Callable[[dict[str, Any]], list[tuple[HotStatement, dict[str, Any]]]]
+
+
+def prefetch(statements: Prefetch) -> Callable[[V], V]:
+    """Mark a view whose GET and HEAD requests run these standalone statements (given the URL's
+    arguments): on PostgreSQL they are sent with the signed-in user's statement, in one round trip
+    (`read_with_user`), and their rows wait for the view's own `rows`/`first` with the same
+    parameters. Only for reads whose rows mean nothing until the view's access rule admitted it."""
+
+    def mark(view: V) -> V:
+        view.prefetch = statements  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def read_with_user(hot: HotStatement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of `hot` (the signed-in user's statement) and, sent with it, the view's prefetched
+    statements (see `prefetch`)."""
+    from flask import has_request_context, request
+
+    own = _own_connection()
+    if own is None or not has_request_context() or request.method not in ("GET", "HEAD"):
+        return hot.rows(params)
+    view = current_app.view_functions.get(request.endpoint or "")
+    wanted = getattr(view, "prefetch", None)
+    if wanted is None:
+        return hot.rows(params)
+    calls = [(hot, params), *wanted(dict(request.view_args or {}))]
+    results = own.run_together(calls)
+    kept = g.setdefault("_prefetched", {})
+    for (other, other_params), rows in zip(calls[1:], results[1:], strict=True):
+        kept[(id(other), tuple(sorted(other_params.items())))] = rows
+    return results[0]
+
+
+def _prefetched(hot: HotStatement, params: dict[str, Any]) -> list[tuple[Any, ...]] | None:
+    kept = g.get("_prefetched")
+    if not kept:
+        return None
+    return kept.pop((id(hot), tuple(sorted(params.items()))), None)  # type: ignore[no-any-return]
 
 
 def dispose(app: Flask) -> None:

@@ -65,28 +65,31 @@ class FirmOwned(TenantScoped):
         return mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
 
 
+def _info(session: Session | None) -> dict[str, Any]:
+    # the request's session's info, made or not yet made (`db.session_info`)
+    return session.info if session is not None else db.session_info()
+
+
 def context(session: Session | None = None) -> TenantContext:
-    s = session if session is not None else db.session()
-    ctx = s.info.get("tenant", EMPTY)
+    ctx = _info(session).get("tenant", EMPTY)
     assert isinstance(ctx, TenantContext)
     return ctx
 
 
 def set_context(ctx: TenantContext, session: Session | None = None) -> None:
-    s = session if session is not None else db.session()
-    s.info["tenant"] = ctx
+    _info(session)["tenant"] = ctx
 
 
 @contextmanager
 def bypass(session: Session | None = None) -> Iterator[None]:
     """Read and write across firms. Only for the statistics service, admin listings and CLI jobs."""
-    s = session if session is not None else db.session()
-    before = s.info.get("tenant", EMPTY)
-    s.info["tenant"] = TenantContext(roles=before.roles, bypass=True)
+    info = _info(session)
+    before = info.get("tenant", EMPTY)
+    info["tenant"] = TenantContext(roles=before.roles, bypass=True)
     try:
         yield
     finally:
-        s.info["tenant"] = before
+        _info(session)["tenant"] = before
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -211,6 +211,7 @@ def _section(fw: Framework, section_id: str) -> Section:
 
 
 @db.read_only
+@db.prefetch(pagecache.stamp_statement)
 @access.firm("viewer", write="editor")
 def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
     if request.method == "GET":

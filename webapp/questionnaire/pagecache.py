@@ -45,10 +45,11 @@ class PageCache:
     def __init__(self, size: int, seconds: float) -> None:
         self.size = size
         self.seconds = seconds
-        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[float, bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+        """The page kept for `key` and its ETag."""
         with self._lock:
             hit = self._pages.get(key)
             if hit is None:
@@ -57,13 +58,13 @@ class PageCache:
                 del self._pages[key]
                 return None
             self._pages.move_to_end(key)
-            return hit[1]
+            return hit[1], hit[2]
 
-    def put(self, key: Hashable, page: bytes) -> None:
+    def put(self, key: Hashable, page: bytes, etag: str) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._pages[key] = (time.monotonic(), page)
+            self._pages[key] = (time.monotonic(), page, etag)
             self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
@@ -133,6 +134,12 @@ def _stamp_statement() -> db.HotStatement:
     return hot
 
 
+def stamp_statement(args: dict[str, Any]) -> list[tuple[db.HotStatement, dict[str, Any]]]:
+    """The stamp's statement for a section page's URL arguments, to be sent with the signed-in
+    user's (`db.prefetch`)."""
+    return [(_stamp_statement(), {"firm_id": args["firm_id"], "assessment_id": args["assessment_id"]})]
+
+
 def stamp(firm_id: int, assessment_id: int) -> tuple[Any, ...] | None:
     """Everything stored that a section page of the assessment shows, in one round trip; None when the
     firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
@@ -149,17 +156,19 @@ def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:
     if "csrf_token" not in session:
         generate_csrf()  # a first visit: put the session's raw token in place before keying on it
     key = (*key, session["csrf_token"])
-    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     flashes = bool(session.get("_flashes"))
+    pages = cache()
+    kept = None if flashes else pages.get(key)
+    etag = kept[1] if kept is not None else hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     if not flashes and request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        pages = cache()
-        body = None if flashes else pages.get(key)
-        if body is None:
+        if kept is not None:
+            body = kept[0]
+        else:
             body = render().encode()
             if not flashes:
-                pages.put(key, body)
+                pages.put(key, body, etag)
         response = Response(body, mimetype="text/html")
     if not flashes:
         response.set_etag(etag)
