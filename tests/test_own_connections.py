@@ -21,6 +21,16 @@ from webapp.refdata import credit_code
 pytestmark = pytest.mark.db
 
 
+def _user(email: str, name: str) -> User:
+    return User(
+        email=email,
+        name=name,
+        password_hash=hash_password(PASSWORD),
+        email_verified_at=db.utcnow(),
+        locale="zh",
+    )
+
+
 @pytest.fixture
 def served(app: Any) -> Iterator[tuple[Any, int, int]]:
     """A signed-in owner of a firm with a draft `pinzibiao`, all committed: (client, firm id, assessment
@@ -28,13 +38,7 @@ def served(app: Any) -> Iterator[tuple[Any, int, int]]:
     from webapp.questionnaire import services
 
     with app.app_context(), tenancy.bypass():
-        user = User(
-            email="own-connection@example.cn",
-            name="自有连接 Owner",
-            password_hash=hash_password(PASSWORD),
-            email_verified_at=db.utcnow(),
-            locale="zh",
-        )
+        user = _user("own-connection@example.cn", "自有连接 Owner")
         firm = Firm(
             name="杭州自有连接有限公司",
             credit_code=credit_code.generate(random.Random(11), "330106"),
@@ -116,13 +120,7 @@ def test_a_page_read_with_the_user_is_still_only_for_those_who_may_see_it(app, s
     client, firm_id, aid = served
     page = f"/firms/{firm_id}/assessments/{aid}/sections/management"
     with app.app_context(), tenancy.bypass():
-        stranger = User(
-            email="own-connection-other@example.cn",
-            name="别家 Owner",
-            password_hash=hash_password(PASSWORD),
-            email_verified_at=db.utcnow(),
-            locale="zh",
-        )
+        stranger = _user("own-connection-other@example.cn", "别家 Owner")
         db.session.add(stranger)
         db.session.commit()
         stranger_id = stranger.id
