@@ -112,8 +112,6 @@ def _own_the_transaction(app: Flask) -> None:
     def _commit(response: Response) -> Response:
         if not db.session.registry.has() or db.session.info.get("read_only"):
             return response  # no database work, or reads without a transaction: nothing to end
-        if db.nothing_to_end(db.session()):
-            return response  # every statement stood alone (see `db.OwnConnections`)
         if g.get("_rollback_only") or response.status_code >= 400:
             db.session.rollback()
         else:

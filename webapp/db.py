@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 V = TypeVar("V")
+R = TypeVar("R")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -147,28 +148,8 @@ def _after_rollback(s: Session, previous: Any) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_hot_cursor(s: Session, transaction: Any) -> None:
+def _forget_hot_cursor(s: Session, _transaction: Any) -> None:
     s.info.pop("_hot", None)  # the connection goes back to the pool: never reuse it from here
-    if transaction.parent is None:
-        s.info.pop("_connected", None)
-
-
-@event.listens_for(Session, "after_begin")
-def _connected(s: Session, _transaction: Any, _connection: Any) -> None:
-    s.info["_connected"] = True
-
-
-def nothing_to_end(s: Session) -> bool:
-    """The session holds no connection, nothing to flush and nothing to run after its transaction:
-    committing or rolling back would change nothing (a request whose statements all stood alone)."""
-    return not (
-        s.info.get("_connected")
-        or s.new
-        or s.dirty
-        or s.deleted
-        or s.info.get("after_commit")
-        or s.info.get("after_rollback")
-    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -245,10 +226,10 @@ def _sqlite_setup(engine: Engine) -> None:
         # busy_timeout for another writer), so what it reads is what it writes over: with a plain
         # BEGIN its read snapshot could not become a write once another writer committed, and the
         # request would fail with "database is locked" instead of seeing the other change.
-        conn.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _get_or_head() else "BEGIN IMMEDIATE")
 
 
-def _reads_only() -> bool:
+def _get_or_head() -> bool:
     from flask import has_request_context, request
 
     return has_request_context() and request.method in ("GET", "HEAD")
@@ -395,33 +376,32 @@ class OwnConnections:
             taken = g._own_connection = self._take()
         return taken  # type: ignore[no-any-return]
 
-    def run(self, hot: HotStatement, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    def _retried(self, do: Callable[[Any, Any], R]) -> R:
+        """`do(connection, cursor)`; once more on a new connection if the server dropped this one."""
         conn, cur = self._taken()
         try:
-            return hot._execute(cur, self.engine.dialect, params)
+            return do(conn, cur)
         except self.engine.dialect.loaded_dbapi.OperationalError:
             if not conn.broken:
                 raise
             conn.close()  # the server went away: a new connection, the statement again
             g._own_connection = None
-            return hot._execute(self._taken()[1], self.engine.dialect, params)
+            return do(*self._taken())
+
+    def run(self, hot: HotStatement, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        return self._retried(lambda _conn, cur: hot._execute(cur, self.engine.dialect, params))
 
     def run_together(self, calls: list[tuple[HotStatement, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
         """Several statements in one round trip (psycopg's pipeline mode); the rows of each."""
-        for attempt in (1, 2):
-            conn, cur = self._taken()
+
+        def do(conn: Any, cur: Any) -> list[list[tuple[Any, ...]]]:
             cursors = [cur, *(conn.cursor() for _ in calls[1:])]
-            try:
-                with conn.pipeline():
-                    for c, (hot, params) in zip(cursors, calls, strict=True):
-                        hot._execute(c, self.engine.dialect, params)
-                return [[tuple(r) for r in c.fetchall()] for c in cursors]
-            except self.engine.dialect.loaded_dbapi.OperationalError:
-                if attempt == 2 or not conn.broken:
-                    raise
-                conn.close()
-                g._own_connection = None
-        raise AssertionError("unreachable")
+            with conn.pipeline():
+                for c, (hot, params) in zip(cursors, calls, strict=True):
+                    hot._execute(c, self.engine.dialect, params)
+            return [[tuple(r) for r in c.fetchall()] for c in cursors]
+
+        return self._retried(do)
 
     def release(self) -> None:
         """The request ends: its connection goes back for the next one."""
@@ -429,8 +409,9 @@ class OwnConnections:
         if taken is None:
             return
         conn = taken[0]
+        idle = not conn.closed and conn.info.transaction_status == conn.info.transaction_status.IDLE
         with self._lock:
-            if not conn.closed and self._pid == os.getpid() and len(self._idle) < self.KEPT:
+            if idle and self._pid == os.getpid() and len(self._idle) < self.KEPT:
                 self._idle.append(conn)
                 return
         conn.close()
