@@ -536,23 +536,24 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     (`draft_item`) and `save_answers` decides, with its messages for what it refuses."""
     data = request.get_json(silent=True)
     item_id = data.get("item") if isinstance(data, dict) else None
-    if isinstance(data, dict) and isinstance(item_id, str):
-        change = ItemChange(
-            value=data.get("value", UNSET),
-            na_reason=data.get("na", UNSET),
-            narrative=data.get("narrative", UNSET),
-        )
-        version = data.get("version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            version = None
-        quick = services.quick_save(firm_id, assessment_id, item_id, change, version, current_user.id)
-        if quick is not None:
-            return jsonify(ok=True, item=item_id, version=quick.version, saved=quick.saved)
-    read = services.draft_item(firm_id, assessment_id, item_id if isinstance(item_id, str) else "")
-    if read is None:
-        abort(404)  # not this firm's assessment, whatever was sent
     if not isinstance(data, dict) or not isinstance(item_id, str):
+        if services.draft_item(firm_id, assessment_id, "") is None:
+            abort(404)  # not this firm's assessment, whatever was sent
         return jsonify(ok=False, error="bad_request", message=_("The request was not understood.")), 400
+    change = ItemChange(
+        value=data.get("value", UNSET),
+        na_reason=data.get("na", UNSET),
+        narrative=data.get("narrative", UNSET),
+    )
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        version = None
+    quick = services.quick_save(firm_id, assessment_id, item_id, change, version, current_user.id)
+    if quick is not None:
+        return jsonify(ok=True, item=item_id, version=quick.version, saved=quick.saved)
+    read = services.draft_item(firm_id, assessment_id, item_id)
+    if read is None:
+        abort(404)  # not this firm's assessment
     a, current = read
     expected = {item_id: version} if version is not None else None
     result = services.save_answers(
