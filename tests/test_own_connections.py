@@ -133,6 +133,10 @@ def test_a_page_read_with_the_user_is_still_only_for_those_who_may_see_it(app, s
         assert other.get(page).status_code == 404
         assert other.head(page).status_code == 404
         assert client.get(page).status_code == 200
+        # the owner's own firm, an assessment it does not have: the stamp found no row, and it says so
+        missing = f"/firms/{firm_id}/assessments/{aid + 100000}/sections/management"
+        assert client.get(missing).status_code == 404
+        assert client.head(missing).status_code == 404
     finally:
         with app.app_context():
             db.session.execute(delete(User).where(User.id == stranger_id))

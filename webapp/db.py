@@ -391,18 +391,6 @@ class OwnConnections:
     def run(self, hot: HotStatement, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
         return self._retried(lambda _conn, cur: hot._execute(cur, self.engine.dialect, params))
 
-    def run_together(self, calls: list[tuple[HotStatement, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
-        """Several statements in one round trip (psycopg's pipeline mode); the rows of each."""
-
-        def do(conn: Any, cur: Any) -> list[list[tuple[Any, ...]]]:
-            cursors = [cur, *(conn.cursor() for _ in calls[1:])]
-            with conn.pipeline():
-                for c, (hot, params) in zip(cursors, calls, strict=True):
-                    hot._execute(c, self.engine.dialect, params)
-            return [[tuple(r) for r in c.fetchall()] for c in cursors]
-
-        return self._retried(do)
-
     def release(self) -> None:
         """The request ends: its connection goes back for the next one."""
         taken = g.pop("_own_connection", None)
@@ -429,9 +417,10 @@ Prefetch = Callable[[dict[str, Any]], list[tuple[HotStatement, dict[str, Any]]]]
 
 def prefetch(statements: Prefetch) -> Callable[[V], V]:
     """Mark a view whose GET and HEAD requests run these standalone statements (given the URL's
-    arguments): on PostgreSQL they are sent with the signed-in user's statement, in one round trip
-    (`read_with_user`), and their rows wait for the view's own `rows`/`first` with the same
-    parameters. Only for reads whose rows mean nothing until the view's access rule admitted it."""
+    arguments), each returning at most one row: on PostgreSQL they are joined to the signed-in user's
+    statement and come back with it, in one statement (`read_with_user`), and their rows wait for the
+    view's own `rows`/`first` with the same parameters. Only for reads whose rows mean nothing until
+    the view's access rule admitted it."""
 
     def mark(view: V) -> V:
         view.prefetch = statements  # type: ignore[attr-defined]
@@ -440,8 +429,36 @@ def prefetch(statements: Prefetch) -> Callable[[V], V]:
     return mark
 
 
+_JOINED: dict[tuple[int, ...], tuple[HotStatement, list[int]]] = {}
+
+
+def _joined(hot: HotStatement, others: list[HotStatement]) -> tuple[HotStatement, list[int]]:
+    """`hot` with each of `others` (one row at most) left-joined on true, its columns added after
+    hot's: one statement, one round trip, rows in hot's order; and where each one's columns start.
+    Each of `others` gets a leading column that is true when it found its row. Built once per set.
+
+    The statements' parameters share one namespace: their names must not collide."""
+    key = (id(hot), *map(id, others))
+    hit = _JOINED.get(key)
+    if hit is None:
+        from sqlalchemy import true
+
+        stmt = hot.stmt
+        starts = []
+        width = len(stmt.selected_columns)
+        for n, other in enumerate(others):
+            found = other.stmt.add_columns(true().label("found_")).subquery(f"prefetched_{n}")
+            # the found flag first, then the statement's own columns
+            columns = [found.c.found_, *(c for c in found.c if c.key != "found_")]
+            stmt = stmt.outerjoin(found, true()).add_columns(*columns)
+            starts.append(width)
+            width += len(columns)
+        hit = _JOINED[key] = (HotStatement(stmt, standalone=True), starts)
+    return hit
+
+
 def read_with_user(hot: HotStatement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of `hot` (the signed-in user's statement) and, sent with it, the view's prefetched
+    """The rows of `hot` (the signed-in user's statement) and, joined to it, the view's prefetched
     statements (see `prefetch`)."""
     from flask import has_request_context, request
 
@@ -452,12 +469,26 @@ def read_with_user(hot: HotStatement, params: dict[str, Any]) -> list[tuple[Any,
     wanted = getattr(view, "prefetch", None)
     if wanted is None:
         return hot.rows(params)
-    calls = [(hot, params), *wanted(dict(request.view_args or {}))]
-    results = own.run_together(calls)
+    calls = wanted(dict(request.view_args or {}))
+    if not calls:
+        return hot.rows(params)
+    joined, starts = _joined(hot, [other for other, _ in calls])
+    merged = dict(params)
+    for _, other_params in calls:
+        for name, value in other_params.items():
+            if merged.setdefault(name, value) != value:
+                raise ValueError(f"prefetched statements disagree on parameter {name!r}")
+    rows = joined.rows(merged)
+    if not rows:  # no such user: nothing will be asked for
+        return rows
     kept = g.setdefault("_prefetched", {})
-    for (other, other_params), rows in zip(calls[1:], results[1:], strict=True):
-        kept[(id(other), tuple(sorted(other_params.items())))] = rows
-    return results[0]
+    first = rows[0]
+    ends = [*starts[1:], len(first)]
+    for (other, other_params), start, end in zip(calls, starts, ends, strict=True):
+        kept[(id(other), tuple(sorted(other_params.items())))] = (
+            [first[start + 1 : end]] if first[start] else []
+        )
+    return [r[: starts[0]] for r in rows]
 
 
 def _prefetched(hot: HotStatement, params: dict[str, Any]) -> list[tuple[Any, ...]] | None:

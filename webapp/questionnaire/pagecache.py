@@ -7,9 +7,10 @@ more often than anything on it changes, so the rendered page is kept, keyed by e
 depends on:
 
 - the *stamp* of the assessment, read in one statement (`stamp`): its status, mode and last change,
-  the firm's profile (it decides what applies), and the newest row and the row count of the answer
-  history (every change of an answer, shared facts included, writes one), the evidence of both
-  rounds, the comments and the section assignments;
+  the firm's profile (it decides what applies), the newest row of the answer history (every change
+  of an answer, shared facts included, writes one; rows are never removed), and the newest row and
+  the row count of the evidence of both rounds, the comments and the section assignments (a removed
+  row lowers the count);
 - who asks and how: the user (name, memberships, active organisation, role in the firm), the
   language, the URL, the scoring date (today in Zhejiang), the framework as loaded.
 
@@ -118,7 +119,8 @@ def _stamp_statement() -> db.HotStatement:
             Firm.size_class,
             Firm.founded_on,
             Firm.employees,
-            *newest(h, h.c.assessment_id == aid),
+            # history rows are only ever added: the newest one is enough (one lookup in its index)
+            select(func.max(h.c.id)).where(h.c.assessment_id == aid).scalar_subquery(),
             *newest(
                 e, and_(e.c.firm_id == a.c.firm_id, e.c.assessment_id.in_([aid, func.coalesce(prev, 0)]))
             ),
