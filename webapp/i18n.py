@@ -24,8 +24,9 @@ def select_locale() -> str:
         best = request.accept_languages.best_match(languages)
         if best:
             return str(best)
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return str(current_user.locale)
+    user = current_user._get_current_object()  # type: ignore[attr-defined]  # one lookup, not three
+    if user is not None and user.is_authenticated and user.locale in languages:
+        return str(user.locale)
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in languages:
         return str(cookie)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 
 from flask_login import UserMixin
@@ -8,6 +9,12 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base, UTCDateTime, utcnow
+
+
+@functools.lru_cache(maxsize=1024)
+def _stamp_of(password_hash: str) -> str:
+    # asked on every signed-in request (`get_id`); the same few hashes over and over
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:12]
 
 
 class User(UserMixin, Base):
@@ -31,7 +38,7 @@ class User(UserMixin, Base):
     @property
     def session_stamp(self) -> str:
         """Changes with every password change (each hash has a fresh salt)."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:12]
+        return _stamp_of(self.password_hash)
 
     def get_id(self) -> str:
         """Flask-Login's session id: the user and a stamp of the password, so that a password change

@@ -227,6 +227,7 @@ def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> Respon
     stamp = pagecache.stamp(firm_id, assessment_id)
     if stamp is None:
         abort(404)
+    user = access.signed_in()
     key = (
         "section",
         firm_id,
@@ -236,8 +237,8 @@ def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> Respon
         select_locale(),  # the language the page will be in (the selector Babel itself asks)
         services.today(),
         stamp,
-        current_user.id,
-        current_user.name,
+        user.id,
+        user.name,
         access.firm_role(firm_id),
         tuple(g.get("memberships", ())),
         access.active_org(),
