@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from sqlalchemy import select
 
@@ -214,8 +215,30 @@ def test_regulator_sees_only_aggregates_with_small_groups_suppressed(
     with app.app_context():
         stats = firm_stats("330100")
     assert stats.total == 7
-    by_region = {g.key: g.count for g in stats.by_region}
-    assert by_region == {"330106": 6, "330109": None}
+    # 萧山 alone (1 firm) is hidden; 西湖 (6) too, or 7 - 6 would give 萧山 away
+    by_region = {g.key: (g.count, g.hidden) for g in stats.by_region}
+    assert by_region == {"330106": (None, "complement"), "330109": (None, "small")}
+    region_table = page.split("按地区", 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<td class="num">([^<]*)</td>', region_table) == ["不予显示", "少于 5 家"]
+
+
+def test_a_hidden_group_can_never_be_worked_out_from_the_rest():
+    from collections import Counter
+
+    from webapp.stats.service import _groups
+
+    def shown(counts: dict[str, int]) -> dict[str, int | str]:
+        return {
+            g.key: g.count if g.count is not None else g.hidden
+            for g in _groups(Counter(counts), list(counts))
+        }
+
+    # one small group: the smallest shown one goes too, so neither follows from the total
+    assert shown({"a": 10, "b": 7, "c": 3}) == {"a": 10, "b": "complement", "c": "small"}
+    # two small groups already hide each other; groups with no firm are not listed
+    assert shown({"a": 10, "b": 3, "c": 2, "d": 0}) == {"a": 10, "b": "small", "c": "small"}
+    assert shown({"a": 12, "b": 9}) == {"a": 12, "b": 9}
+    assert shown({"a": 4}) == {"a": "small"}
 
 
 def test_a_new_user_registers_from_an_invitation_and_lands_back_on_it(

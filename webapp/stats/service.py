@@ -1,8 +1,10 @@
 """Regulator statistics: the one place that reads across firms.
 
 It returns aggregates only — counts per region, industry section and size class — and suppresses
-any group smaller than `MIN_GROUP`, so no single firm can be singled out. It never returns a
-firm's name, code or answers.
+any group smaller than `MIN_GROUP`, so no single firm can be singled out. Where a breakdown would
+hide just one group, the total less the groups shown would give it away, so the smallest group
+shown is hidden as well (complementary suppression). It never returns a firm's name, code or
+answers.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ SIZE_ORDER = ("large", "medium", "small", "micro", "unknown")
 @dataclass(frozen=True)
 class Group:
     key: str
-    count: int | None  # None: suppressed (fewer than MIN_GROUP firms)
+    count: int | None  # None: suppressed, for the reason in `hidden`
+    hidden: str | None = None  # "small": fewer than MIN_GROUP firms; "complement": it would reveal one
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,14 @@ class FirmStats:
 
 
 def _groups(counter: Counter[str], order: list[str]) -> list[Group]:
-    return [Group(k, counter[k] if counter[k] >= MIN_GROUP else None) for k in order if counter[k] > 0]
+    present = [(key, counter[key]) for key in order if counter[key] > 0]
+    hidden = {key: "small" for key, n in present if n < MIN_GROUP}
+    if len(hidden) == 1:
+        # one hidden group alone is the total less the groups shown: hide the smallest shown one too
+        shown = [(n, key) for key, n in present if key not in hidden]
+        if shown:
+            hidden[min(shown)[1]] = "complement"
+    return [Group(key, None if key in hidden else n, hidden.get(key)) for key, n in present]
 
 
 def firm_stats(jurisdiction: str) -> FirmStats:
