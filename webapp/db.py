@@ -429,7 +429,7 @@ def prefetch(statements: Prefetch) -> Callable[[V], V]:
     return mark
 
 
-_JOINED: dict[tuple[int, ...], tuple[HotStatement, list[int]]] = {}
+_JOINED: dict[tuple[HotStatement, ...], tuple[HotStatement, list[int]]] = {}
 
 
 def _joined(hot: HotStatement, others: list[HotStatement]) -> tuple[HotStatement, list[int]]:
@@ -438,7 +438,7 @@ def _joined(hot: HotStatement, others: list[HotStatement]) -> tuple[HotStatement
     Each of `others` gets a leading column that is true when it found its row. Built once per set.
 
     The statements' parameters share one namespace: their names must not collide."""
-    key = (id(hot), *map(id, others))
+    key = (hot, *others)  # the statements themselves (kept alive here), never an id another could reuse
     hit = _JOINED.get(key)
     if hit is None:
         from sqlalchemy import true
