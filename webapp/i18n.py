@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
-from flask_login import current_user
 
+from webapp.access import signed_in
 from webapp.extensions import babel
 
 LANG_COOKIE = "lang"
@@ -24,7 +24,7 @@ def select_locale() -> str:
         best = request.accept_languages.best_match(languages)
         if best:
             return str(best)
-    user = current_user._get_current_object()  # type: ignore[attr-defined]  # one lookup, not three
+    user = signed_in()
     if user is not None and user.is_authenticated and user.locale in languages:
         return str(user.locale)
     cookie = request.cookies.get(LANG_COOKIE)
