@@ -82,10 +82,14 @@ def session_info() -> dict[str, Any]:
 
 
 def attach(instance: Any) -> None:
-    """Put a detached instance (one built from a row, as if loaded) into the request's session — now if
-    it has one, else as soon as it is made. A request that never needs the session (a kept page: its
-    statements all stand alone) so never makes one."""
-    if session.registry.has():
+    """Put a detached instance (one built from a row, as if loaded) into the request's session.
+
+    Only a read-only GET (`read_only`, whose session refuses to flush anyway) waits until it makes a
+    session, and so never makes one when its statements all stand alone (a kept page). Any other
+    request gets its session now: a view may change the instance (the signed-in user's password or
+    settings) without running a statement first, and a change to an instance in no session would be
+    acknowledged and then silently lost when the request commits nothing."""
+    if session.registry.has() or not _read_only_request():
         session.add(instance)
     else:
         g.setdefault("_attach", []).append(instance)
