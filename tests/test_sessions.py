@@ -1,178 +1,100 @@
-"""The session cookie is verified once per worker (webapp/sessions.py): a cookie seen again must give
-exactly what Flask would — the same data, nothing for a forged or an expired one, and a request's
-changes never leaking into the next request's copy."""
+"""Sessions and CSRF as the app serves them: Flask's signed session cookie and Flask-WTF's CSRF
+protection, with their own checks. A write needs this session's token, a token expires
+(WTF_CSRF_TIME_LIMIT), a forged cookie gives no session, and the cookies carry their flags."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from flask import Flask, flash, get_flashed_messages, session
-from flask_wtf.csrf import CSRFProtect, generate_csrf
+import pytest
 
-from webapp.sessions import KeptSessionInterface, check_csrf
+from tests.conftest import PASSWORD
+
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
-def _app(size: int = 8) -> Flask:
-    app = Flask("sessions")
-    app.secret_key = "a-test-secret"
-    app.session_interface = KeptSessionInterface(size)
-
-    @app.get("/set/<value>")
-    def set_value(value: str) -> str:
-        session["value"] = value
-        return "ok"
-
-    @app.get("/get")
-    def get_value() -> str:
-        return str(session.get("value"))
-
-    @app.get("/flash")
-    def add_flash() -> str:
-        flash("hello")
-        return "ok"
-
-    @app.get("/flashes")
-    def read_flashes() -> str:
-        return ",".join(get_flashed_messages())
-
-    @app.get("/scribble")
-    def scribble() -> str:
-        session.get("_flashes", []).append(("message", "scribbled"))  # changes the list in place
-        return "ok"
-
+@pytest.fixture
+def csrf_on(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     return app
 
 
-def _cookie(client) -> str:
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return cookie.value
+def _token(client: Any, **kw: Any) -> str:
+    page = client.get("/account/signin", **kw).get_data(as_text=True)
+    match = TOKEN.search(page)
+    assert match, page[:2000]
+    return match.group(1)
 
 
-def test_a_cookie_seen_again_gives_the_same_session():
-    app = _app()
-    client = app.test_client()
-    client.get("/set/甲")
-    assert client.get("/get").text == "甲"
-    assert client.get("/get").text == "甲"  # from the kept decoding
-    assert len(app.session_interface._seen) == 1
-    client.get("/set/乙")  # a new cookie
-    assert client.get("/get").text == "乙"
+def _signin(client: Any, user: Any, token: str | None, **kw: Any) -> Any:
+    data = {"email": user.email, "password": PASSWORD}
+    if token is not None:
+        data["csrf_token"] = token
+    return client.post("/account/signin", data=data, **kw)
 
 
-def test_a_forged_or_foreign_cookie_gives_an_empty_session():
-    app = _app()
-    client = app.test_client()
-    client.get("/set/甲")
-    good = _cookie(client)
-    assert client.get("/get").text == "甲"
-    payload, _, signature = good.rpartition(".")
-    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
-    client.set_cookie("session", forged)
-    assert client.get("/get").text == "None"
-    other = _app()
-    other.secret_key = "another-secret"
-    foreign = other.test_client()
-    foreign.set_cookie("session", good)
-    assert foreign.get("/get").text == "None"
+def _forge(signed: str) -> str:
+    payload, _, signature = signed.rpartition(".")
+    return payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
 
 
-def test_an_expired_cookie_is_refused_though_it_was_kept():
-    app = _app()
-    app.permanent_session_lifetime = dt.timedelta(seconds=60)
-    client = app.test_client()
-    client.get("/set/甲")
-    assert client.get("/get").text == "甲"
-    val = _cookie(client)
-    data, signed_at = app.session_interface._seen[val]
-    app.session_interface._seen[val] = (data, signed_at - 3600)  # as if signed an hour ago
-    assert client.get("/get").text == "None"
+def test_a_write_needs_the_token_of_its_own_session(csrf_on, client, create_user):
+    user = create_user()
+    assert _signin(client, user, None).status_code == 400
+    assert _signin(client, user, _token(csrf_on.test_client())).status_code == 400  # another session's
+    token = _token(client)
+    assert _signin(client, user, _forge(token)).status_code == 400
+    assert _signin(client, user, token).status_code == 302
 
 
-def test_changes_in_one_request_do_not_reach_the_next():
-    app = _app()
-    client = app.test_client()
-    client.get("/flash")
-    cookie = _cookie(client)
-    client.get("/get")  # the cookie is kept from here
-    client.get("/scribble")  # changes the list in place without marking the session modified
-    assert _cookie(client) == cookie
-    assert client.get("/flashes").text == "hello"
+def test_a_token_older_than_the_limit_is_refused(csrf_on, client, create_user, monkeypatch):
+    user = create_user()
+    token = _token(client)
+    monkeypatch.setitem(csrf_on.config, "WTF_CSRF_TIME_LIMIT", 1)
+    time.sleep(2.1)
+    assert _signin(client, user, token).status_code == 400
+    assert _signin(client, user, _token(client)).status_code == 302  # the reloaded form works
 
 
-def test_the_kept_cookies_are_bounded():
-    app = _app(size=2)
-    client = app.test_client()
-    for value in "甲乙丙丁":
-        client.get(f"/set/{value}")
-        assert client.get("/get").text == value
-    assert len(app.session_interface._seen) == 2
-    off = _app(size=0)
-    client = off.test_client()
-    client.get("/set/甲")
-    assert client.get("/get").text == "甲" and len(off.session_interface._seen) == 0
-
-
-# ---- the CSRF token ---------------------------------------------------------------------------------
-
-
-def _csrf_app() -> tuple[Flask, Any]:
-    app = _app()
-    app.config["WTF_CSRF_TIME_LIMIT"] = None
-    csrf = CSRFProtect()
-    check_csrf(app, csrf, 8)
-    csrf.init_app(app)
-
-    @app.get("/token")
-    def token() -> str:
-        return generate_csrf()
-
-    @app.post("/write")
-    def write() -> str:
-        return "written"
-
-    return app, csrf
-
-
-def _post(client, token: str | None, **kw: Any):
-    headers = {"X-CSRFToken": token} if token else {}
-    return client.post("/write", json={"x": 1}, headers=headers, **kw)
-
-
-def test_a_csrf_token_is_checked_on_every_write_and_kept_once_verified():
-    app, _ = _csrf_app()
-    client = app.test_client()
-    token = client.get("/token").text
-    assert _post(client, None).status_code == 400
-    assert _post(client, token).text == "written"
-    assert _post(client, token).text == "written"  # the kept verification
-    assert client.post("/write", data={"csrf_token": token}).text == "written"  # a form post
-    payload, _, signature = token.rpartition(".")
-    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
-    assert _post(client, forged).status_code == 400
-
-
-def test_a_kept_token_does_not_pass_for_another_session():
-    app, _ = _csrf_app()
-    mine, theirs = app.test_client(), app.test_client()
-    token = mine.get("/token").text
-    assert _post(mine, token).text == "written"
-    theirs.get("/token")  # a session with its own raw token
-    assert _post(theirs, token).status_code == 400
-    assert _post(app.test_client(), token).status_code == 400  # no session at all
-
-
-def test_over_https_a_kept_token_still_needs_this_sites_referrer():
-    app, _ = _csrf_app()
-    client = app.test_client()
-    token = client.get("/token", base_url="https://qready.test").text
-    ok = {"base_url": "https://qready.test", "headers": {"Referer": "https://qready.test/page"}}
-    r = client.post(
-        "/write", json={}, base_url=ok["base_url"], headers={**ok["headers"], "X-CSRFToken": token}
-    )
-    assert r.text == "written"
+def test_over_https_a_write_needs_this_sites_referrer(csrf_on, client, create_user):
+    user = create_user()
+    base = "https://qready.test"
+    token = _token(client, base_url=base)
     for referrer in (None, "https://evil.test/page"):
-        headers = {"X-CSRFToken": token, **({"Referer": referrer} if referrer else {})}
-        r = client.post("/write", json={}, base_url="https://qready.test", headers=headers)
-        assert r.status_code == 400
+        headers = {"Referer": referrer} if referrer else {}
+        assert _signin(client, user, token, base_url=base, headers=headers).status_code == 400
+    r = _signin(client, user, token, base_url=base, headers={"Referer": f"{base}/account/signin"})
+    assert r.status_code == 302
+
+
+def test_a_forged_session_cookie_signs_nobody_in(client, create_user, login):
+    login(client, create_user())
+    assert client.get("/account/settings").status_code == 200
+    client.set_cookie("session", _forge(client.get_cookie("session").value))
+    r = client.get("/account/settings")
+    assert r.status_code == 302 and "/account/signin" in r.headers["Location"]
+
+
+def test_the_remember_cookie_carries_the_sessions_flags(client, create_user):
+    user = create_user()
+    r = client.post("/account/signin", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    assert r.status_code == 302
+    remember = next(c for c in r.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+    assert "HttpOnly" in remember and "SameSite=Lax" in remember
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", remember).group(1))
+    assert expires <= dt.datetime.now(dt.UTC) + dt.timedelta(days=14, minutes=1)
+
+
+def test_in_production_both_cookies_are_secure(monkeypatch, tmp_path):
+    from webapp import create_app
+
+    monkeypatch.setenv("QREADY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-for-the-test")
+    app = create_app({"DATABASE_URL": "sqlite:///" + str(tmp_path / "p.sqlite3")})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert 0 < app.config["WTF_CSRF_TIME_LIMIT"] <= app.config["PERMANENT_SESSION_LIFETIME"]

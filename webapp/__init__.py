@@ -12,7 +12,6 @@ from werkzeug.routing import IntegerConverter, Map
 
 from webapp import config as config_module
 from webapp import db
-from webapp.sessions import KeptSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +28,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.load(app.instance_path, test_config))
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     app.url_map.converters["int"] = DatabaseId
-    app.session_interface = KeptSessionInterface(int(app.config["SESSION_CACHE_SIZE"]))
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -58,9 +57,7 @@ MAX_ID = 2**31 - 1
 def _init_extensions(app: Flask) -> None:
     from webapp import auth, i18n, mail, templating
     from webapp.extensions import csrf
-    from webapp.sessions import check_csrf
 
-    check_csrf(app, csrf, int(app.config["SESSION_CACHE_SIZE"]))
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

@@ -44,7 +44,12 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
-    WTF_CSRF_TIME_LIMIT = None
+    PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600  # the oldest session cookie accepted
+    WTF_CSRF_TIME_LIMIT = 12 * 3600  # a form or page older than this must be reloaded before it can save
+    REMEMBER_COOKIE_DURATION = 14 * 24 * 3600  # "keep me signed in on this device"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False  # follows SESSION_COOKIE_SECURE (true in production)
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     EVIDENCE_STORAGE = "local"  # local | s3
     S3_BUCKET: str | None = None  # required with EVIDENCE_STORAGE=s3
@@ -54,9 +59,6 @@ class Defaults:
     S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_PREFIX = "evidence/"  # put before every object key
     SECTION_CACHE_SIZE = 256  # rendered section pages kept per worker process; 0: none
-    SESSION_CACHE_SIZE = (
-        4096  # verified session cookies kept per worker process (webapp/sessions.py); 0: none
-    )
     SECTION_CACHE_SECONDS = 300  # the longest a kept page is served (see questionnaire/pagecache.py)
     TESTING = False
 
@@ -82,7 +84,6 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(v) * 1024 * 1024),
     "EVIDENCE_STORAGE": ("EVIDENCE_STORAGE", str),
     "SECTION_CACHE_SIZE": ("SECTION_CACHE_SIZE", int),
-    "SESSION_CACHE_SIZE": ("SESSION_CACHE_SIZE", int),
     "SECTION_CACHE_SECONDS": ("SECTION_CACHE_SECONDS", int),
     "S3_BUCKET": ("S3_BUCKET", str),
     "S3_ENDPOINT_URL": ("S3_ENDPOINT_URL", str),
