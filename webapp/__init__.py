@@ -55,7 +55,7 @@ MAX_ID = 2**31 - 1
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import auth, i18n, mail, templating
+    from webapp import auth, i18n, mail, security, templating
     from webapp.extensions import csrf
 
     csrf.init_app(app)
@@ -63,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
     auth.init_app(app)
     mail.init_app(app)
     templating.init_app(app)
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

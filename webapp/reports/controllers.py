@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from assessments.loader import FrameworkNotFound, load_framework
-from webapp import access, db
+from webapp import access, db, security
 from webapp.i18n import current_lang
 from webapp.models import Assessment, Consultancy
 from webapp.orgs import services as org_services
@@ -52,6 +52,7 @@ def _render_failed(exc: RenderError) -> ResponseReturnValue:
 
 
 @access.firm("viewer")
+@security.allow_inline_styles
 def view(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     """The report as a page of the app, in the reader's choice of language (`?lang=zh|en`)."""
     lang = _lang()
