@@ -219,12 +219,12 @@ def accept_invitation(
 
 
 def mask_email(email: str) -> str:
-    """An address as a hint for its owner and nothing more for anyone else: "c•••@e•••.cn"."""
+    """An address as a hint for its owner and nothing more for anyone else: "c***@e***.cn"."""
     local, _, domain = email.partition("@")
     labels = domain.split(".")
-    head = [f"{label[:1]}•••" for label in labels[:-1]] or ["•••"]
+    head = [f"{label[:1]}***" for label in labels[:-1]] or ["***"]
     tail = labels[-1:] if len(labels) > 1 else []
-    return f"{local[:1]}•••@" + ".".join(head + tail)
+    return f"{local[:1]}***@" + ".".join(head + tail)
 
 
 def owner_count(firm_id: int) -> int:
