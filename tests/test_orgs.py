@@ -264,3 +264,251 @@ def test_a_new_user_registers_from_an_invitation_and_lands_back_on_it(
     assert r.status_code == 302 and r.headers["Location"].endswith(link)
     assert newcomer.post(link).status_code == 302
     assert firm.name in newcomer.get(f"/firms/{firm.id}/").get_data(as_text=True)
+
+
+# ---- an invitation is used once, can be withdrawn, and shows its address to nobody else ----------
+
+
+def _invite(client, firm_id, email, role="editor"):
+    r = client.post(f"/firms/{firm_id}/members/invite", data={"email": email, "role": role})
+    assert r.status_code == 302
+    return r
+
+
+def _is_member(app, user, firm_id):
+    with app.app_context():
+        return (
+            db.session.scalar(
+                select(Membership.id).where(Membership.user_id == user.id, Membership.firm_id == firm_id)
+            )
+            is not None
+        )
+
+
+def test_a_removed_member_cannot_rejoin_with_the_old_invitation(
+    app, client, outbox, create_user, create_firm, login
+):
+    owner = create_user(email="owner@example.cn")
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    _invite(client, firm.id, "colleague@example.cn")
+    link = link_in(outbox[-1].body)
+    colleague_user = create_user(email="colleague@example.cn")
+    colleague = login(app.test_client(), colleague_user)
+    assert colleague.post(link).status_code == 302
+    assert _is_member(app, colleague_user, firm.id)
+
+    with app.app_context():
+        mid = db.session.scalar(select(Membership.id).where(Membership.user_id == colleague_user.id))
+    assert client.post(f"/firms/{firm.id}/members/{mid}/remove").status_code == 302
+    assert not _is_member(app, colleague_user, firm.id)
+
+    r = colleague.get(link)
+    assert r.status_code == 410
+    page = r.get_data(as_text=True)
+    assert "此邀请已使用过" in page and "接受邀请" not in page  # nothing to accept
+    assert colleague.post(link).status_code == 410
+    assert not _is_member(app, colleague_user, firm.id)
+    assert colleague.get(f"/firms/{firm.id}/").status_code == 404
+
+    # signed out, the link says the same (with a way to sign in), instead of asking to sign in first
+    r = app.test_client().get(link, headers={"Accept-Language": "en"})
+    assert r.status_code == 410
+    page = r.get_data(as_text=True)
+    assert "This invitation has already been used" in page and "/account/signin" in page
+
+
+def test_an_invitation_is_accepted_once_even_by_the_same_person(
+    app, client, outbox, create_user, create_firm, login
+):
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    _invite(client, firm.id, "twice@example.cn", role="viewer")
+    link = link_in(outbox[-1].body)
+    user = create_user(email="twice@example.cn", locale="en")
+    cl = login(app.test_client(), user)
+    assert cl.post(link).status_code == 302
+    r = cl.get(link)
+    assert r.status_code == 410 and "This invitation has already been used" in r.get_data(as_text=True)
+
+
+def test_the_owner_sees_and_revokes_a_pending_invitation(
+    app, client, outbox, create_user, create_firm, login
+):
+    owner = create_user(email="owner@example.cn", name="王丽 Owner")
+    editor = create_user()
+    firm = create_firm(owner=owner, members={"editor": editor})
+    login(client, owner)
+    _invite(client, firm.id, "pending@example.cn", role="viewer")
+    link = link_in(outbox[-1].body)
+
+    page = client.get(f"/firms/{firm.id}/members").get_data(as_text=True)
+    pending = page.split("等待回复", 1)[1]
+    assert "pending@example.cn" in pending and "查看者" in pending and "王丽 Owner" in pending
+    match = re.search(r'action="(/firms/\d+/members/invitations/(\d+)/revoke)"', pending)
+    assert match, pending
+    revoke_url = match.group(1)
+
+    # only an owner of this firm may withdraw it
+    ed = login(app.test_client(), editor)
+    assert ed.post(revoke_url).status_code == 403
+    other_owner = create_user()
+    other = create_firm("别家企业", owner=other_owner, region="330203")
+    outsider = login(app.test_client(), other_owner)
+    assert outsider.post(f"/firms/{other.id}/members/invitations/{match.group(2)}/revoke").status_code == 404
+
+    r = client.post(revoke_url)
+    assert r.status_code == 302
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "pending@example.cn" in page  # the flash message names it ...
+    assert "等待回复" not in page  # ... but it waits for nobody any more
+
+    invitee = create_user(email="pending@example.cn")
+    cl = login(app.test_client(), invitee)
+    r = cl.get(link)
+    assert r.status_code == 410 and "此邀请已被撤回" in r.get_data(as_text=True)
+    assert cl.post(link).status_code == 410
+    assert not _is_member(app, invitee, firm.id)
+
+
+def test_inviting_again_sends_a_fresh_link_and_the_older_one_stops(
+    app, client, outbox, create_user, create_firm, login
+):
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    _invite(client, firm.id, "again@example.cn", role="viewer")
+    old = link_in(outbox[-1].body)
+    _invite(client, firm.id, "Again@example.cn", role="editor")
+    new = link_in(outbox[-1].body)
+    assert old != new
+
+    pending = client.get(f"/firms/{firm.id}/members").get_data(as_text=True).split("等待回复", 1)[1]
+    assert pending.count("again@example.cn") == 1 and "编辑者" in pending
+
+    user = create_user(email="again@example.cn", locale="en")
+    cl = login(app.test_client(), user)
+    r = cl.get(old)
+    assert r.status_code == 410
+    assert "newer invitation" in r.get_data(as_text=True)
+    assert cl.post(old).status_code == 410
+    assert not _is_member(app, user, firm.id)
+    assert cl.post(new).status_code == 302
+    with app.app_context():
+        role = db.session.scalar(
+            select(Membership.role).where(Membership.user_id == user.id, Membership.firm_id == firm.id)
+        )
+    assert role == "editor"
+
+
+def test_an_invitation_expires_after_14_days(
+    app, client, outbox, create_user, create_firm, login, monkeypatch
+):
+    import datetime as dt
+
+    from flask import url_for
+    from itsdangerous.timed import TimestampSigner
+
+    from webapp.auth.util import make_token
+    from webapp.models import Invitation
+
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    _invite(client, firm.id, "late@example.cn", role="viewer")
+    fifteen_days_ago = int(dt.datetime.now(dt.UTC).timestamp()) - 15 * 24 * 3600
+    with app.test_request_context(), monkeypatch.context() as m:  # as if the email left 15 days ago
+        m.setattr(TimestampSigner, "get_timestamp", lambda self: fifteen_days_ago)
+        inv = db.session.scalar(select(Invitation).where(Invitation.email == "late@example.cn"))
+        inv.created_at = dt.datetime.fromtimestamp(fifteen_days_ago, dt.UTC)
+        link = url_for("orgs.invitation", token=make_token("invite", inv.id))
+        db.session.commit()
+
+    user = create_user(email="late@example.cn")
+    cl = login(app.test_client(), user)
+    r = cl.get(link)
+    assert r.status_code == 400 and "此邀请已过期" in r.get_data(as_text=True)
+    assert cl.post(link).status_code == 400
+    assert not _is_member(app, user, firm.id)
+    # an expired invitation no longer waits for an answer on the members page
+    assert "等待回复" not in client.get(f"/firms/{firm.id}/members").get_data(as_text=True)
+
+
+def test_someone_else_opening_the_link_sees_no_address_and_cannot_accept(
+    app, client, outbox, create_user, create_firm, login
+):
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    login(client, owner)
+    _invite(client, firm.id, "colleague@example.cn")
+    link = link_in(outbox[-1].body)
+
+    stranger_user = create_user(email="someone@example.cn", locale="en")
+    stranger = login(app.test_client(), stranger_user)
+    r = stranger.get(link)
+    assert r.status_code == 403
+    page = r.get_data(as_text=True)
+    assert "colleague@example.cn" not in page and "colleague" not in page
+    assert "c***@e***.cn" in page
+    assert stranger.post(link).status_code == 403
+    assert not _is_member(app, stranger_user, firm.id)
+
+    # the invitation still works for the person it was sent to
+    colleague_user = create_user(email="colleague@example.cn")
+    colleague = login(app.test_client(), colleague_user)
+    assert colleague.post(link).status_code == 302
+    assert _is_member(app, colleague_user, firm.id)
+
+
+def test_consultancy_invitations_work_the_same_way(app, outbox, create_user, login):
+    from webapp.models import Consultancy
+
+    boss, joiner = create_user(name="顾问老板"), create_user(email="joiner@example.cn")
+    with app.app_context():
+        c = Consultancy(name="测试咨询", code="INV123")
+        db.session.add(c)
+        db.session.flush()
+        db.session.add(Membership(user_id=boss.id, consultancy_id=c.id, role="owner"))
+        db.session.commit()
+        cid = c.id
+    owner = login(app.test_client(), boss)
+    assert (
+        owner.post(
+            "/consultant/invite", data={"email": "joiner@example.cn", "role": "consultant"}
+        ).status_code
+        == 302
+    )
+    link = link_in(outbox[-1].body)
+    cl = login(app.test_client(), joiner)
+    assert cl.post(link).status_code == 302
+
+    def member():
+        with app.app_context():
+            return db.session.scalar(
+                select(Membership).where(Membership.user_id == joiner.id, Membership.consultancy_id == cid)
+            )
+
+    with app.app_context():  # the consultancy parts with them
+        db.session.delete(db.session.merge(member()))
+        db.session.commit()
+    r = cl.get(link)
+    assert r.status_code == 410 and "此邀请已使用过" in r.get_data(as_text=True)
+    assert cl.post(link).status_code == 410
+    assert member() is None
+
+    # a pending one is listed with who sent it, and the owner withdraws it
+    assert (
+        owner.post("/consultant/invite", data={"email": "next@example.cn", "role": "consultant"}).status_code
+        == 302
+    )
+    second = link_in(outbox[-1].body)
+    page = owner.get("/consultant/").get_data(as_text=True)
+    pending = page.split("等待回复", 1)[1]
+    assert "next@example.cn" in pending and "顾问老板" in pending
+    match = re.search(r'action="(/consultant/invitations/\d+/revoke)"', pending)
+    assert match, pending
+    assert owner.post(match.group(1)).status_code == 302
+    nxt = login(app.test_client(), create_user(email="next@example.cn"))
+    r = nxt.get(second)
+    assert r.status_code == 410 and "此邀请已被撤回" in r.get_data(as_text=True)

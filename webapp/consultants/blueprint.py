@@ -6,3 +6,6 @@ bp = Blueprint("consultants", __name__, url_prefix="/consultant")
 
 bp.add_url_rule("/", "home", c.home)
 bp.add_url_rule("/invite", "invite", c.invite, methods=["POST"])
+bp.add_url_rule(
+    "/invitations/<int:invitation_id>/revoke", "revoke_invitation", c.revoke_invitation, methods=["POST"]
+)

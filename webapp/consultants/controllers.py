@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import access, db
-from webapp.models import Consultancy, Membership
+from webapp.models import Consultancy, Invitation, Membership
 from webapp.orgs import services as org_services
-from webapp.orgs.controllers import send_invitation
+from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
 from webapp.orgs.forms import ROLE_LABELS, InviteForm
 
 
@@ -31,7 +31,7 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
             consultancy=c,
             clients=org_services.client_firms(c.id),
             members=members,
-            invitations=org_services.pending_invitations(consultancy_id=c.id),
+            invitations=pending_invitations(consultancy_id=c.id),
             form=form,
             role_labels=ROLE_LABELS,
             my_role=access.active_org().role,  # type: ignore[union-attr]
@@ -58,3 +58,13 @@ def invite() -> ResponseReturnValue:
         flash(_("We sent an invitation to %(email)s.", email=inv.email), "ok")
         return redirect(url_for("consultants.home"))
     return _page(form, 422)
+
+
+@access.org_kind("consultancy", roles=("owner",))
+def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
+    c = _consultancy()
+    inv = db.session.get(Invitation, invitation_id)
+    if inv is None or inv.consultancy_id != c.id:
+        abort(404)
+    withdraw(inv)
+    return redirect(url_for("consultants.home"))

@@ -115,7 +115,11 @@ class Membership(OrgRef, Base):
 
 
 class Invitation(Base):
-    """An invitation by email link to join a firm or a consultancy with a role."""
+    """An invitation by email link to join a firm or a consultancy with a role.
+
+    The link carries the signed id of this row; the row says whether the link still works. It is
+    used once (`accepted_at`), an owner may withdraw it while it waits (`revoked_at`; inviting the
+    same address again withdraws the older one), and it expires after `INVITATION_MAX_AGE`."""
 
     __tablename__ = "invitations"
     __table_args__ = (
@@ -136,7 +140,11 @@ class Invitation(Base):
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
 
 
 class ConsultancyGrant(Base):

@@ -15,6 +15,12 @@ bp.add_url_rule(
     c.remove_member,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/firms/<int:firm_id>/members/invitations/<int:invitation_id>/revoke",
+    "revoke_invitation",
+    c.revoke_invitation,
+    methods=["POST"],
+)
 bp.add_url_rule("/firms/<int:firm_id>/consultants", "consultants", c.consultants, methods=["GET", "POST"])
 bp.add_url_rule(
     "/firms/<int:firm_id>/consultants/<int:grant_id>/revoke", "revoke_grant", c.revoke_grant, methods=["POST"]

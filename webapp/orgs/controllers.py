@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -8,6 +10,7 @@ from sqlalchemy import select
 
 from webapp import access, db, mail
 from webapp.auth.util import make_token, read_token
+from webapp.db import utcnow
 from webapp.models import ConsultancyGrant, Firm, Invitation, Membership
 from webapp.orgs import services
 from webapp.orgs.forms import ROLE_LABELS, FirmForm, GrantForm, InviteForm
@@ -79,10 +82,20 @@ def members(firm_id: int) -> ResponseReturnValue:
         "orgs/members.html",
         firm=firm,
         members=services.firm_members(firm.id),
-        invitations=services.pending_invitations(firm_id=firm.id),
+        invitations=pending_invitations(firm_id=firm.id),
         form=InviteForm(kind="firm"),
         role_labels=ROLE_LABELS,
         my_role=access.firm_role(firm.id),
+    )
+
+
+def invitation_max_age() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
+
+
+def pending_invitations(*, firm_id: int | None = None, consultancy_id: int | None = None) -> list[Invitation]:
+    return services.pending_invitations(
+        max_age=invitation_max_age(), now=utcnow(), firm_id=firm_id, consultancy_id=consultancy_id
     )
 
 
@@ -114,7 +127,7 @@ def invite(firm_id: int) -> ResponseReturnValue:
             "orgs/members.html",
             firm=firm,
             members=services.firm_members(firm.id),
-            invitations=services.pending_invitations(firm_id=firm.id),
+            invitations=pending_invitations(firm_id=firm.id),
             form=form,
             role_labels=ROLE_LABELS,
             my_role=access.firm_role(firm.id),
@@ -136,22 +149,85 @@ def remove_member(firm_id: int, membership_id: int) -> ResponseReturnValue:
     return redirect(url_for("orgs.members", firm_id=firm_id))
 
 
-@access.authed
-def invitation(token: str) -> ResponseReturnValue:
-    inv_id, problem = read_token("invite", token, current_app.config["INVITATION_MAX_AGE"])
-    inv = db.session.get(Invitation, inv_id) if inv_id is not None else None
-    if inv is None or inv.revoked_at is not None:
-        msg = (
-            _("This invitation has expired.") if problem == "expired" else _("This invitation is not valid.")
+@access.firm("owner")
+def revoke_invitation(firm_id: int, invitation_id: int) -> ResponseReturnValue:
+    inv = db.session.get(Invitation, invitation_id)
+    if inv is None or inv.firm_id != firm_id:
+        abort(404)
+    withdraw(inv)
+    return redirect(url_for("orgs.members", firm_id=firm_id))
+
+
+def withdraw(inv: Invitation) -> None:
+    """An owner withdraws a waiting invitation (of a firm or a consultancy: the caller checked)."""
+    if services.revoke_invitation(inv, current_user):
+        flash(_("The invitation to %(email)s is withdrawn; its link no longer works.", email=inv.email), "ok")
+    else:
+        flash(_("The invitation to %(email)s was already used or withdrawn.", email=inv.email), "error")
+
+
+def _closed(state: str) -> ResponseReturnValue:
+    """The page for a link that no longer works, saying why and what to do instead."""
+    status = 400
+    if state == "accepted":
+        status = 410
+        headline = _("This invitation has already been used.")
+        detail = _(
+            "An invitation link works once. If you accepted it, sign in to continue; if you no longer "
+            "have access, ask the organisation's owner to invite you again."
         )
-        return render_template("auth/message.html", title=_("Invitation"), message=msg), 400
-    if inv.email != current_user.email:
+    elif state == "revoked":
+        status = 410
+        headline = _("This invitation was withdrawn.")
+        detail = _(
+            "The organisation withdrew it. If you should have access, ask its owner to invite you again."
+        )
+    elif state == "superseded":
+        status = 410
+        headline = _("This invitation was withdrawn.")
+        detail = _(
+            "A newer invitation was sent to the same address. Open the link in the most recent invitation email."
+        )
+    elif state == "expired":
+        headline = _("This invitation has expired.")
+        detail = _(
+            "An invitation works for %(days)d days. Ask the organisation's owner to invite you again.",
+            days=invitation_max_age().days,
+        )
+    else:
+        headline = _("This invitation is not valid.")
+        detail = _("Check that you opened the whole link from the email.")
+    return render_template("orgs/invitation_closed.html", headline=headline, detail=detail), status
+
+
+@access.public
+def invitation(token: str) -> ResponseReturnValue:
+    """An invitation link. What the link's invitation became (used, withdrawn, expired) is said to
+    anyone holding the link, signed in or not; only one that still waits asks to sign in, and only
+    the invited address may accept it — anyone else sees that address masked."""
+    max_age = invitation_max_age()
+    inv_id, problem = read_token("invite", token, current_app.config["INVITATION_MAX_AGE"])
+    inv = db.session.get(Invitation, inv_id) if isinstance(inv_id, int) else None
+    if inv is None:
+        return _closed("expired" if problem == "expired" else "invalid")
+    state = services.invitation_state(inv, max_age=max_age, now=utcnow())
+    if state != "pending":
+        return _closed(state)
+    user = access.signed_in()
+    if not user.is_authenticated:
+        from webapp.extensions import login_manager
+
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    if inv.email != user.email.strip().lower():
         msg = _(
-            "This invitation was sent to %(email)s. Sign in with that address to accept it.", email=inv.email
+            "This invitation was sent to %(email)s. Sign in with that address to accept it.",
+            email=services.mask_email(inv.email),
         )
         return render_template("auth/message.html", title=_("Invitation"), message=msg), 403
     if request.method == "POST":
-        m = services.accept_invitation(inv, current_user)
+        m = services.accept_invitation(inv, user, max_age=max_age, now=utcnow())
+        if m is None:  # used or withdrawn between the check and now
+            return _closed(services.invitation_state(inv, max_age=max_age, now=utcnow()))
         session["org"] = f"{m.kind}:{m.org_id}"
         flash(_("You joined the organisation."), "ok")
         return redirect(url_for("core.home"))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
 from webapp.db import utcnow
@@ -105,31 +106,99 @@ def firm_members(firm_id: int) -> list[Membership]:
     return list(db.session.scalars(q))
 
 
-def pending_invitations(*, firm_id: int | None = None, consultancy_id: int | None = None) -> list[Invitation]:
-    q = select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+def _same_org(q: Any, *, firm_id: int | None, consultancy_id: int | None) -> Any:
     if firm_id is not None:
-        q = q.where(Invitation.firm_id == firm_id)
-    else:
-        q = q.where(Invitation.consultancy_id == consultancy_id)
+        return q.where(Invitation.firm_id == firm_id)
+    return q.where(Invitation.consultancy_id == consultancy_id)
+
+
+def pending_invitations(
+    *, max_age: dt.timedelta, now: dt.datetime, firm_id: int | None = None, consultancy_id: int | None = None
+) -> list[Invitation]:
+    """The invitations of one organisation whose link still works: not used, withdrawn or expired."""
+    q = select(Invitation).where(
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.created_at > now - max_age,
+    )
+    q = _same_org(q, firm_id=firm_id, consultancy_id=consultancy_id)
+    q = q.options(joinedload(Invitation.invited_by))
     return list(db.session.scalars(q.order_by(Invitation.created_at)))
 
 
 def invite(
     *, email: str, role: str, by: User, firm_id: int | None = None, consultancy_id: int | None = None
 ) -> Invitation:
+    """A new invitation; an older one to the same address for the same organisation that still
+    waits is withdrawn, so only the newest link works."""
+    email = email.strip().lower()
+    now = utcnow()
+    older = update(Invitation).where(
+        Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+    )
+    older = _same_org(older, firm_id=firm_id, consultancy_id=consultancy_id)
+    db.session.execute(
+        older.values(revoked_at=now, revoked_by_id=by.id), execution_options={"synchronize_session": False}
+    )
     inv = Invitation(
-        email=email.strip().lower(),
+        email=email,
         role=role,
         invited_by_id=by.id,
         firm_id=firm_id,
         consultancy_id=consultancy_id,
+        created_at=now,
     )
     db.session.add(inv)
     db.session.flush()
     return inv
 
 
-def accept_invitation(inv: Invitation, user: User) -> Membership:
+def invitation_state(inv: Invitation, *, max_age: dt.timedelta, now: dt.datetime) -> str:
+    """ "pending" while the link works; else "accepted", "superseded" (withdrawn because the address
+    was invited again), "revoked" or "expired"."""
+    if inv.accepted_at is not None:
+        return "accepted"
+    if inv.revoked_at is not None:
+        newer = select(Invitation.id).where(Invitation.email == inv.email, Invitation.id > inv.id)
+        newer = _same_org(newer, firm_id=inv.firm_id, consultancy_id=inv.consultancy_id)
+        return "superseded" if db.session.scalar(newer.limit(1)) is not None else "revoked"
+    if inv.created_at <= now - max_age:
+        return "expired"
+    return "pending"
+
+
+def revoke_invitation(inv: Invitation, by: User) -> bool:
+    """Withdraw an invitation that still waits; False when it was used or withdrawn meanwhile."""
+    done = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == inv.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_by_id=by.id),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.refresh(inv)
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def accept_invitation(
+    inv: Invitation, user: User, *, max_age: dt.timedelta, now: dt.datetime
+) -> Membership | None:
+    """Use the invitation: the user joins its organisation with its role (or keeps the membership they
+    have). None when the invitation was used, withdrawn or expired meanwhile: the row is claimed in
+    one conditional UPDATE, so two requests with the same link cannot both get in."""
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == inv.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.created_at > now - max_age,
+        )
+        .values(accepted_at=now, accepted_by_id=user.id),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.refresh(inv)
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return None
     existing = db.session.scalar(
         select(Membership).where(
             Membership.user_id == user.id,
@@ -139,7 +208,6 @@ def accept_invitation(inv: Invitation, user: User) -> Membership:
             else Membership.consultancy_id == inv.consultancy_id,
         )
     )
-    inv.accepted_at = utcnow()
     if existing is not None:
         return existing
     membership = Membership(
@@ -148,6 +216,15 @@ def accept_invitation(inv: Invitation, user: User) -> Membership:
     db.session.add(membership)
     db.session.flush()
     return membership
+
+
+def mask_email(email: str) -> str:
+    """An address as a hint for its owner and nothing more for anyone else: "c***@e***.cn"."""
+    local, _, domain = email.partition("@")
+    labels = domain.split(".")
+    head = [f"{label[:1]}***" for label in labels[:-1]] or ["***"]
+    tail = labels[-1:] if len(labels) > 1 else []
+    return f"{local[:1]}***@" + ".".join(head + tail)
 
 
 def owner_count(firm_id: int) -> int:
