@@ -518,12 +518,7 @@ class _Builder:
                     "steps": len(path.items) if path is not None else 0,
                     "reachable": path.reachable if path is not None else True,
                     "bar": float(min(tr.score / tr.threshold * 100, Decimal(100))) if tr.threshold else 100.0,
-                    "scope": ""
-                    if tr.applicable
-                    else _(
-                        "This target is only for firms registered in %(region)s.",
-                        region=regions.names_of_prefixes(tr.region, self.lang),
-                    ),
+                    "region": "" if tr.applicable else regions.names_of_prefixes(tr.region, self.lang),
                 }
             )
         return {
