@@ -15,6 +15,7 @@ number survives JSON and spreadsheets exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
@@ -46,6 +47,7 @@ from scoring.model import (
     Source,
     Target,
     Text,
+    region_prefix,
 )
 
 __all__ = [
@@ -500,7 +502,9 @@ class _Parser:
             title=title,
             description=description,
             sections=tuple(s for s in sections if s is not None),
-            targets=tuple(t for t in targets if t is not None),
+            targets=with_regions(
+                tuple(t for t in targets if t is not None), tuple(g for g in gates if g is not None)
+            ),
             gates=tuple(g for g in gates if g is not None),
             scales=tuple(s for s in scales if s is not None),
             modes=self.modes,
@@ -856,6 +860,39 @@ class _Parser:
             sources=tuple(s for s in sources if s is not None),
             description=description,
         )
+
+
+def gate_region(cond: Condition) -> tuple[str, ...] | None:
+    """The region-code prefixes a gate on where the firm is registered limits a target to; None for a
+    gate on anything else. `city` / `region` eq or in a code: the code's prefix ("330600" gives
+    "3306"); `registered_in_zhejiang` eq true: "33"."""
+    if cond.profile in ("city", "region") and cond.op in (Op.EQ, Op.IN):
+        values = cond.value if cond.op is Op.IN and isinstance(cond.value, (list, tuple)) else [cond.value]
+        codes = [v for v in values if isinstance(v, str) and v.isascii() and v.isdigit()]
+        return tuple(dict.fromkeys(region_prefix(v) for v in codes)) if len(codes) == len(values) else None
+    if cond.profile == "registered_in_zhejiang" and cond.op is Op.EQ and cond.value is True:
+        return ("33",)
+    return None
+
+
+def with_regions(targets: tuple[Target, ...], gates: tuple[Gate, ...]) -> tuple[Target, ...]:
+    """Each target with its `region`: where every location gate it has passes (docs/frameworks.md).
+    The one place a target's region comes from, so the file states it once, as the gate."""
+    by_id = {g.id: g for g in gates}
+    out = []
+    for t in targets:
+        region: tuple[str, ...] = ()
+        for gid in t.gates:
+            g = by_id.get(gid)
+            scope = gate_region(g.passes_if) if g is not None else None
+            if scope is None:
+                continue
+            # inside both places: of two nested prefixes the longer ("33" and "3306" give "3306")
+            both = [a for a in region for b in scope if a.startswith(b)]
+            both += [b for b in scope for a in region if b.startswith(a)]
+            region = (tuple(dict.fromkeys(both)) or region) if region else scope
+        out.append(dataclasses.replace(t, region=region) if region else t)
+    return tuple(out)
 
 
 def _kind(value: object) -> str:

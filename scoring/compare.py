@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from .engine import NEAR, NOT_READY, READY, Result, num
+from .engine import NEAR, NOT_APPLICABLE, NOT_READY, READY, Result, num
 from .values import CONTEXT
 
 _RANK = {NOT_READY: 0, NEAR: 1, READY: 2}
@@ -74,12 +74,18 @@ class TargetChange:
 
     @property
     def change(self) -> str:
-        """improved | worsened | unchanged | added | removed"""
-        if self.before is None:
+        """improved | worsened | unchanged | added | removed. A target outside the firm's region
+        (`not_applicable`) counts as absent on that side: it is added when the firm moves into the
+        region, removed when it moves out, unchanged when it stays out."""
+        before = None if self.before == NOT_APPLICABLE else self.before
+        after = None if self.after == NOT_APPLICABLE else self.after
+        if before is None and after is None:
+            return "unchanged"
+        if before is None:
             return "added"
-        if self.after is None:
+        if after is None:
             return "removed"
-        d = _RANK[self.after] - _RANK[self.before]
+        d = _RANK[after] - _RANK[before]
         return "improved" if d > 0 else "worsened" if d < 0 else "unchanged"
 
     def to_dict(self) -> dict[str, object]:

@@ -19,6 +19,10 @@ Rules (scoring/README.md has them all, with the JSON shape):
 * A target is `ready` when every gate passes and score >= threshold; `near` when no gate fails and
   score >= threshold - near_margin (so an unknown gate with enough score is near); else `not_ready`.
   Comparisons are made exactly (points x scale >= threshold x max), never on rounded numbers.
+* A target limited to a region (`Target.region`) is `not_applicable` (reason `outside_region`) for a
+  firm registered elsewhere: no blockers, no path, and a gate only such targets use is
+  `not_applicable` too (it decides nothing for this firm). Without a region in the profile, the target
+  is scored as any other (its location gate is unknown).
 """
 
 from __future__ import annotations
@@ -51,10 +55,11 @@ _CENT = Decimal("0.01")
 
 # Item status values
 ANSWERED, UNANSWERED, NOT_APPLICABLE = "answered", "unanswered", "not_applicable"
-# Gate status values
+# Gate status values (and NOT_APPLICABLE: used only by targets outside the firm's region)
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
-# Target readiness values
+# Target readiness values (and NOT_APPLICABLE: outside the firm's region)
 READY, NEAR, NOT_READY = "ready", "near", "not_ready"
+OUTSIDE_REGION = "outside_region"  # the reason of a target or gate that does not concern the firm
 
 
 def num(x: Decimal) -> float:
@@ -120,10 +125,10 @@ class SectionScore(NamedTuple):
 
 class GateResult(NamedTuple):
     id: str
-    status: str  # pass | fail | unknown
+    status: str  # pass | fail | unknown | not_applicable (only targets outside the firm's region use it)
     item: str | None
     profile: str | None
-    reason: str  # answer | profile | not_applicable | unanswered | profile_missing
+    reason: str  # answer | profile | not_applicable | unanswered | profile_missing | outside_region
     title: Text
     sources: tuple[Source, ...]
 
@@ -167,15 +172,23 @@ class Blocker(NamedTuple):
 
 class TargetResult(NamedTuple):
     id: str
-    readiness: str  # ready | near | not_ready
+    readiness: str  # ready | near | not_ready | not_applicable
     score: Decimal
     threshold: Decimal
     blocking: tuple[Blocker, ...]
+    reason: str | None = None  # not_applicable: outside_region
+    region: tuple[str, ...] = ()  # the target's region-code prefixes (empty: everywhere)
+
+    @property
+    def applicable(self) -> bool:
+        return self.readiness != NOT_APPLICABLE
 
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "readiness": self.readiness,
+            "reason": self.reason,
+            "region": list(self.region),
             "score": num(self.score),
             "threshold": num(self.threshold),
             "blocking": [b.to_dict() for b in self.blocking],
@@ -523,10 +536,22 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
                 status, reason = (PASS if condition_holds(cond.op, v, cond.value) else FAIL), "profile"
         gates.append(GateResult(g.id, status, cond.item, cond.profile, reason, g.title, g.sources))
 
-    # targets
+    # targets: first those outside the firm's region, and the gates only they use
+    outside = [target.in_region(sub.profile) is False for target in t.targets]
+    if any(outside):
+        used = {gp for ti, gps in enumerate(t.target_gates) if not outside[ti] for gp in gps}
+        for ti, gps in enumerate(t.target_gates):
+            for gp in gps if outside[ti] else ():
+                if gp not in used:
+                    gates[gp] = gates[gp]._replace(status=NOT_APPLICABLE, reason=OUTSIDE_REGION)
     targets: list[TargetResult] = []
     for ti, target in enumerate(t.targets):
         thr = target.threshold
+        if outside[ti]:
+            targets.append(
+                TargetResult(target.id, NOT_APPLICABLE, score_, thr, (), OUTSIDE_REGION, target.region)
+            )
+            continue
         blocking: list[Blocker] = []
         failed = unknown = False
         for gp in t.target_gates[ti]:
@@ -547,7 +572,7 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
             readiness = NEAR
         else:
             readiness = NOT_READY
-        targets.append(TargetResult(target.id, readiness, score_, thr, tuple(blocking)))
+        targets.append(TargetResult(target.id, readiness, score_, thr, tuple(blocking), None, target.region))
 
     gaps: tuple[Gap, ...] = ()
     paths: list[Path] = []
@@ -555,7 +580,7 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
         # gaps
         open_gates: dict[int, list[tuple[int, str]]] = {}  # item pos -> [(0 fail | 1 unknown, gate id)]
         for gr in gates:
-            if gr.item is not None and gr.status != PASS:
+            if gr.item is not None and gr.status in (FAIL, UNKNOWN):
                 open_gates.setdefault(t.by_id[gr.item].pos, []).append((0 if gr.status == FAIL else 1, gr.id))
         # recoverable: up to the most the item can earn in this mode (a mode may cap a scale below 100 %)
         rec: list[Decimal] = [mx[i] - pts[i] for i in range(n)]
@@ -606,7 +631,7 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
         covers: dict[tuple[int, ...], tuple[list[int], Cover]] = {}
         ids, costs, by_id = t.ids, t.costs, t.by_id
         for ti, target in enumerate(t.targets):
-            if targets[ti].readiness == READY:
+            if targets[ti].readiness in (READY, NOT_APPLICABLE):
                 continue
             forced: list[int] = []
             profile_gates: list[str] = []

@@ -7,6 +7,7 @@ a test): `assessments` does the loading and validation, `scoring.engine` does th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -211,6 +212,10 @@ class Target:
 
     `threshold` is on the framework's `scale` (percent for most frameworks, the 1000-point scale
     for performance excellence). `gates` are ids of the framework's gates.
+
+    `region`: the GB/T 2260 region-code prefixes of the places the target exists for ("3306" for
+    Shaoxing, "33" for Zhejiang); empty for everywhere. A firm registered elsewhere is not measured
+    against it (`in_region`). `assessments` derives it from the target's location gate.
     """
 
     id: str
@@ -219,6 +224,36 @@ class Target:
     threshold: Decimal
     sources: tuple[Source, ...] = ()
     description: Text | None = None
+    region: tuple[str, ...] = ()
+
+    def in_region(self, profile: Mapping[str, object]) -> bool | None:
+        """Whether a firm with these profile facts is where the target exists: True or False from its
+        `region` code (its `city` code when the region is missing), None when the profile names no
+        place. A target without a `region` is everywhere."""
+        if not self.region:
+            return True
+        code = region_code(profile)
+        if code is None:
+            return None
+        return any(code.startswith(prefix) for prefix in self.region)
+
+
+def region_code(profile: Mapping[str, object]) -> str | None:
+    """The firm's GB/T 2260 code in its profile facts: `region`, else `city`; None when neither is a
+    code (digits)."""
+    for fact in ("region", "city"):
+        value = profile.get(fact)
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return value
+    return None
+
+
+def region_prefix(code: str) -> str:
+    """The prefix every code inside a GB/T 2260 region starts with: "330600" (a city) gives "3306",
+    "330000" (a province) "33", "330106" (a county) itself."""
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,17 @@ def test_score_prints_the_result_for_ideal_answers(fw, runner, tmp_path):
     assert out["framework"] == fw.id and out["version"] == fw.version
     assert out["points"] == out["max_points"] and out["percent"] == 100
     for target in out["targets"]:
-        # Ready, unless only the firm's profile stands in the way (a Hangzhou firm and Shaoxing's award).
-        if target["readiness"] != "ready":
+        # Ready, unless the target is for another region (Shaoxing's award for a Hangzhou firm) or only
+        # the firm's profile stands in the way.
+        if target["readiness"] == "not_applicable":
+            assert target["reason"] == "outside_region" and target["blocking"] == [], target
+        elif target["readiness"] != "ready":
             assert target["blocking"] and all(b["profile"] for b in target["blocking"]), target
+    if fw.id == "performance-excellence":
+        by_id = {t["id"]: t["readiness"] for t in out["targets"]}
+        assert (
+            by_id["award-shaoxing-mayor"] == "not_applicable" and by_id["award-hangzhou-municipal"] == "ready"
+        )
     assert any(t["readiness"] == "ready" for t in out["targets"])
     assert out["unanswered"] == [] and out["gaps"] == []
     for key in ("sections", "gates", "targets", "gaps", "path_to_ready", "confidence"):

@@ -64,8 +64,11 @@ def check_bounds(fw: Framework, data: st.DataObject) -> None:
     for g in r.gaps:
         assert g.points_recoverable > 0 or g.gates
         assert g.points + g.points_recoverable == attainable(fw, g.item, r.mode) <= g.max_points
-    ready = [x.id for x in r.targets if x.readiness == "ready"]
-    assert set(r.path_to_ready) == {x.id for x in fw.targets} - set(ready)
+    settled = [x.id for x in r.targets if x.readiness in ("ready", "not_applicable")]
+    assert set(r.path_to_ready) == {x.id for x in fw.targets} - set(settled)
+    for x in r.targets:  # a target outside the firm's region has nothing blocking it
+        assert (x.readiness == "not_applicable") == (x.reason == "outside_region")
+        assert x.applicable or x.blocking == ()
     assert 0 <= r.confidence.answered <= r.confidence.applicable
     json.loads(dumps(r))
 
@@ -101,8 +104,10 @@ def check_ideal(fw: Framework, data: st.DataObject) -> None:
         else:
             path = next(p for p in rt.paths if p.target == target.id)
             assert tr.readiness != "ready" and not path.reachable
-    whole = score(fw, ideal_submission(fw, mode))
-    assert [g.id for g in whole.gates if g.item is not None and g.status != "pass"] == []
+    whole = score(fw, ideal_submission(fw, mode))  # gates of targets outside its region do not apply
+    assert [
+        g.id for g in whole.gates if g.item is not None and g.status not in ("pass", "not_applicable")
+    ] == []
 
 
 def check_zero(fw: Framework, data: st.DataObject) -> None:
@@ -153,7 +158,8 @@ def check_improvement_never_lowers(fw: Framework, data: st.DataObject) -> None:
 
 
 def check_failed_gate(fw: Framework, data: st.DataObject) -> None:
-    """A failed gate makes every target that uses it not_ready, whatever the score."""
+    """A failed gate makes every target that uses it not_ready, whatever the score; a gate that only
+    targets outside the firm's region use decides nothing (not_applicable, like those targets)."""
     if not fw.gates:
         return
     mode = data.draw(_modes(fw))
@@ -167,20 +173,28 @@ def check_failed_gate(fw: Framework, data: st.DataObject) -> None:
         probe = score(fw, sub)
         g = probe.gate(gate.id)
         assert g is not None
-        if g.status != "fail":
+        if g.status == "pass":
             # the gate item does not apply here (its own applies_if): the gate passes, by design
-            assert g.status == "pass" and g.reason == "not_applicable"
+            assert g.reason == "not_applicable"
             return
     else:
         assert cond.profile is not None
         sub = _with(base, profile={**base.profile, cond.profile: failing_value(cond)})
     r = score(fw, sub)
-    assert r.gate(gate.id).status == "fail"  # type: ignore[union-attr]
-    for target in fw.targets:
-        if gate.id in target.gates:
-            tr = r.target(target.id)
-            assert tr is not None and tr.readiness == "not_ready"
+    users = [r.target(t.id) for t in fw.targets if gate.id in t.gates]
+    result = r.gate(gate.id)
+    assert result is not None
+    if users and not any(tr is not None and tr.applicable for tr in users):
+        assert (result.status, result.reason) == ("not_applicable", "outside_region")
+        return
+    assert result.status == "fail"
+    for tr in users:
+        assert tr is not None
+        if tr.applicable:
+            assert tr.readiness == "not_ready"
             assert any(b.kind == "gate" and b.gate == gate.id for b in tr.blocking)
+        else:
+            assert tr.reason == "outside_region" and tr.blocking == ()
 
 
 def check_na_never_lowers_percent(fw: Framework, data: st.DataObject) -> None:

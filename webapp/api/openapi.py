@@ -287,6 +287,49 @@ def document() -> dict[str, Any]:
                     "required": ["saved"],
                     "properties": {"saved": {"type": "object"}, "summary": {"type": ["object", "null"]}},
                 },
+                "TargetResult": {
+                    "type": "object",
+                    "description": (
+                        "A target's verdict. `not_applicable` (reason `outside_region`): the target is for "
+                        "firms registered elsewhere (`region`: its region-code prefixes, e.g. 3306 for "
+                        "Shaoxing); it has no blockers and no path, and is not a failure."
+                    ),
+                    "required": ["id", "readiness", "reason", "region", "score", "threshold", "blocking"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "readiness": {"enum": ["ready", "near", "not_ready", "not_applicable"]},
+                        "reason": {"enum": ["outside_region", None]},
+                        "region": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2,6}$"}},
+                        "score": {"type": "number"},
+                        "threshold": {"type": "number"},
+                        "blocking": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "GateResult": {
+                    "type": "object",
+                    "description": (
+                        "An eligibility condition. `not_applicable` (reason `outside_region`): only targets "
+                        "for firms registered elsewhere have it."
+                    ),
+                    "required": ["id", "status", "item", "profile", "reason", "sources"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "status": {"enum": ["pass", "fail", "unknown", "not_applicable"]},
+                        "item": NULLABLE_STR,
+                        "profile": NULLABLE_STR,
+                        "reason": {
+                            "enum": [
+                                "answer",
+                                "profile",
+                                "not_applicable",
+                                "unanswered",
+                                "profile_missing",
+                                "outside_region",
+                            ]
+                        },
+                        "sources": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
                 "Result": {
                     "type": "object",
                     "required": [
@@ -310,8 +353,8 @@ def document() -> dict[str, Any]:
                         "max_points": {"type": "number"},
                         "percent": {"type": "number"},
                         "sections": {"type": "array", "items": {"type": "object"}},
-                        "gates": {"type": "array", "items": {"type": "object"}},
-                        "targets": {"type": "array", "items": {"type": "object"}},
+                        "gates": {"type": "array", "items": _ref("GateResult")},
+                        "targets": {"type": "array", "items": _ref("TargetResult")},
                         "gaps": {"type": "array", "items": {"type": "object"}},
                         "path_to_ready": {"type": "object"},
                         "unanswered": {"type": "array", "items": {"type": "string"}},

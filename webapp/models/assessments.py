@@ -38,8 +38,9 @@ class Assessment(FirmOwned, Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     as_of: Mapped[dt.date | None] = mapped_column()  # the scoring date (submission date once submitted)
     # The latest engine result's headline numbers (for lists, statistics and trends): percent,
-    # points, score, each section's percent and each target's readiness. The full result is
-    # recomputed on demand (under a millisecond).
+    # points, score, each section's percent and each target's readiness (ready / near / not_ready, or
+    # not_applicable for a target of another region: a count of targets not ready leaves it out). The
+    # full result is recomputed on demand (under a millisecond).
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result_percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
     result_points: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))

@@ -25,6 +25,7 @@ from webapp.i18n import current_lang
 from webapp.models import Assessment, Comment, Evidence
 from webapp.questionnaire.plans import plan_title
 from webapp.questionnaire.services import AnswerState, HistoryEntry
+from webapp.refdata import regions
 
 # ---- small formatting --------------------------------------------------------------------------------
 
@@ -502,11 +503,25 @@ def readiness_label(r: str | None) -> str:
         "ready": _("Ready"),
         "near": _("Near"),
         "not_ready": _("Not ready"),
+        "not_applicable": _("Not for your region"),
     }.get(r or "", _("Not assessed yet"))
 
 
 def gate_status_label(s: str) -> str:
-    return {"pass": _("Passed"), "fail": _("Failed"), "unknown": _("Not yet known")}[s]
+    return {
+        "pass": _("Passed"),
+        "fail": _("Failed"),
+        "unknown": _("Not yet known"),
+        "not_applicable": _("Not for your region"),
+    }[s]
+
+
+def region_scope(region: Iterable[str]) -> str:
+    """Why a target outside the firm's region does not concern it, naming the place it is for."""
+    return _(
+        "This target is only for firms registered in %(region)s.",
+        region=regions.names_of_prefixes(region, lang()),
+    )
 
 
 def effort_label(e: str) -> str:
@@ -547,6 +562,7 @@ class TargetView:
     score_after: str
     profile_gates: list[str]
     sources: list[SourceView]
+    scope: str = ""  # not_applicable: the region the target is for
 
 
 @dataclass
@@ -652,7 +668,8 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
 
     gaps_by_item = {g.item: g for g in r.gaps}
     gates = []
-    for g in r.gates:
+    # conditions that only targets outside the firm's region have: greyed, last
+    for g in sorted(r.gates, key=lambda g: g.status == "not_applicable"):
         fg = fw.gate_by_id(g.id)
         gates.append(
             GateView(
@@ -667,7 +684,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
     gate_titles = {g.id: t(g.title) for g in r.gates}
     paths = {p.target: p for p in r.paths}
     targets = []
-    for tr in r.targets:
+    for tr in sorted(r.targets, key=lambda tr: not tr.applicable):  # outside the firm's region: last
         target = next(x for x in fw.targets if x.id == tr.id)
         blockers: list[tuple[str, ItemRef | None]] = []
         for b in tr.blocking:
@@ -723,6 +740,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                 _round1(path.score_after) if path is not None else "",
                 [gate_titles.get(pg, pg) for pg in (path.profile_gates if path is not None else ())],
                 _sources(target.sources),
+                "" if tr.applicable else region_scope(tr.region),
             )
         )
     gaps = []
@@ -783,7 +801,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                         else tc.score_after - tc.score_before
                     ),
                 )
-                for tc in c.targets
+                for tc in sorted(c.targets, key=lambda tc: tc.after == "not_applicable")
             ],
             "improved": sum(1 for ch in c.items if (ch.points_delta or 0) > 0),
             "worsened": sum(1 for ch in c.items if (ch.points_delta or 0) < 0),
@@ -800,7 +818,11 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
             }
             for p in v.trend
         ],
-        "thresholds": [{"name": t(x.title), "value": float(x.threshold)} for x in fw.targets],
+        "thresholds": [
+            {"name": t(x.title), "value": float(x.threshold)}
+            for x in fw.targets
+            if (tr := r.target(x.id)) is None or tr.applicable
+        ],
         "labels": {
             "percent": _("Percent of points"),
             "score": _("Score"),

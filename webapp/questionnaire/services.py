@@ -57,8 +57,6 @@ TEXT_MAX = 10_000  # characters of a text answer
 NARRATIVE_MAX = 20_000  # characters of a written self-evaluation
 NA_REASON_MAX = 2_000
 COMMENT_MAX = 4_000
-# Profile facts that say where a firm is: a target gated on another place does not concern the firm.
-LOCATION_FACTS = frozenset({"region", "city", "registered_in_zhejiang"})
 
 
 def today() -> dt.date:
@@ -1790,8 +1788,9 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
             provisional = latest is not None
         head = (latest.summary or {}) if latest is not None else {}
         for t in fw.targets:
+            if t.in_region(profile) is False:  # for firms registered elsewhere: not the firm's target
+                continue
             failing = []
-            elsewhere = False
             for gid in t.gates:
                 gate = fw.gate_by_id(gid)
                 if gate is None or gate.passes_if.profile is None:
@@ -1799,11 +1798,7 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
                 v = profile.get(gate.passes_if.profile)
                 if v is None or scoring_condition(gate.passes_if, v):
                     continue
-                if gate.passes_if.profile in LOCATION_FACTS:
-                    elsewhere = True
                 failing.append(gate.id)
-            if elsewhere:
-                continue
             readiness = head.get("targets", {}).get(t.id) if latest is not None else None
             targets.append(
                 TargetLine(

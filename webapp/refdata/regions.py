@@ -9,6 +9,7 @@ Hangzhou re-districting. Levels are "province", "city" (prefecture level) and "c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -92,6 +93,12 @@ def name(code: str, lang: str) -> str:
     """
     region = get(code)
     return code if region is None else region.name(lang)
+
+
+def names_of_prefixes(prefixes: Iterable[str], lang: str) -> str:
+    """The places a target's region-code prefixes stand for ("3306" is 绍兴市), joined in `lang`."""
+    names = [name(p + "0" * (6 - len(p)), lang) for p in prefixes]
+    return (", " if lang.startswith("en") else "、").join(names)
 
 
 def children(code: str) -> list[Region]:

@@ -499,7 +499,7 @@ class _Builder:
         conf = r.confidence
         paths = {p.target: p for p in r.paths}
         verdicts = []
-        for tr in r.targets:
+        for tr in sorted(r.targets, key=lambda tr: not tr.applicable):  # outside the firm's region: last
             target = next(t for t in self.fw.targets if t.id == tr.id)
             failed = [b for b in tr.blocking if b.kind == "gate" and b.status == "fail"]
             unknown = [b for b in tr.blocking if b.kind == "gate" and b.status == "unknown"]
@@ -518,6 +518,7 @@ class _Builder:
                     "steps": len(path.items) if path is not None else 0,
                     "reachable": path.reachable if path is not None else True,
                     "bar": float(min(tr.score / tr.threshold * 100, Decimal(100))) if tr.threshold else 100.0,
+                    "region": "" if tr.applicable else regions.names_of_prefixes(tr.region, self.lang),
                 }
             )
         return {
@@ -603,7 +604,7 @@ class _Builder:
                     "sources": self.sources(g.sources),
                 }
             )
-        order = {"fail": 0, "unknown": 1, "pass": 2}
+        order = {"fail": 0, "unknown": 1, "pass": 2}  # then not_applicable: only targets of other regions
         return sorted(out, key=lambda x: order.get(x["status"], 3))
 
     def paths(self) -> list[dict[str, Any]]:
@@ -725,7 +726,12 @@ class _Builder:
             return None
         c = scoring.compare(self.previous, self.result)
         prev = self.inputs.previous
-        readiness = {"ready": _("Ready"), "near": _("Nearly ready"), "not_ready": _("Not ready")}
+        readiness = {
+            "ready": _("Ready"),
+            "near": _("Nearly ready"),
+            "not_ready": _("Not ready"),
+            "not_applicable": _("Not for your region"),
+        }
         change = {
             "improved": _("Improved"),
             "worsened": _("Worsened"),
