@@ -202,6 +202,8 @@ class ItemView:
     history_count: int = 0
     errors: list[str] = field(default_factory=list)
     conflict: ConflictView | None = None
+    opened: set[str] = field(default_factory=set)  # parts opened for a message: evidence | comments
+    focus: bool = False  # its messages are the first on the page: focused as it loads
 
 
 _PAREN = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
@@ -417,6 +419,8 @@ def _evidence_change(action: str | None, name: str | None) -> str:
         return _("Added the file %(name)s", name=name)
     if action == "removed":
         return _("Removed the file %(name)s", name=name)
+    if action == "carried":
+        return _("Carried the file %(name)s over from the previous round", name=name)
     return ""
 
 
