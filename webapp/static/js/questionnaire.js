@@ -735,12 +735,16 @@
   })();
 
   var message = firstMessage();
-  if (message) {
-    message.focus();
+  function land() {
+    message.focus({ preventScroll: true });
     message.scrollIntoView({ block: "center" });
-    // the browser scrolls to the URL's #item-… once the page has loaded: land on the message after it
+  }
+  if (message) {
+    land();
+    // going to the URL's #item-… scrolls to the item and moves the focus to the page once it has
+    // loaded: land on the message again after that
     window.addEventListener("load", function () {
-      message.scrollIntoView({ block: "center" });
+      setTimeout(land, 0);
     });
   }
 
