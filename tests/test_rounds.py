@@ -8,7 +8,9 @@ import re
 
 import pytest
 from test_questionnaire import english, fill, rows, start, upload
+from test_questionnaire_messages import item_block
 
+from assessments.loader import load_framework
 from webapp.models import Answer, AnswerHistory, Assessment, Evidence
 from webapp.questionnaire import storage
 from webapp.questionnaire.demo import pdf_bytes
@@ -95,6 +97,16 @@ def test_an_item_can_start_the_new_round_without_its_evidence(app, owner_client)
     # that item needs a file again before the round can be submitted
     r = client.post(f"/firms/{firm.id}/assessments/{new}/submit")
     assert r.status_code == 422 and f"#item-{dropped}" in r.get_data(as_text=True)
+    # its round-1 file is listed as not carried; a carried file is listed once, as this round's
+    fw = load_framework("pinzibiao")
+    section = next(s for s in fw.sections if any(i.id == dropped for i in s.items))
+    carried = next(i.id for i in section.items if i.id in needs[1:])
+    page = client.get(f"/firms/{firm.id}/assessments/{new}/sections/{section.id}").get_data(as_text=True)
+    block = item_block(page, dropped)
+    assert "Given in round 1 and not carried into this round:" in block
+    assert f"/assessments/{aid}/evidence/" in block and f"/assessments/{new}/evidence/" not in block
+    block = item_block(page, carried)
+    assert f"/assessments/{new}/evidence/" in block and f"/assessments/{aid}/evidence/" not in block
 
 
 def test_a_draft_round_is_discarded_and_the_submitted_one_stays(app, owner_client):

@@ -442,8 +442,11 @@ def _render_section(
         )
         view.files = [present.file_view(e, names) for e in uploaded.get((a.id, item.id), [])]
         if a.previous_id:
+            carried = {(e.filename, e.sha256) for e in uploaded.get((a.id, item.id), [])}
             view.previous_files = [
-                present.file_view(e, names) for e in uploaded.get((a.previous_id, item.id), [])
+                present.file_view(e, names)
+                for e in uploaded.get((a.previous_id, item.id), [])
+                if (e.filename, e.sha256) not in carried  # carried over: listed once, as this round's
             ]
             view.previous_round = prev_round
         view.comments = present.comment_views(comments.get(item.id, []), names)

@@ -891,9 +891,7 @@ def item_labels() -> dict[str, str]:
         "evidence_required": _("required"),
         "evidence_counts": _("What counts as evidence:"),
         "remove": _("Remove"),
-        "previous_files": _(
-            "Given in round %(n)s (evidence is not carried over: attach it again if it is still valid):"
-        ),
+        "previous_files": _("Given in round %(n)s and not carried into this round:"),
         "attach": _("Attach a file: PDF, PNG or JPEG image, Word, Excel or PowerPoint, up to %(mb)s MB."),
         "upload": _("Upload"),
         "comments": _("Comments"),

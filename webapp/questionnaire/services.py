@@ -1525,6 +1525,7 @@ def evidence_of(firm_id: int, assessment_ids: Iterable[int]) -> dict[tuple[int, 
             Evidence.size,
             Evidence.uploaded_by_id,
             Evidence.uploaded_at,
+            Evidence.sha256,
         )
         .where(Evidence.firm_id == firm_id, Evidence.assessment_id.in_(ids))
         .order_by(Evidence.uploaded_at, Evidence.id)
