@@ -256,6 +256,19 @@ def test_a_refused_upload_lands_on_its_message(server: str, tmp_path: Path) -> N
         page.wait_for_load_state()
         assert "标准文本.pdf" in page.locator(item).inner_text()
         assert page.locator(errors).inner_text().strip() == ""
+        # a file over the limit is refused before it is sent, with the same landing
+        big = tmp_path / "全年检测记录.pdf"
+        big.write_bytes(b"%PDF-1.4\n" + b"\0" * (20 * 1024 * 1024 + 1))
+        sent: list[str] = []
+        page.on("request", lambda req: sent.append(req.url) if "/evidence" in req.url else None)
+        page.evaluate("window.scrollTo(0, 0)")
+        box.locator("input[type=file]").set_input_files(str(big))
+        box.locator("button", has_text="上传").click()
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'errors-pzb-zj-standard'"
+        )
+        assert "文件太大" in page.locator(errors).inner_text()
+        assert _in_view_and_focused(page, errors) and sent == []
         browser.close()
 
 

@@ -551,6 +551,7 @@ def _js_messages() -> dict[str, str]:
         "restored": _("Restored an answer you had not sent yet; it is being saved now."),
         "progress": _("%(answered)s of %(applicable)s applicable questions answered"),
         "na_prefix": _("Not applicable: %(reason)s", reason=""),
+        "too_large": messages.too_large_message(storage.max_bytes()),
         "na_needs_reason": _(
             "Say why this question does not apply: “not applicable” is saved once the reason is "
             "written. Until then it is kept on this device only."

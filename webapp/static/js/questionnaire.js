@@ -609,6 +609,29 @@
     });
   });
 
+  // A file over the limit is refused here, before it is sent (a proxy in front of the app may refuse a
+  // large body with a page of its own).
+  document.addEventListener(
+    "submit",
+    function (e) {
+      var f = e.target;
+      if (!f.id || f.id.indexOf("ev-") !== 0) return;
+      var input = document.querySelector('input[type=file][form="' + cssEscape(f.id) + '"]');
+      var max = input ? parseInt(input.getAttribute("data-max-bytes"), 10) : 0;
+      var file = input && input.files && input.files[0];
+      if (!file || !max || file.size <= max) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      var it = items[f.id.slice(3)];
+      if (!it) return;
+      setErrors(it, [M.too_large]);
+      var box = it.el.querySelector("[data-errors]");
+      box.focus({ preventScroll: true });
+      box.scrollIntoView({ block: "center" });
+    },
+    true
+  );
+
   // Other forms on the page (evidence, comments) reload it: send pending answers first.
   document.addEventListener(
     "submit",
