@@ -560,22 +560,21 @@ def test_evidence_upload_checks_the_content(app, owner_client):
     assert kinds["标准文本.pdf"] == "application/pdf" and kinds["photo.PNG"] == "image/png"
     assert kinds["standard.docx"].endswith("wordprocessingml.document")
     assert kinds["old.doc"] == "application/msword"
-    # a program renamed .pdf, a zip that is no Office file, an OLE2 file with another name
+    # a program renamed .pdf, a zip that is no Office file, an OLE2 file with another name: refused,
+    # back to the item with the message
+    refused = "This file type is not accepted"
     r = upload(client, firm.id, aid, item, "report.pdf", b"MZ\x90\x00" + b"\0" * 200)
-    assert r.status_code == 415
-    assert "This file type is not accepted" in client.post(
-        f"/firms/{firm.id}/assessments/{aid}/evidence",
-        data={"item": item, "file": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")},
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"#item-{item}")
+    assert refused in client.get(r.headers["Location"]).get_data(as_text=True)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("evil.exe", "MZ")
-    assert upload(client, firm.id, aid, item, "fake.docx", buf.getvalue()).status_code == 415
-    assert upload(client, firm.id, aid, item, "old.msg", ole2).status_code == 415
+    for name, data in (("fake.docx", buf.getvalue()), ("old.msg", ole2)):
+        r = upload(client, firm.id, aid, item, name, data)
+        assert refused in client.get(r.headers["Location"]).get_data(as_text=True)
     # a PNG named .pdf: the name and the content disagree
     r = upload(client, firm.id, aid, item, "certificate.pdf", png_bytes())
-    assert r.status_code == 415 and "PNG" in r.get_data(as_text=True)
+    assert "really a PNG file" in client.get(r.headers["Location"]).get_data(as_text=True)
     assert len(rows(app, Evidence, assessment_id=aid)) == 6
     # stored outside the web root under random keys
     ev = rows(app, Evidence, assessment_id=aid)[0]
@@ -588,8 +587,8 @@ def test_evidence_too_large(app, owner_client):
     app.config["EVIDENCE_MAX_BYTES"] = 1000
     try:
         r = upload(client, firm.id, aid, "pzb-zj-standard", "big.pdf", pdf_bytes("x") + b"\0" * 2000)
-        assert r.status_code == 413
-        assert "文件太大" in r.get_data(as_text=True)
+        assert r.status_code == 303 and r.headers["Location"].endswith("#item-pzb-zj-standard")
+        assert "文件太大" in client.get(r.headers["Location"]).get_data(as_text=True)
     finally:
         app.config.pop("EVIDENCE_MAX_BYTES")
     limit = app.config["MAX_CONTENT_LENGTH"]
@@ -642,7 +641,8 @@ def test_comments(owner_client):
     assert r.status_code == 303 and r.headers["Location"].endswith("#item-pzb-zj-standard")
     page = client.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic").get_data(as_text=True)
     assert "标准文本请法务再看一下" in page
-    assert client.post(url, data={"item": "pzb-zj-standard", "body": "  "}).status_code == 422
+    r = client.post(url, data={"item": "pzb-zj-standard", "body": "  "})
+    assert r.status_code == 303 and r.headers["Location"].endswith("#item-pzb-zj-standard")
     assert client.post(url, data={"item": "nope", "body": "x"}).status_code == 400
 
 
@@ -663,7 +663,9 @@ def test_section_assignment_and_my_sections(client, create_user, create_firm, lo
     table = mine[mine.index("qn-sectable") :]
     assert "/sections/management" in table and "/sections/basic" not in table
     stranger = create_user()
-    assert client.post(url, data={"section": "basic", "user_id": str(stranger.id)}).status_code == 422
+    r = client.post(url, data={"section": "basic", "user_id": str(stranger.id)})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/#assign-basic")
+    assert "只能把章节分配给本企业的成员" in client.get(r.headers["Location"]).get_data(as_text=True)
     assert client.post(url, data={"section": "nope", "user_id": str(editor.id)}).status_code == 400
     assert client.post(url, data={"section": "management", "user_id": ""}).status_code == 303
     mine = other.get(f"/firms/{firm.id}/assessments/{aid}/?mine=1").get_data(as_text=True)
@@ -708,9 +710,10 @@ def test_submit_then_read_only_then_new_round(app, owner_client):
     assert r.status_code == 409 and r.json["error"] == "read_only" and r.json["message"]
     page = client.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic").get_data(as_text=True)
     assert "data-autosave" not in page and " disabled" in page
-    assert upload(client, firm.id, aid, "pzb-certified", "x.pdf", pdf_bytes("x")).status_code == 409
-    # a new round carries the answers forward, not the evidence (but lists it)
-    r = client.post(f"/firms/{firm.id}/assessments/{aid}/rounds")
+    r = upload(client, firm.id, aid, "pzb-certified", "x.pdf", pdf_bytes("x"))
+    assert r.status_code == 303 and "is read-only" in client.get(r.headers["Location"]).get_data(as_text=True)
+    # a new round carries the answers forward; evidence only where ticked (here: none), but lists it
+    r = client.post(f"/firms/{firm.id}/assessments/{aid}/rounds", data={"confirm": "1"})
     assert r.status_code == 303
     new = int(re.search(r"/assessments/(\d+)/", r.headers["Location"]).group(1))
     (b,) = rows(app, Assessment, id=new)
@@ -725,7 +728,7 @@ def test_submit_then_read_only_then_new_round(app, owner_client):
     assert f"/assessments/{aid}/evidence/" in section
     # starting the same framework again continues this draft
     assert start(client, firm.id) == new
-    assert client.post(f"/firms/{firm.id}/assessments/{new}/rounds").status_code == 409
+    assert client.post(f"/firms/{firm.id}/assessments/{new}/rounds", data={"confirm": "1"}).status_code == 409
 
 
 def test_verdict_shows_targets_path_gates_gaps_and_comparison(app, owner_client):
@@ -747,7 +750,7 @@ def test_verdict_shows_targets_path_gates_gaps_and_comparison(app, owner_client)
         a = db.session.get(Assessment, aid)
         a.status = "submitted"
         db.session.commit()
-    r = client.post(f"/firms/{firm.id}/assessments/{aid}/rounds")
+    r = client.post(f"/firms/{firm.id}/assessments/{aid}/rounds", data={"confirm": "1"})
     new = int(re.search(r"/assessments/(\d+)/", r.headers["Location"]).group(1))
     answer = rows(app, Answer, assessment_id=new, item_id="pzb-zj-standard")[0]
     save(client, firm.id, new, "pzb-zj-standard", answer.version, value="published")

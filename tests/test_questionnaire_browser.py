@@ -184,3 +184,146 @@ def test_questionnaire_journey(server: str, tmp_path: Path) -> None:
         page.goto(page.url.replace("/verdict", "/sections/appointment"))
         assert page.locator("#item-cqo-appointed input[value=no]").is_disabled()
         browser.close()
+
+
+def _sign_up_and_start(page: Any, server: str, email: str, seed: int) -> str:
+    """A new person with a new firm, in 品字标's first section: the section's URL."""
+    page.goto(server + "/account/register")
+    page.fill("#name", "李 测试")
+    page.fill("#email", email)
+    page.fill("#password", "correct-horse-battery")
+    page.fill("#confirm", "correct-horse-battery")
+    page.locator("main form button[type=submit]").click()
+    page.goto(server + "/firms/new")
+    page.fill("#name", "宁波浏览器测试电器有限公司")
+    page.fill("#credit_code", credit_code.generate(random.Random(seed), "330203"))
+    page.select_option("#region_code", "330203")
+    page.select_option("#industry_division", "38")
+    page.fill("#employees", "80")
+    page.locator("main form button.primary[type=submit]").click()
+    page.wait_for_url("**/firms/*/")
+    page.locator("form.qn-start:has(input[value='pinzibiao']) button[type=submit]").click()
+    page.wait_for_url("**/sections/basic")
+    return str(page.url)
+
+
+def _in_view_and_focused(page: Any, selector: str) -> bool:
+    return bool(
+        page.evaluate(
+            """sel => {
+              const el = document.querySelector(sel);
+              if (!el || document.activeElement !== el) return false;
+              const r = el.getBoundingClientRect();
+              return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+            }""",
+            selector,
+        )
+    )
+
+
+def test_a_refused_upload_lands_on_its_message(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        _sign_up_and_start(page, server, "upload@example.cn", 5)
+        item = "#item-pzb-zj-standard"
+        box = page.locator(item)
+        if box.locator("details:has(input[type=file])").get_attribute("open") is None:
+            box.locator("details:has(input[type=file]) > summary").click()
+        fake = tmp_path / "检测报告.pdf"
+        fake.write_bytes(b"MZ\x90\x00" + b"\0" * 200)  # a program renamed .pdf
+        box.locator("input[type=file]").set_input_files(str(fake))
+        box.locator("button", has_text="上传").click()
+        page.wait_for_url("**/sections/basic#item-pzb-zj-standard")
+        page.wait_for_load_state("load")
+        errors = f"{item} [data-errors]"
+        assert "不接受此类文件" in page.locator(errors).inner_text()
+        # the person lands on the message: in view and focused (read out by a screen reader)
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'errors-pzb-zj-standard'"
+        )
+        assert _in_view_and_focused(page, errors)
+        assert page.evaluate("window.scrollY") > 300  # not left at the top of the page
+        # and a good file afterwards is attached
+        good = tmp_path / "标准文本.pdf"
+        good.write_bytes(pdf_bytes("standard"))
+        box.locator("input[type=file]").set_input_files(str(good))
+        box.locator("button", has_text="上传").click()
+        page.wait_for_load_state()
+        assert "标准文本.pdf" in page.locator(item).inner_text()
+        assert page.locator(errors).inner_text().strip() == ""
+        # a file over the limit is refused before it is sent, with the same landing
+        big = tmp_path / "全年检测记录.pdf"
+        big.write_bytes(b"%PDF-1.4\n" + b"\0" * (20 * 1024 * 1024 + 1))
+        sent: list[str] = []
+        page.on("request", lambda req: sent.append(req.url) if "/evidence" in req.url else None)
+        page.evaluate("window.scrollTo(0, 0)")
+        box.locator("input[type=file]").set_input_files(str(big))
+        box.locator("button", has_text="上传").click()
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'errors-pzb-zj-standard'"
+        )
+        assert "文件太大" in page.locator(errors).inner_text()
+        assert _in_view_and_focused(page, errors) and sent == []
+        browser.close()
+
+
+def test_not_applicable_without_a_reason_is_kept_and_asked_for(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        basic = _sign_up_and_start(page, server, "na@example.cn", 6)
+        url = basic.replace("/sections/basic", "/sections/management")
+        page.goto(url)
+        item = "#item-pzb-iso14001"
+        page.locator(f"{item} input[name^=na-]").check()
+        # at once: the item says a reason is needed, and the tick is kept on this device
+        status = page.locator(f"{item} [data-status]")
+        assert "写明理由后才会保存" in status.inner_text()
+        keys = page.evaluate("Object.keys(localStorage).filter(k => k.includes(':pzb-iso14001:'))")
+        assert len(keys) == 1
+
+        # leaving asks first; staying keeps everything as it was
+        dialogs: list[str] = []
+
+        def stay(dialog: Any) -> None:
+            dialogs.append(dialog.type)
+            dialog.dismiss()
+
+        page.on("dialog", stay)
+        page.locator(".qn-seclist a", has_text="基本条件").click()
+        page.wait_for_timeout(500)
+        assert dialogs == ["beforeunload"] and page.url == url
+        page.remove_listener("dialog", stay)
+
+        # leaving anyway: the tick waits on this device and comes back with the page, asking again
+        page.on("dialog", lambda d: d.accept())
+        page.locator(".qn-seclist a", has_text="基本条件").click()
+        page.wait_for_url("**/sections/basic")
+        page.wait_for_timeout(300)  # the other section's answers kept here are not sent without a reason
+        assert (
+            page.evaluate("Object.keys(localStorage).filter(k => k.includes(':pzb-iso14001:')).length") == 1
+        )
+        page.goto(url)
+        assert page.locator(f"{item} input[name^=na-]").is_checked()
+        assert "写明理由后才会保存" in page.locator(f"{item} [data-status]").inner_text()
+        assert page.locator(f"{item} [data-errors]").inner_text().strip() == ""  # not refused by the server
+
+        # the reason written: saved, and the local copy gone
+        page.locator(f"{item} textarea[name^=na_reason-]").fill("本企业为纯装配企业，无排污工序")
+        _saved(page, "pzb-iso14001")
+        assert (
+            page.evaluate("Object.keys(localStorage).filter(k => k.includes(':pzb-iso14001:')).length") == 0
+        )
+        page.reload()
+        assert page.locator(f"{item} input[name^=na-]").is_checked()
+        assert "无排污工序" in page.locator(f"{item} textarea[name^=na_reason-]").input_value()
+        browser.close()

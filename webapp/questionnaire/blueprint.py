@@ -22,5 +22,7 @@ bp.add_url_rule("/<int:assessment_id>/comments", "comment", c.comment, methods=[
 bp.add_url_rule("/<int:assessment_id>/assignments", "assign", c.assign, methods=["POST"])
 bp.add_url_rule("/<int:assessment_id>/submit", "submit", c.submit, methods=["POST"])
 bp.add_url_rule("/<int:assessment_id>/rounds", "new_round", c.new_round, methods=["POST"])
+bp.add_url_rule("/<int:assessment_id>/rounds/new", "confirm_round", c.confirm_round)
+bp.add_url_rule("/<int:assessment_id>/discard", "discard", c.discard, methods=["GET", "POST"])
 bp.add_url_rule("/<int:assessment_id>/verdict", "verdict", c.verdict)
 bp.register_error_handler(413, c.too_large)

@@ -10,7 +10,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    flash,
+    g,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,6 +47,31 @@ def _to_item(a: Assessment, section_id: str, item_id: str) -> ResponseReturnValu
         ".section", firm_id=a.firm_id, assessment_id=a.id, section_id=section_id, _anchor=f"item-{item_id}"
     )
     return redirect(url, 303)
+
+
+ITEM_FLASH = "item:"  # the category of a message for one item: "item:<part>:<item id>"
+
+
+def _to_item_with(
+    a: Assessment, section_id: str, item_id: str, message: str, part: str
+) -> ResponseReturnValue:
+    """Back to one item after a form about it was refused: the message waits (flashed) to be shown
+    with the item, which the page opens (`part`: evidence | comments | answer) and focuses."""
+    flash(message, f"{ITEM_FLASH}{part}:{item_id}")
+    return _to_item(a, section_id, item_id)
+
+
+def _item_flashes() -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """The messages flashed for items (item -> messages) and the parts of them to open."""
+    errors: dict[str, list[str]] = {}
+    parts: dict[str, set[str]] = {}
+    for category, message in get_flashed_messages(with_categories=True):
+        if not category.startswith(ITEM_FLASH):
+            continue
+        part, _sep, item_id = category[len(ITEM_FLASH) :].partition(":")
+        errors.setdefault(item_id, []).append(message)
+        parts.setdefault(item_id, set()).add(part)
+    return errors, parts
 
 
 def _assessment(firm_id: int, assessment_id: int) -> Assessment:
@@ -84,6 +120,12 @@ def start(firm_id: int) -> ResponseReturnValue:
     framework_id = request.form.get("framework", "")
     mode = request.form.get("mode") or None
     try:
+        previous = services.previous_round(firm_id, framework_id, mode)
+    except services.StartError:
+        abort(400)
+    if previous is not None:  # a new round: the person sees and confirms what it carries first
+        return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=previous.id), 303)
+    try:
         a, created = services.start(firm_id, framework_id, mode, current_user)
     except services.StartError:
         abort(400)  # no such framework or mode: the form was not ours
@@ -97,17 +139,96 @@ def start(firm_id: int) -> ResponseReturnValue:
 
 @access.firm("editor")
 def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    """Start the round after a submitted assessment, once confirmed on `confirm_round` (a post without
+    the confirmation goes there), carrying the evidence of the items ticked there."""
     a = _assessment(firm_id, assessment_id)
+    if request.form.get("confirm") != "1":
+        return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=a.id), 303)
+    carry = request.form.getlist("carry")
     try:
-        new, created = services.new_round(a, current_user)
+        new, created = services.new_round(a, current_user, carry_evidence=carry, store=storage.store())
     except services.StartError:
         abort(409)
     if created:
+        files = len(services.evidence_of(firm_id, [new.id]))
         flash(
-            _("Round %(n)s started with your previous answers. Evidence stays with its round.", n=new.round),
+            _(
+                "Round %(n)s started with your previous answers and the evidence of %(files)s items.",
+                n=new.round,
+                files=files,
+            ),
             "ok",
         )
     return redirect(url_for(".overview", firm_id=firm_id, assessment_id=new.id), 303)
+
+
+@access.firm("editor")
+def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    """What a new round after this submitted assessment would carry: its answers, and its evidence
+    item by item (all ticked; untick what is out of date)."""
+    a = _assessment(firm_id, assessment_id)
+    if a.status != "submitted":
+        abort(409)
+    draft = services.draft_after(a)
+    if draft is not None:
+        flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
+        return redirect(url_for(".overview", firm_id=firm_id, assessment_id=draft.id), 303)
+    plan = services.round_plan(a)
+    fw = plan.framework
+    numbers = present.item_numbers(fw)
+    names = services.user_names(e.uploaded_by_id for evs in plan.evidence.values() for e in evs)
+    answers = [
+        {
+            "number": numbers.get(item.id, ""),
+            "text": t(item.text),
+            "value": present.display_value(fw, item, state, a.mode),
+        }
+        for item, state in plan.answers
+    ]
+    evidence = []
+    for item_id, rows in plan.evidence.items():
+        item = fw.item(item_id)
+        assert item is not None
+        evidence.append(
+            {
+                "id": item_id,
+                "number": numbers.get(item_id, ""),
+                "text": t(item.text),
+                "files": [present.file_view(e, names) for e in rows],
+            }
+        )
+    return render_template(
+        "questionnaire/new_round.html",
+        **_header(a, services.framework(a)),
+        next_round=plan.round,
+        answers=answers,
+        evidence=evidence,
+        file_count=sum(len(e["files"]) for e in evidence),
+    )
+
+
+@access.firm("editor")
+def discard(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    """Discard a draft, after a confirmation page that says what goes (its answers and files); the
+    submitted rounds stay as they are."""
+    a = _assessment(firm_id, assessment_id)
+    if a.status != "draft":
+        abort(409)
+    fw = services.framework(a)
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        return render_template(
+            "questionnaire/discard.html",
+            **_header(a, fw),
+            answers=len(services.answer_states(a.id)),
+            files=sum(len(evs) for evs in services.evidence_of(firm_id, [a.id]).values()),
+        )
+    previous_id, n = a.previous_id, a.round
+    if not services.discard_draft(a, storage.store()):
+        abort(409)
+    flash(_("The draft of round %(n)s was discarded.", n=n), "ok")
+    if previous_id is not None:
+        return redirect(url_for(".overview", firm_id=firm_id, assessment_id=previous_id), 303)
+    return redirect(url_for("core.firm_home", firm_id=firm_id), 303)
 
 
 # ---- overview ----------------------------------------------------------------------------------------
@@ -180,9 +301,15 @@ def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         user_id = int(raw) if raw else None
     except ValueError:
         abort(400)
-    error = services.assign_section(a, request.form.get("section", ""), user_id, current_user)
+    section_id = request.form.get("section", "")
+    error = services.assign_section(a, section_id, user_id, current_user)
+    if error == "unknown_section":
+        abort(400)  # the form was not ours
     if error is not None:
-        abort(400 if error == "unknown_section" else 422)
+        flash(_("Only a member of the firm can be given a section: choose someone from the list."), "error")
+        return redirect(
+            url_for(".overview", firm_id=firm_id, assessment_id=a.id, _anchor=f"assign-{section_id}"), 303
+        )
     flash(_("Section assignment saved."), "ok")
     return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
 
@@ -264,6 +391,12 @@ def _render_section(
     errors: Mapping[str, list[str]] | None = None,
     conflicts: Mapping[str, services.Conflict] | None = None,
 ) -> ResponseReturnValue:
+    flashed, opened = _item_flashes()
+    if flashed:
+        merged = {k: list(v) for k, v in (errors or {}).items()}
+        for item_id, msgs in flashed.items():
+            merged.setdefault(item_id, []).extend(msgs)
+        errors = merged
     states = services.answer_states(a.id)
     ids = [i.id for i in sec.items]
     uploaded = services.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
@@ -309,14 +442,20 @@ def _render_section(
         )
         view.files = [present.file_view(e, names) for e in uploaded.get((a.id, item.id), [])]
         if a.previous_id:
+            carried = {(e.filename, e.sha256) for e in uploaded.get((a.id, item.id), [])}
             view.previous_files = [
-                present.file_view(e, names) for e in uploaded.get((a.previous_id, item.id), [])
+                present.file_view(e, names)
+                for e in uploaded.get((a.previous_id, item.id), [])
+                if (e.filename, e.sha256) not in carried  # carried over: listed once, as this round's
             ]
             view.previous_round = prev_round
         view.comments = present.comment_views(comments.get(item.id, []), names)
         view.history = present.history_views(fw, item, history.get(item.id, []), a.mode)
         view.history_count = history_counts.get(item.id, 0)
         view.errors = list((errors or {}).get(item.id, []))
+        view.opened = opened.get(item.id, set())
+        if view.errors and not any(getattr(v, "errors", None) for v in items):
+            view.focus = True  # the first message on the page: focused as it loads
         if conflicts and item.id in conflicts:
             view.conflict = _conflict_view(fw, item, conflicts[item.id], (form or {}).get(item.id), a.mode)
         items.append(view)
@@ -412,6 +551,11 @@ def _js_messages() -> dict[str, str]:
         "restored": _("Restored an answer you had not sent yet; it is being saved now."),
         "progress": _("%(answered)s of %(applicable)s applicable questions answered"),
         "na_prefix": _("Not applicable: %(reason)s", reason=""),
+        "too_large": messages.too_large_message(storage.max_bytes()),
+        "na_needs_reason": _(
+            "Say why this question does not apply: “not applicable” is saved once the reason is "
+            "written. Until then it is kept on this device only."
+        ),
     }
 
 
@@ -682,8 +826,7 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
     if isinstance(got, services.EvidenceRefused):
         msg = messages.evidence_message(got, storage.max_bytes())
-        code = {"too_large": 413, "bad_type": 415, "name_mismatch": 415, "read_only": 409}.get(got.code, 422)
-        return _render_section(a, fw, _section(fw, sec_id), status=code, errors={item_id: [msg]})
+        return _to_item_with(a, sec_id, item_id, msg, "evidence")
     flash(_("File attached: %(name)s", name=got.filename), "ok")
     return _to_item(a, sec_id, item_id)
 
@@ -692,6 +835,13 @@ def too_large(_exc: HTTPException) -> ResponseReturnValue:
     msg = messages.too_large_message(storage.max_bytes())
     if _wants_json():
         return jsonify(ok=False, error="too_large", message=msg), 413
+    back = _same_site(request.referrer)
+    item_id = request.args.get("item", "")
+    if request.endpoint == "questionnaire.upload" and back and item_id and "/sections/" in back:
+        # the body was not read (so neither was the form): the upload form names its item in its URL,
+        # and the page it was sent from takes the person back to that item, with the message
+        flash(msg, f"{ITEM_FLASH}evidence:{item_id}")
+        return redirect(back.split("#", 1)[0] + f"#item-{item_id}", 303)
     return render_template(
         "questionnaire/too_large.html", message=msg, back=_same_site(request.referrer)
     ), 413
@@ -759,9 +909,7 @@ def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         abort(400)
     got = services.add_comment(a, item_id, request.form.get("body", ""), current_user)
     if isinstance(got, str):
-        return _render_section(
-            a, fw, _section(fw, sec_id), status=422, errors={item_id: [messages.comment_message(got)]}
-        )
+        return _to_item_with(a, sec_id, item_id, messages.comment_message(got), "comments")
     flash(_("Comment posted."), "ok")
     return _to_item(a, sec_id, item_id)
 

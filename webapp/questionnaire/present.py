@@ -203,6 +203,8 @@ class ItemView:
     history_count: int = 0
     errors: list[str] = field(default_factory=list)
     conflict: ConflictView | None = None
+    opened: set[str] = field(default_factory=set)  # parts opened for a message: evidence | comments
+    focus: bool = False  # its messages are the first on the page: focused as it loads
 
 
 _PAREN = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
@@ -418,6 +420,8 @@ def _evidence_change(action: str | None, name: str | None) -> str:
         return _("Added the file %(name)s", name=name)
     if action == "removed":
         return _("Removed the file %(name)s", name=name)
+    if action == "carried":
+        return _("Carried the file %(name)s over from the previous round", name=name)
     return ""
 
 
@@ -909,9 +913,7 @@ def item_labels() -> dict[str, str]:
         "evidence_required": _("required"),
         "evidence_counts": _("What counts as evidence:"),
         "remove": _("Remove"),
-        "previous_files": _(
-            "Given in round %(n)s (evidence is not carried over: attach it again if it is still valid):"
-        ),
+        "previous_files": _("Given in round %(n)s and not carried into this round:"),
         "attach": _("Attach a file: PDF, PNG or JPEG image, Word, Excel or PowerPoint, up to %(mb)s MB."),
         "upload": _("Upload"),
         "comments": _("Comments"),

@@ -177,6 +177,18 @@ class LocalStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def copy(self, key: str, new_key: str) -> None:
+        """The file under a second key: a hard link (no bytes copied; removing either name leaves the
+        other), or a copy where the folder cannot link."""
+        src, dst = self._path(key), self._path(new_key)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            self.put(new_key, src.read_bytes())
+
 
 class S3Store:
     """Objects in a bucket of an S3-compatible service: `<prefix><key>`, private, served only through
@@ -259,6 +271,34 @@ class S3Store:
     def delete(self, key: str) -> None:
         name = self.object_key(key)
         self.client.delete_object(Bucket=self.bucket, Key=name)  # a missing key is fine, as for a file
+
+    def copy(self, key: str, new_key: str) -> None:
+        """The object under a second key, copied by the service itself (the bytes never pass the app)."""
+        from botocore.exceptions import ClientError
+
+        source = {"Bucket": self.bucket, "Key": self.object_key(key)}
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=self.object_key(new_key),
+                CopySource=source,
+                ContentType="application/octet-stream",
+                MetadataDirective="REPLACE",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "NotFound", "404"}:
+                raise FileNotFoundError(f"s3://{self.bucket}/{source['Key']}") from exc
+            raise
+
+
+def copy(store: EvidenceStore, key: str, new_key: str) -> None:
+    """Keep the file stored under `key` under `new_key` as well, as an object of its own: deleting
+    either key leaves the other. A backend without its own `copy` reads the file and stores it again."""
+    own = getattr(store, "copy", None)
+    if own is not None:
+        own(key, new_key)
+    else:
+        store.put(new_key, store.get(key))
 
 
 def new_key() -> str:

@@ -7,6 +7,13 @@
  * the connection returns (the online event, retries with backoff) or when any page of the assessment
  * loads. Without JavaScript the section form posts normally.
  *
+ * "Not applicable" ticked without a reason is not sent (the server would refuse it): the item says at
+ * once that a reason is needed, the tick is kept in localStorage like any unsent input and shown again
+ * when the page is next opened, and leaving the page with one asks first (beforeunload).
+ *
+ * A message the server sends back with the page (a refused upload or comment, an invalid answer) is
+ * focused as the page loads, so the person lands on it; a comment that was refused is typed back.
+ *
  * A save only writes. Once the saves settle (none in flight or waiting for PROGRESS_DELAY), the page
  * asks for the new figures once: the progress bar, the section's count, which items apply.
  */
@@ -148,6 +155,22 @@
     var inputs = fields(it, "value");
     for (var i = 0; i < inputs.length; i++) inputs[i].disabled = na.checked || it.readOnly;
     it.el.classList.toggle("qn-declared-na", na.checked);
+  }
+
+  // "not applicable" ticked, its reason not written yet: kept here, not sent
+  function naWithoutReason(it) {
+    if (it.readOnly) return false;
+    var na = field(it, "na");
+    if (!na || !na.checked) return false;
+    var reason = field(it, "na_reason");
+    return !reason || !reason.value.trim();
+  }
+
+  function holdNa(it) {
+    remember(it);
+    it.waiting = false;
+    setStatus(it, "bad", M.na_needs_reason);
+    announceAll();
   }
 
   // ---- status, errors, conflicts --------------------------------------------------------------------
@@ -329,6 +352,10 @@
     }
     if (it.conflict || it.readOnly) {
       it.waiting = false;
+      return;
+    }
+    if (naWithoutReason(it)) {
+      holdNa(it);
       return;
     }
     var payload = read(it);
@@ -548,7 +575,7 @@
       var reason = field(it, "na_reason");
       if (e.target.checked && reason && !reason.value.trim()) {
         reason.focus();
-        remember(it);
+        holdNa(it);
         return; // saved once the reason is written
       }
     }
@@ -582,6 +609,29 @@
     });
   });
 
+  // A file over the limit is refused here, before it is sent (a proxy in front of the app may refuse a
+  // large body with a page of its own).
+  document.addEventListener(
+    "submit",
+    function (e) {
+      var f = e.target;
+      if (!f.id || f.id.indexOf("ev-") !== 0) return;
+      var input = document.querySelector('input[type=file][form="' + cssEscape(f.id) + '"]');
+      var max = input ? parseInt(input.getAttribute("data-max-bytes"), 10) : 0;
+      var file = input && input.files && input.files[0];
+      if (!file || !max || file.size <= max) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      var it = items[f.id.slice(3)];
+      if (!it) return;
+      setErrors(it, [M.too_large]);
+      var box = it.el.querySelector("[data-errors]");
+      box.focus({ preventScroll: true });
+      box.scrollIntoView({ block: "center" });
+    },
+    true
+  );
+
   // Other forms on the page (evidence, comments) reload it: send pending answers first.
   document.addEventListener(
     "submit",
@@ -597,6 +647,40 @@
       idle().then(function () {
         HTMLFormElement.prototype.submit.call(f);
       });
+    },
+    true
+  );
+
+  window.addEventListener("beforeunload", function (e) {
+    var held = Object.keys(items).some(function (id) {
+      return naWithoutReason(items[id]);
+    });
+    if (!held) return;
+    e.preventDefault();
+    e.returnValue = ""; // the browser asks whether to leave; the tick stays kept on this device
+  });
+
+  // A refused comment comes back with the page: keep what was typed for that case.
+  var COMMENT_PREFIX = "qready:comment:" + assessment + ":";
+  function session() {
+    try {
+      return window.sessionStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+  document.addEventListener(
+    "submit",
+    function (e) {
+      var f = e.target;
+      var ss = session();
+      if (!ss || !f.id || f.id.indexOf("cm-") !== 0) return;
+      var body = document.getElementById("comment-" + f.id.slice(3));
+      try {
+        if (body) ss.setItem(COMMENT_PREFIX + f.id.slice(3), body.value);
+      } catch (err) {
+        /* full: nothing kept */
+      }
     },
     true
   );
@@ -634,6 +718,59 @@
     });
   }
 
+  // ---- on load: the message the page came back with, a refused comment ----------------------------------
+
+  function hasText(el) {
+    return !!el && el.textContent.trim() !== "";
+  }
+
+  function firstMessage() {
+    var hash = window.location.hash.slice(1);
+    if (hash.indexOf("item-") === 0) {
+      var art = document.getElementById(hash);
+      var mine = art && art.querySelector("[data-errors]");
+      if (hasText(mine)) return mine;
+    }
+    var all = document.querySelectorAll("[data-errors]");
+    for (var i = 0; i < all.length; i++) if (hasText(all[i])) return all[i];
+    return null;
+  }
+
+  (function restoreComments() {
+    var ss = session();
+    if (!ss) return;
+    var keys = [];
+    for (var i = 0; i < ss.length; i++) {
+      var k = ss.key(i);
+      if (k && k.indexOf(COMMENT_PREFIX) === 0) keys.push(k);
+    }
+    keys.forEach(function (k) {
+      var id = k.slice(COMMENT_PREFIX.length);
+      var art = document.getElementById("item-" + id);
+      var body = document.getElementById("comment-" + id);
+      if (art && body && !body.value && hasText(art.querySelector("[data-errors]"))) {
+        body.value = ss.getItem(k) || "";
+        var box = art.querySelector("details[data-comments]");
+        if (box) box.open = true;
+      }
+      ss.removeItem(k);
+    });
+  })();
+
+  var message = firstMessage();
+  function land() {
+    message.focus({ preventScroll: true });
+    message.scrollIntoView({ block: "center" });
+  }
+  if (message) {
+    land();
+    // going to the URL's #item-… scrolls to the item and moves the focus to the page once it has
+    // loaded: land on the message again after that
+    window.addEventListener("load", function () {
+      setTimeout(land, 0);
+    });
+  }
+
   // ---- on load: answers typed but never confirmed by the server --------------------------------------
 
   function stored() {
@@ -660,6 +797,7 @@
     // answers of other sections of this assessment, kept from an earlier page
     stored().forEach(function (s) {
       if (items[s.item] || !url) return;
+      if (typeof s.payload.na === "string" && !s.payload.na.trim()) return; // waits for its reason
       var payload = {};
       ["value", "na", "narrative"].forEach(function (k) {
         if (k in s.payload) payload[k] = s.payload[k];
@@ -694,6 +832,10 @@
     }
     if (s.version === it.version) {
       write(it, mine);
+      if (naWithoutReason(it)) {
+        holdNa(it); // ticked "not applicable" last time, without a reason: ask for it again
+        return;
+      }
       setStatus(it, "saving", M.restored);
       flush(it);
     } else {
