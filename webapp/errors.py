@@ -59,13 +59,13 @@ GENERIC = (_l("Something went wrong"), _l("The page could not be shown. Please t
 STATIC_PAGE = """<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>出错了 · Something went wrong</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto; padding: 0 1em; line-height: 1.6">
+<title>出错了 · Something went wrong</title><link rel="stylesheet" href="/static/css/app.css"></head>
+<body><main class="container"><section class="card narrow">
 <h1>系统出了问题</h1>
 <p>页面暂时无法显示，请稍后再试。</p>
 <p lang="en">Something went wrong on our side. Please try again later.</p>
 <p><a href="/">返回首页</a> · <a href="/" lang="en">Back to the start page</a></p>
-</body>
+</section></main></body>
 </html>
 """
 
