@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -70,3 +71,87 @@ def test_dates_and_numbers_follow_the_locale(app, dbconn):
             assert env.filters["number"](1234567) == "1,234,567"
         with force_locale("en"):
             assert env.filters["date"](dt.date(2026, 3, 5)) == "Mar 5, 2026"
+
+
+# ---- a "%" in a UI string ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", ["en", "en-US,en;q=0.9", "en-GB"])
+def test_the_landing_page_answers_every_english_browser(client, accept):
+    r = client.get("/", headers={"Accept-Language": accept})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200, html[-500:]
+    assert 'lang="en"' in html
+    assert "the “four 100%” labelling rules" in html  # one percent sign, as written
+
+
+def test_the_landing_page_in_chinese(client):
+    r = client.get("/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'lang="zh-CN"' in html and "贴标亮标“四个百分百”" in html
+
+
+def test_a_percent_sign_is_literal_in_both_languages_and_in_python_and_templates(app):
+    """A literal "%" (bare or written "%%") shows as one "%" whether or not the string has a
+    translation, in a template or through `_()`; `%(name)s` placeholders are filled either way."""
+    from flask import render_template_string
+    from flask_babel import force_locale, ngettext
+    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
+
+    with app.test_request_context():
+        for lang in ("zh", "en"):
+            with force_locale(lang):
+                assert _("100% sure, 100%% done") == "100% sure, 100% done"
+                assert _("%(n)s%% of %(m)s", n=3, m=4) == "3% of 4"
+                assert str(_l("50% off")) == "50% off"
+                assert ngettext("%(num)d item, 5% off", "%(num)d items, 5% off", 2) == "2 items, 5% off"
+                page = render_template_string(
+                    "{{ _('100% sure') }}|{{ _('100%% sure') }}|{{ _('%(n)s%% of <b>', n='<i>') }}"
+                )
+                assert page == "100% sure|100% sure|3% of <b>".replace("3", "&lt;i&gt;")
+
+
+def _percent_problems(text: str) -> list[str]:
+    """What is wrong with the "%" signs of one catalog string: each must be "%%" or a placeholder
+    "%(name)s" / "%(name)d" / "%(name).1f" (webapp.i18n.PLACEHOLDER)."""
+    from webapp.i18n import PERCENT
+
+    return [m.group(0) for m in PERCENT.finditer(text) if m.group("stray")]
+
+
+def _placeholders(text: str) -> list[str]:
+    from webapp.i18n import PERCENT
+
+    return sorted(m.group("name") for m in PERCENT.finditer(text) if m.group("name"))
+
+
+def test_the_percent_signs_of_every_ui_string_are_placeholders_or_escaped():
+    with open(ROOT / "webapp/translations/zh/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f, locale="zh")
+    problems = []
+    for m in catalog:
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = [s for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s]
+        for text in (*ids, *strings):
+            if bad := _percent_problems(text):
+                problems.append(f"{text!r}: a bare {bad} (write a literal percent sign as %%)")
+        wanted = set(_placeholders(ids[-1])) | set(_placeholders(ids[0]))
+        for text in strings:
+            if set(_placeholders(text)) != wanted:
+                problems.append(f"{ids[0]!r}: the translation {text!r} has other placeholders")
+    for source in _source_ids():
+        if bad := _percent_problems(source):
+            problems.append(f"source {source!r}: a bare {bad} (write a literal percent sign as %%)")
+    assert problems == []
+
+
+def test_the_catalog_check_catches_a_bare_percent_and_a_mistranslated_placeholder():
+    assert _percent_problems("the “four 100%” rules") == ["%"]
+    assert _percent_problems("100% of %(n)s") == ["%"]
+    assert _percent_problems("%(n)s%% of %(m)d, %(x).1f") == []
+    assert _percent_problems("%s and %d") == ["%", "%"]
+    assert _placeholders("%(n)s%% of %(m)d") == ["m", "n"]

@@ -179,6 +179,10 @@ def test_bulk_on_an_rq_worker_with_progress(app, client, login, clients, redis_q
     with client.get(state["download"]) as download:  # a file response: close it
         assert download.status_code == 200 and download.mimetype == "application/zip"
         assert len(_zip_names(download.data)) == 2
+        assert (
+            download.headers["Content-Disposition"]
+            == f'attachment; filename="qready-reports-{job_id[:8]}.zip"'
+        )
 
     # the job is the consultant's own: a colleague in the same consultancy cannot follow it
     other = app.test_client()

@@ -92,6 +92,10 @@ def _register_blueprints(app: Flask) -> None:
 
     api.init_app(app)
 
+    from webapp import errors
+
+    errors.init_app(app)
+
 
 def _register_commands(app: Flask) -> None:
     from webapp.commands import register

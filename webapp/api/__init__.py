@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
 
 PREFIX = "/api/"
 
@@ -20,8 +19,4 @@ def init_app(app: Flask) -> None:
     def _api_error(exc: ApiError) -> Response:
         return from_exception(exc)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | HTTPException:
-        if request.path.startswith(PREFIX):
-            return from_exception(exc)
-        return exc
+    # Every other error under PREFIX answers in JSON too: webapp/errors.py.

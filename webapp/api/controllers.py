@@ -20,6 +20,7 @@ from webapp.api.openapi import document
 from webapp.models import Assessment, Firm
 from webapp.questionnaire import services as q
 from webapp.questionnaire.messages import error_message, submit_message
+from webapp.util import send_download
 
 
 def _firm_json(f: Firm) -> dict[str, Any]:
@@ -235,6 +236,4 @@ def report(assessment_id: int) -> Response:
     except RenderError:
         raise ApiError(503, "render_failed", _("The report could not be rendered. Please try again."))
     mimetype = "application/pdf" if fmt == "pdf" else "text/html"
-    response = Response(built.content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{built.filename}"'
-    return response
+    return send_download(built.content, built.filename, mimetype, etag=built.key, conditional=True, max_age=0)

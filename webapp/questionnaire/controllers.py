@@ -4,7 +4,6 @@ comments, assignments, submit, new rounds and the verdict."""
 from __future__ import annotations
 
 import dataclasses
-import io
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -36,7 +34,7 @@ from webapp.questionnaire import messages, pagecache, present, services, storage
 from webapp.questionnaire.present import t
 from webapp.questionnaire.scoring import framework_of
 from webapp.questionnaire.services import UNSET, AnswerState, ItemChange
-from webapp.util import safe_next
+from webapp.util import safe_next, send_download
 
 HISTORY_SHOWN = 5  # changes per item on the section page; the history page shows them all
 
@@ -867,13 +865,7 @@ def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseRetu
         data = storage.store().get(ev.storage_key)
     except FileNotFoundError:
         abort(410)  # the row is there but the stored file is gone
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=ev.content_type,
-        as_attachment=True,
-        download_name=ev.filename,
-        max_age=0,
-    )
+    response = send_download(data, ev.filename, ev.content_type, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "sandbox"

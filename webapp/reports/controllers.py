@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from typing import Any
 
-from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,6 +20,7 @@ from webapp.models import Assessment, Consultancy
 from webapp.orgs import services as org_services
 from webapp.reports import jobs, services
 from webapp.reports.render import RenderError, RenderTimeout
+from webapp.util import send_download
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,10 @@ def pdf(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         report = services.get_report(inputs, lang, "pdf")
     except RenderError as exc:
         return _render_failed(exc)
-    response = send_file(
-        io.BytesIO(report.content),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=report.filename,
+    response = send_download(
+        report.content,
+        report.filename,
+        "application/pdf",
         etag=report.key,
         conditional=True,
         max_age=0,
@@ -186,12 +185,8 @@ def bulk() -> ResponseReturnValue:
     if jobs.redis_url() is not None:
         return redirect(url_for("reports.bulk_job", job_id=jobs.enqueue(req)))
     data, _errors = jobs.build_zip(req)  # no Redis: this request does the work and answers with the zip
-    return send_file(
-        io.BytesIO(data),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"qready-reports-{dt.date.today().isoformat()}.zip",
-        max_age=0,
+    return send_download(
+        data, f"qready-reports-{dt.date.today().isoformat()}.zip", "application/zip", max_age=0
     )
 
 
@@ -224,10 +219,6 @@ def bulk_download(job_id: str) -> ResponseReturnValue:
     state = _job_status(job_id)
     if not state["ready"]:
         abort(404)
-    return send_file(
-        jobs.zip_path(job_id),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"qready-reports-{job_id[:8]}.zip",
-        max_age=0,
+    return send_download(
+        jobs.zip_path(job_id), f"qready-reports-{job_id[:8]}.zip", "application/zip", max_age=0
     )

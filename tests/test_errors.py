@@ -1,0 +1,129 @@
+"""Error pages: the site's layout in the reader's language, a short message, a way home; JSON under
+/api/. The 500 page still answers when the database is down."""
+
+from __future__ import annotations
+
+import pytest
+from flask import abort
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from webapp import access
+
+# code -> (a phrase of the Chinese message, a phrase of the English one)
+PAGES = {
+    400: ("请求无法处理", "could not be processed"),
+    403: ("没有权限", "not allowed to open"),
+    404: ("找不到这个页面", "Page not found"),
+    405: ("不接受这种请求", "does not accept this kind of request"),
+    410: ("已被删除", "has been removed"),
+    413: ("太大", "too large"),
+    422: ("无法接受", "could not be accepted"),
+    429: ("请求太频繁", "Too many requests"),
+    500: ("系统出了问题", "Something went wrong on our side"),
+}
+
+
+@pytest.fixture
+def failing(app, monkeypatch):
+    """The start page answers with the given error code (abort) or raises."""
+
+    def make(code: int | Exception) -> None:
+        def view():
+            if isinstance(code, Exception):
+                raise code
+            abort(code)
+
+        monkeypatch.setitem(app.view_functions, "core.index", view)
+        monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+
+    return make
+
+
+def assert_error_page(r, code: int, lang: str) -> None:
+    html = r.get_data(as_text=True)
+    assert r.status_code == code, html[:300]
+    assert r.mimetype == "text/html"
+    assert f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in html
+    assert 'class="topbar"' in html and 'class="footer"' in html  # the site's layout
+    assert PAGES[code][0 if lang == "zh" else 1] in html
+    assert 'href="/"' in html  # a way home
+    assert "Werkzeug" not in html and "The requested URL" not in html
+
+
+@pytest.mark.parametrize("code", sorted(PAGES))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_error_page_in_the_readers_language(client, failing, code, lang):
+    failing(code)
+    r = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"} if lang == "en" else {})
+    assert_error_page(r, code, lang)
+
+
+def test_real_404_and_405(client):
+    assert_error_page(client.get("/no/such/page"), 404, "zh")
+    assert_error_page(client.get("/no/such/page", headers={"Accept-Language": "en"}), 404, "en")
+    r = client.post("/", headers={"Accept-Language": "en"})
+    assert_error_page(r, 405, "en")
+    assert r.headers["Allow"]  # the methods the page does accept
+
+
+def test_the_chosen_language_wins(client):
+    client.set_cookie("lang", "en")
+    assert_error_page(client.get("/no/such/page", headers={"Accept-Language": "zh-CN"}), 404, "en")
+
+
+def test_an_unexpected_exception_is_a_500_page(client, failing):
+    failing(RuntimeError("boom"))
+    r = client.get("/", headers={"Accept-Language": "en"})
+    assert_error_page(r, 500, "en")
+    assert "boom" not in r.get_data(as_text=True)
+
+
+def test_the_500_page_answers_while_the_database_is_down(client, create_user, login, failing, monkeypatch):
+    login(client, create_user(locale="en"))
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
+
+    monkeypatch.setattr(access, "load_user", down)  # the signed-in user's lookup
+    monkeypatch.setattr(Session, "execute", down)  # and any other query
+    monkeypatch.setitem(client.application.config, "PROPAGATE_EXCEPTIONS", False)
+    r = client.get("/account/settings")
+    assert r.status_code == 500
+    html = r.get_data(as_text=True)
+    assert 'class="topbar"' in html and "系统出了问题" in html and 'href="/"' in html
+
+
+def test_a_failing_error_page_falls_back_to_a_static_one(client, failing, monkeypatch):
+    from webapp import errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template is broken too")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    failing(RuntimeError("boom"))
+    r = client.get("/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 500 and r.mimetype == "text/html"
+    assert "出错了" in html and "Something went wrong" in html and 'href="/"' in html
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "code"),
+    [("GET", "/api/v1/no-such-thing", 404), ("DELETE", "/api/v1/frameworks", 405)],
+)
+def test_api_paths_answer_json(client, method, path, code):
+    r = client.open(path, method=method, headers={"Accept-Language": "en"})
+    assert r.status_code == code and r.mimetype == "application/json"
+    error = r.get_json()["error"]
+    assert error["code"] in {"not_found", "method_not_allowed"} and error["message"]
+
+
+def test_an_api_500_is_json(app, client, monkeypatch):
+    def boom():
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.view_functions, "api.frameworks", boom)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    r = client.get("/api/v1/frameworks", headers={"Accept-Language": "en"})
+    assert r.status_code == 500 and r.get_json()["error"]["code"] == "server_error"
