@@ -199,3 +199,34 @@ def test_path_to_ready_is_the_cheapest_plan_when_answers_switch_items(data: st.D
         assert path.reachable == (not profile_failed)
         assert path.cost == best[path.target][0]
         assert tuple(sorted(t.by_id[i].pos for i in path.items)) == best[path.target][2]
+
+
+def test_many_controlling_answers_keep_the_promise() -> None:
+    """More controlling items than the exhaustive search takes: the path is the least among the plans it
+    tries (no change, one, two or all controlling items), and still scores what it announces."""
+    import time
+
+    from conftest import item, t
+
+    from scoring.model import Condition, Effort, Op, Section, Target
+
+    n = 12
+    items = []
+    for i in range(n):
+        items.append(item(f"c{i}", AnswerType.YES_NO, 1, effort=Effort.LOW))
+        items.append(item(f"d{i}", AnswerType.YES_NO, 5, applies_if=(Condition(Op.EQ, True, item=f"c{i}"),)))
+    fw = Framework(
+        id="many",
+        version="1.0.0",
+        title=t("many"),
+        description=t("many"),
+        sections=(Section("s", t("s"), tuple(items)),),
+        targets=(Target("half", t("half"), (), Decimal(50)),),
+    )
+    sub = Submission(answers={f"c{i}": False for i in range(n)}, as_of=None)
+    start = time.perf_counter()
+    r = score(fw, sub)
+    assert time.perf_counter() - start < 2.0
+    (path,) = r.paths
+    assert path.reachable and path.score_after >= 50
+    assert_path_promise(fw, sub, r)
