@@ -224,8 +224,8 @@ class Path(NamedTuple):
     joins the maximum (`max_points_after`) with the points its current answer earns (0 while
     unanswered) and is listed in `switched_on`; where its points are needed, improving it is a step
     too. Promise: scoring the answers with every step applied gives `score_after` (`points_gained`
-    more points than now, of `max_points_after`), and the target is then ready unless `reachable` is
-    False. `reachable` is False when no set of steps reaches the target (then `items` are the steps
+    more points than now, of `max_points_after`), and the target is then ready (an unknown profile
+    gate aside) unless `reachable` is False. `reachable` is False when no set of steps reaches the target (then `items` are the steps
     giving the highest score), or when a profile-fact gate fails (no answer can fix that);
     `profile_gates` lists the target's failed or unknown profile gates. `gains[i]` is what step i
     adds to the points. How the steps are chosen: `_plan_paths`.
