@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from assessments.loader import DEFAULT_MODE, FrameworkError, Problem, build
+from assessments.validate import REFERENCE_AS_OF
 from scoring import ideal_answer, zero_answer
 from scoring.model import (
     AnswerType,
@@ -62,7 +63,7 @@ __all__ = [
     "xlsx_to_yaml",
 ]
 
-DEFAULT_AS_OF = dt.date(2025, 1, 1)  # fixed, so an export is the same every day
+DEFAULT_AS_OF = REFERENCE_AS_OF  # fixed, so an export is the same every day
 DERIVED_KEYS = ("ideal_answer", "zero_answer", "ideal_answer_by_mode", "zero_answer_by_mode")
 _FIXED_TIME = dt.datetime(2025, 1, 1, 0, 0, 0)
 _DEFAULTS = Framework(id="x", version="0.0.0", title=Text("x", "x"), description=Text("x", "x"), sections=())

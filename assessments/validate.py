@@ -32,10 +32,13 @@ from assessments.loader import (
     read_yaml,
     repo_root,
 )
+from scoring import InvalidSubmission, Submission, ideal_answer, score, zero_answer
 from scoring.model import AnswerType, Band, Condition, Framework, Item, Level, Op, Text
+from scoring.tables import tables_for
 
 __all__ = [
     "PROFILE_FACTS",
+    "REFERENCE_AS_OF",
     "Fact",
     "Problem",
     "ProfileFact",
@@ -55,6 +58,8 @@ __all__ = [
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 BOOKMARK_RE = re.compile(r"\[bookmark: [^\]]*\]")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The date reference answers are declared as of by default (`export.DEFAULT_AS_OF`) and checked as of.
+REFERENCE_AS_OF = dt.date(2025, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,8 @@ class _FrameworkChecker:
             self.err(None, f"the items' points sum to {total}, but the framework's scale is {fw.scale}")
         self.check_gates()
         self.check_targets()
+        if not self.problems:  # the engine refuses (or misreads) a framework with the problems above
+            self.check_reference_answers()
         return self.problems
 
     def check_scale_levels(self, scale_id: str, lvs: Sequence[Level]) -> None:
@@ -307,6 +314,67 @@ class _FrameworkChecker:
                 where,
                 f"scale {names}: no level reaches 100 percent in any mode, so no answer earns full points",
             )
+
+    def check_reference_answers(self) -> None:
+        """Score every item's declared reference answers with the engine, in every mode.
+
+        The export and the API declare each item's `zero_answer` and `ideal_answer` (`scoring`'s
+        reference answers); people answer with them. The zero answer must earn 0 points, the ideal one
+        (with its evidence) the item's points (the most the mode's scale gives, where a mode caps it) and
+        pass every gate the item decides. They are declared and scored as of the export's date: a date
+        answer counts whole years before the scoring date. Items tested by an `applies_if` are scored
+        alone, so that no answer switches another item off; the others together.
+        """
+        fw = self.fw
+        as_of = REFERENCE_AS_OF
+        t = tables_for(fw)
+        several = len(self.mode_ids) > 1
+        for mode in self.mode_ids:
+            items = [
+                it
+                for it in t.items
+                if it.kind is not AnswerType.TEXT
+                and not (it.kind is AnswerType.SCALE and mode not in it.level_points)
+            ]
+            in_mode = f" in mode {mode!r}" if several else ""
+            groups = [[it for it in items if it.id not in t.referenced]]
+            groups += [[it] for it in items if it.id in t.referenced]
+            for kind, pick in (("zero", zero_answer), ("ideal", ideal_answer)):
+                for group in groups:
+                    answers = {it.id: pick(fw, it.item, mode=mode, as_of=as_of) for it in group}
+                    sub = Submission(answers=answers, evidence=frozenset(answers), mode=mode, as_of=as_of)
+                    try:
+                        r = score(fw, sub, explain=False)
+                    except InvalidSubmission as e:
+                        for p in e.problems:
+                            self.err(p.item, f"the engine refuses the {kind} answer{in_mode}: {p.message.en}")
+                        continue
+                    scored = {x.id: x for x in r.items}
+                    for it in group:
+                        x = scored[it.id]
+                        if not x.applicable:  # pragma: no cover - nothing is answered to switch it off
+                            continue
+                        value = json.dumps(answers[it.id], ensure_ascii=False)
+                        if kind == "zero" and x.points != 0:
+                            self.err(
+                                it.id,
+                                f"the zero answer {value}{in_mode} earns {x.points} points, not 0 "
+                                "(some answer must earn nothing)",
+                            )
+                        best = it.level_best[mode] if it.kind is AnswerType.SCALE else it.max_points
+                        if kind == "ideal" and x.points != best:
+                            self.err(
+                                it.id,
+                                f"the ideal answer {value}{in_mode} earns {x.points} points, not {best}",
+                            )
+                        if kind == "ideal":
+                            for gp in it.gates:
+                                g = r.gates[gp]
+                                if g.status != "pass":
+                                    self.err(
+                                        it.id,
+                                        f"the ideal answer {value}{in_mode} does not pass gate {g.id!r}",
+                                    )
 
     # --- conditions, gates, targets
 

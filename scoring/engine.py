@@ -28,15 +28,17 @@ Rules (scoring/README.md has them all, with the JSON shape):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from itertools import combinations
 from typing import NamedTuple
 
 from .model import AnswerType, Effort, Framework, Source, Text
 from .path import Cover
 from .submission import InvalidSubmission, Submission, validate
 from .tables import ItemTable, Tables, tables_for
-from .values import CONTEXT, as_number, condition_holds, parse_date, whole_years
+from .values import CONTEXT, as_number, condition_holds, json_equal, parse_date, whole_years
 
 # Enum members as module constants: `AnswerType.SCALE` is a class attribute look-up (slow in a hot loop).
 _YES_NO, _CHOICE, _SCALE, _PERCENT, _NUMBER, _DATE, _TEXT = (
@@ -229,11 +231,17 @@ class Gap(NamedTuple):
 class Path(NamedTuple):
     """The least-effort improvements that would make a target ready.
 
-    `items`: the items of the target's failed and unknown gates (framework order), then the cheapest
-    set of other gaps whose recoverable points reach the threshold. `reachable` is False when even every
-    improvement together falls short, or when a profile-fact gate fails (no answer can fix that);
-    `profile_gates` lists the target's failed or unknown profile gates. The path assumes that improving
-    answers does not change which items apply.
+    A step answers one item with its ideal answer (`scoring.ideal_answer`) and adds its evidence.
+    `items`: the steps, the items of the target's gates first, then the others, each group in
+    framework order. An answer may switch other items on or off (`applies_if`): an item switched on
+    joins the maximum (`max_points_after`) with the points its current answer earns (0 while
+    unanswered) and is listed in `switched_on`; where its points are needed, improving it is a step
+    too. Promise: scoring the answers with every step applied gives `score_after` (`points_gained`
+    more points than now, of `max_points_after`), and the target is then ready (an unknown profile
+    gate aside) unless `reachable` is False. `reachable` is False when no set of steps reaches the target (then `items` are the steps
+    giving the highest score), or when a profile-fact gate fails (no answer can fix that);
+    `profile_gates` lists the target's failed or unknown profile gates. `gains[i]` is what step i
+    adds to the points. How the steps are chosen: `_plan_paths`.
     """
 
     target: str
@@ -243,6 +251,9 @@ class Path(NamedTuple):
     points_gained: Decimal
     score_after: Decimal
     profile_gates: tuple[str, ...]
+    gains: tuple[Decimal, ...] = ()
+    switched_on: tuple[str, ...] = ()
+    max_points_after: Decimal = _ZERO
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -252,6 +263,9 @@ class Path(NamedTuple):
             "points_gained": num(self.points_gained),
             "score_after": num(self.score_after),
             "profile_gates": list(self.profile_gates),
+            "gains": [num(g) for g in self.gains],
+            "switched_on": list(self.switched_on),
+            "max_points_after": num(self.max_points_after),
         }
 
 
@@ -385,9 +399,11 @@ class _Applicability:
 
     __slots__ = ("answers", "memo", "mode", "na", "profile", "t")
 
-    def __init__(self, t: Tables, sub: Submission, mode: str) -> None:
+    def __init__(
+        self, t: Tables, sub: Submission, mode: str, answers: Mapping[str, object] | None = None
+    ) -> None:
         self.t = t
-        self.answers = sub.answers
+        self.answers = sub.answers if answers is None else answers  # the planner passes changed answers
         self.na = sub.na
         self.profile = sub.profile
         self.mode = mode
@@ -627,53 +643,7 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
         gaps = tuple(gaps_list)
 
         # paths to ready
-        gap_pos = sorted(pos for _, pos in gap_keys)
-        covers: dict[tuple[int, ...], tuple[list[int], Cover]] = {}
-        ids, costs, by_id = t.ids, t.costs, t.by_id
-        for ti, target in enumerate(t.targets):
-            if targets[ti].readiness in (READY, NOT_APPLICABLE):
-                continue
-            forced: list[int] = []
-            profile_gates: list[str] = []
-            profile_failed = False
-            for gp in t.target_gates[ti]:
-                gr = gates[gp]
-                if gr.status == PASS:
-                    continue
-                if gr.item is None:
-                    profile_gates.append(gr.id)
-                    profile_failed = profile_failed or gr.status == FAIL
-                else:
-                    ip = by_id[gr.item].pos
-                    if ip not in forced:
-                        forced.append(ip)
-            forced.sort()
-            gained = sum([rec[p] for p in forced], _ZERO)
-            key = tuple(forced)
-            if key not in covers:  # targets with the same open gates share one solver
-                cands = [p for p in gap_pos if p not in forced and rec[p] > 0]
-                covers[key] = (cands, Cover([costs[p] for p in cands], [rec[p] for p in cands]))
-            cands, cover = covers[key]
-            thr = target.threshold
-            if total_max == 0:
-                picks: tuple[int, ...] | None = () if thr <= 0 else None
-            else:
-                # points needed: threshold x max / scale - points, passed as a fraction to stay exact
-                picks = cover.solve(thr * total_max - (total + gained) * scale, scale)
-            chosen = [cands[i] for i in picks] if picks is not None else cands
-            gained += sum([rec[p] for p in chosen], _ZERO)
-            order = forced + chosen
-            paths.append(
-                Path(
-                    target.id,
-                    tuple([ids[p] for p in order]),
-                    picks is not None and not profile_failed,
-                    sum([costs[p] for p in order]),
-                    gained,
-                    (total + gained) * scale / total_max if total_max else _ZERO,
-                    tuple(profile_gates),
-                )
-            )
+        paths = _plan_paths(t, sub, mode, gates, targets, pts, mx, applies, rec, total, total_max)
 
     return Result(
         framework=fw.id,
@@ -701,3 +671,242 @@ def _reaches(points: Decimal, max_points: Decimal, scale: Decimal, threshold: De
     if max_points == 0:
         return threshold <= 0
     return points * scale >= threshold * max_points
+
+
+# The planner tries every subset of the controlling items up to this many; with more, it tries no change,
+# each one alone, each pair, and all of them (see `_plan_paths`).
+_EXHAUSTIVE = 10
+_NO_IDEAL = object()  # an item without an ideal answer here (a date item scored without `as_of`)
+
+
+class _State(NamedTuple):
+    """Items, points and maximum once some controlling items carry their ideal answers."""
+
+    applies: list[bool]
+    points: list[Decimal]
+    rec: list[Decimal]  # what the ideal answer (with evidence) would add; 0 for the changed items
+    total: Decimal
+    max_points: Decimal
+
+
+def _plan_paths(
+    t: Tables,
+    sub: Submission,
+    mode: str,
+    gates: list[GateResult],
+    targets: list[TargetResult],
+    pts: list[Decimal],
+    mx: list[Decimal],
+    applies: list[bool],
+    rec: list[Decimal],
+    total: Decimal,
+    total_max: Decimal,
+) -> list[Path]:
+    """The path to ready of every target that is not ready.
+
+    A plan is a set of items, each answered with its ideal answer and given its evidence. Its cost is
+    the sum of the items' effort costs. The path is the plan that makes the target ready (profile
+    gates aside) at the least cost, then with the fewest items, then with the earliest items (their
+    positions, sorted, compared in framework order).
+
+    Items that an `applies_if` condition tests ("controlling" items) change which items count, so
+    they are not treated like the others. A controlling item is one whose current answer differs from
+    its ideal answer (unanswered included); the firm's N/A declarations are kept. For each subset Q of
+    the controlling items, the answers with Q's ideal answers give which items apply, the points every
+    applicable item earns (an item switched on counts with its current answer) and the new maximum.
+    In that state, the target's gates whose item applies must pass: a gate item in Q passes with its
+    ideal answer, a gate on another item is passed by adding that item (its ideal answer), and a plan
+    that would need to change a controlling item outside Q is no plan for this Q. The other items
+    (applicable, not controlling) change no applicability, so what is still missing is an exact 0/1
+    covering knapsack over their recoverable points (`path.Cover`). The best plan over all Q is the
+    path. This is exact (the least plan among all sets of ideal answers, `tests/scoring` checks it by
+    brute force) as long as there are at most `_EXHAUSTIVE` controlling items; with more, Q runs over
+    no change, each controlling item alone, each pair and all of them, and the path is the least plan
+    among those. Either way the promise holds: the path's answers score `score_after`, and make the
+    target ready when the path is reachable.
+
+    When no plan reaches the target, the path is the plan of everything (every gate item that can pass
+    and every applicable item that can gain) over the Q that gives the highest score, least cost first
+    among equals.
+    """
+    from .answers import ideal_answer  # here: `answers` imports this module
+
+    fw = t.framework
+    n = len(t.items)
+    answers = sub.answers
+    scale = fw.scale
+    ideals: dict[int, object] = {}
+
+    def ideal(p: int) -> object:
+        if p not in ideals:
+            try:
+                ideals[p] = ideal_answer(fw, t.items[p].item, mode=mode, as_of=sub.as_of)
+            except ValueError:
+                ideals[p] = _NO_IDEAL
+        return ideals[p]
+
+    def best(it: ItemTable) -> Decimal:
+        return it.level_best[mode] if it.kind is _SCALE else it.max_points
+
+    open_targets = [ti for ti in range(len(t.targets)) if targets[ti].readiness not in (READY, NOT_APPLICABLE)]
+    if not open_targets:
+        return []
+
+    controlling: list[int] = []
+    for iid in t.referenced:
+        it = t.by_id[iid]
+        if iid in sub.na or (it.kind is _SCALE and mode not in it.level_points):
+            continue
+        v = ideal(it.pos)
+        if v is _NO_IDEAL or (iid in answers and json_equal(answers[iid], v)):
+            continue
+        controlling.append(it.pos)
+    controlling.sort()
+    is_controlling = set(controlling)
+    k = len(controlling)
+    sizes = range(k + 1) if k <= _EXHAUSTIVE else (0, 1, 2)
+    subsets: list[tuple[int, ...]] = [q for r in sizes for q in combinations(controlling, r)]
+    if k > _EXHAUSTIVE:
+        subsets.append(tuple(controlling))
+
+    def state(q: tuple[int, ...]) -> _State:
+        if not q:
+            return _State(applies, pts, rec, total, total_max)
+        changed = dict(answers)
+        for p in q:
+            changed[t.ids[p]] = ideal(p)
+        app = _Applicability(t, sub, mode, changed)
+        ap2 = [False] * n
+        pt2 = [_ZERO] * n
+        rc2 = [_ZERO] * n
+        tot = mxs = _ZERO
+        qs = set(q)
+        for it in t.items:
+            p = it.pos
+            if it.kind is _SCALE and mode not in it.level_points:
+                continue
+            if (it.conditions or it.id in sub.na) and app.reason(it) is not None:
+                continue
+            ap2[p] = True
+            b = best(it)
+            if p in qs:
+                x = b
+            elif applies[p]:
+                x = pts[p]
+            elif it.id in answers:
+                x = item_points(it, answers[it.id], mode, sub.as_of)
+                cap = it.cap_points
+                if cap is not None and it.id not in sub.evidence and x > cap:
+                    x = cap
+            else:
+                x = _ZERO
+            pt2[p] = x
+            if p not in qs and b > x:
+                rc2[p] = b - x
+            tot += x
+            mxs += it.max_points
+        return _State(ap2, pt2, rc2, tot, mxs)
+
+    # per target: the best plan reaching it (cost, count, positions), and the best plan of everything
+    Key = tuple[int, int, tuple[int, ...]]
+    reaching: dict[int, tuple[Key, tuple[int, ...], _State, frozenset[int]]] = {}
+    fallback: dict[
+        int, tuple[tuple[Decimal, int, int, tuple[int, ...]], tuple[int, ...], _State, frozenset[int]]
+    ] = {}
+    costs = t.costs
+    for q in subsets:
+        st = state(q)
+        qs = frozenset(q)
+        covers: dict[tuple[int, ...], tuple[list[int], Cover]] = {}
+        for ti in open_targets:
+            feasible = True
+            forced: list[int] = []
+            for gp in t.target_gates[ti]:
+                c = t.gates[gp].passes_if
+                if c.item is None:
+                    continue
+                gi = t.by_id[c.item].pos
+                if not st.applies[gi]:
+                    continue  # the gate passes: its item does not apply
+                if gi in qs:
+                    feasible = feasible and condition_holds(c.op, ideal(gi), c.value)
+                elif c.item in answers and condition_holds(c.op, answers[c.item], c.value):
+                    continue
+                elif gi in is_controlling:
+                    feasible = False  # passing it would change a controlling item outside Q
+                else:
+                    v = ideal(gi)
+                    if v is not _NO_IDEAL and not condition_holds(c.op, v, c.value):
+                        feasible = False
+                    elif gi not in forced:
+                        forced.append(gi)
+            forced.sort()
+            fkey = tuple(forced)
+            if fkey not in covers:  # targets with the same gate items share one solver
+                taken = qs.union(forced)
+                cands = [p for p in range(n) if st.rec[p] > 0 and p not in taken and p not in is_controlling]
+                covers[fkey] = (cands, Cover([costs[p] for p in cands], [st.rec[p] for p in cands]))
+            cands, cover = covers[fkey]
+            fixed = sorted(qs.union(forced))
+            base = st.total + sum([st.rec[p] for p in forced], _ZERO)
+            fixed_cost = sum([costs[p] for p in fixed])
+            thr = t.targets[ti].threshold
+            if feasible:
+                picks: tuple[int, ...] | None
+                if st.max_points == 0:
+                    picks = () if thr <= 0 else None
+                else:
+                    # points needed: threshold x max / scale - points, passed as a fraction to stay exact
+                    picks = cover.solve(thr * st.max_points - base * scale, scale)
+                if picks is not None:
+                    chosen = [cands[i] for i in picks]
+                    plan = tuple(sorted(fixed + chosen))
+                    key: Key = (fixed_cost + sum([costs[p] for p in chosen]), len(plan), plan)
+                    if ti not in reaching or key < reaching[ti][0]:
+                        reaching[ti] = (key, plan, st, qs)
+            if ti in reaching:
+                continue
+            plan = tuple(sorted(fixed + cands))
+            after = base + sum([st.rec[p] for p in cands], _ZERO)
+            score_after = after * scale / st.max_points if st.max_points else _ZERO
+            cost = fixed_cost + sum([costs[p] for p in cands])
+            fkey2 = (-score_after, cost, len(plan), plan)
+            if ti not in fallback or fkey2 < fallback[ti][0]:
+                fallback[ti] = (fkey2, plan, st, qs)
+
+    paths: list[Path] = []
+    for ti in open_targets:
+        target = t.targets[ti]
+        profile_gates: list[str] = []
+        profile_failed = False
+        for gp in t.target_gates[ti]:
+            gr = gates[gp]
+            if gr.item is None and gr.status != PASS:
+                profile_gates.append(gr.id)
+                profile_failed = profile_failed or gr.status == FAIL
+        if ti in reaching:
+            _, plan, st, qs = reaching[ti]
+            reached = True
+        else:
+            _, plan, st, qs = fallback[ti]
+            reached = False
+        own = set(t.target_gates[ti])
+        order = [p for p in plan if own.intersection(t.items[p].gates)]
+        order += [p for p in plan if not own.intersection(t.items[p].gates)]
+        gains = [st.points[p] - (pts[p] if applies[p] else _ZERO) if p in qs else st.rec[p] for p in order]
+        after = st.total + sum([st.rec[p] for p in plan if p not in qs], _ZERO)
+        paths.append(
+            Path(
+                target.id,
+                tuple([t.ids[p] for p in order]),
+                reached and not profile_failed,
+                sum([costs[p] for p in order]),
+                after - total,
+                after * scale / st.max_points if st.max_points else _ZERO,
+                tuple(profile_gates),
+                tuple(gains),
+                tuple([t.ids[p] for p in range(n) if st.applies[p] and not applies[p]]),
+                st.max_points,
+            )
+        )
+    return paths

@@ -100,6 +100,25 @@ def test_frameworks_and_export(client, create_user, token_for):
     assert client.get("/api/v1/frameworks/nope", headers=h).status_code == 404
 
 
+def test_declared_zero_answers_earn_nothing(client, create_user, create_firm, token_for):
+    """Issue 14: a new user answered every item of pinzibiao with the framework's declared zero answer
+    and got a point: the date item's zero answer ("adopted on the day the answers are declared as of")
+    was declared as of a fixed past date, while a draft is scored as of today. The API declares its
+    reference answers as of the day it scores drafts."""
+    owner = create_user()
+    firm = create_firm(owner=owner)
+    h = auth(token_for(owner), "en")
+    fw = client.get("/api/v1/frameworks/pinzibiao", headers=h).get_json()
+    answers = {i["id"]: i["zero_answer"] for s in fw["sections"] for i in s["items"] if i["type"] != "text"}
+    aid = client.post(f"/api/v1/firms/{firm.id}/assessments", json={"framework": "pinzibiao"}, headers=h)
+    aid = aid.get_json()["id"]
+    saved = client.patch(f"/api/v1/assessments/{aid}/answers", json={"answers": answers}, headers=h)
+    assert saved.status_code == 200, saved.get_json()
+    result = client.get(f"/api/v1/assessments/{aid}/result", headers=h).get_json()
+    assert {i["id"]: i["points"] for i in result["items"] if i["points"]} == {}
+    assert result["points"] == 0 and result["as_of"] == fw["as_of"]
+
+
 def test_assessment_lifecycle(client, create_user, create_firm, token_for):
     owner = create_user()
     firm = create_firm(owner=owner)

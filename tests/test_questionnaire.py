@@ -767,6 +767,21 @@ def test_verdict_shows_targets_path_gates_gaps_and_comparison(app, owner_client)
     assert f"/assessments/{aid}/verdict" in home and "Assessments in progress" in home
 
 
+def test_verdict_path_of_a_firm_without_cqo_lists_what_appointing_one_asks(app, owner_client):
+    """Issue 14: the path said "appoint a CQO (+ one item) -> 100, ready"; appointing one switches nine
+    items on. The page now lists the switched-on items the target needs, each with its points."""
+    client, firm, owner = owner_client
+    english(app, owner)
+    aid = start(client, firm.id, "chief-quality-officer")
+    assert save(client, firm.id, aid, "cqo-appointed", 0, value=False).status_code == 200
+    text = client.get(f"/firms/{firm.id}/assessments/{aid}/verdict").get_data(as_text=True)
+    path = text[text.index("Path to ready") :]
+    path = path[: path.index("</ol>")]
+    assert "about 75 after these steps" in path
+    assert path.count("asked once an earlier step is done") >= 5
+    assert "+12 points" in path  # cqo-duties-powers, switched on and unanswered: all its points
+
+
 def test_demo_assessments(app, create_user, create_firm, dbconn):
     from webapp.questionnaire import demo
 

@@ -22,7 +22,7 @@ from scoring_synth import (
 )
 
 from scoring import Submission, clear_cache, compare, dumps, ideal_answer, score, zero_answer
-from scoring.engine import item_points
+from scoring.engine import Path, Result, item_points
 from scoring.model import AnswerType, Framework
 from scoring.tables import tables_for
 
@@ -252,6 +252,53 @@ def check_deterministic(fw: Framework, data: st.DataObject) -> None:
     assert all(s.points_delta in (0, None) for s in c.sections)
 
 
+def apply_path(fw: Framework, sub: Submission, path: Path) -> Submission:
+    """The submission with every step of `path` done: each item its ideal answer, with evidence."""
+    mode = sub.mode or fw.default_mode
+    answers = dict(sub.answers)
+    for iid in path.items:
+        answers[iid] = ideal_answer(fw, iid, mode=mode, as_of=sub.as_of)
+    return _with(sub, answers=answers, evidence=sub.evidence | frozenset(path.items))
+
+
+def assert_path_promise(fw: Framework, sub: Submission, r: Result | None = None) -> None:
+    """Scoring the answers a path prescribes gives the score, maximum and readiness it announced."""
+    r = score(fw, sub) if r is None else r
+    for path in r.paths:
+        after = score(fw, apply_path(fw, sub, path))
+        where = (fw.id, path.target, path.items)
+        assert after.score == path.score_after, where
+        assert after.points == r.points + path.points_gained, where
+        assert after.max_points == path.max_points_after, where
+        assert len(path.gains) == len(path.items)
+        now = {i.id for i in r.items if i.applicable}
+        assert list(path.switched_on) == [i.id for i in after.items if i.applicable and i.id not in now]
+        target = after.target(path.target)
+        assert target is not None
+        gate_ids = set(next(x.gates for x in fw.targets if x.id == path.target))
+        item_gates = [g for g in after.gates if g.id in gate_ids and g.item is not None]
+        reached = (
+            after.points * fw.scale >= target.threshold * after.max_points
+            if after.max_points
+            else target.threshold <= 0
+        )
+        answers_suffice = reached and all(g.status == "pass" for g in item_gates)
+        profile_failed = any(r.gate(g).status == "fail" for g in path.profile_gates)  # type: ignore[union-attr]
+        if path.reachable:
+            assert answers_suffice, (where, target)
+            if not path.profile_gates:
+                assert target.readiness == "ready", (where, target)
+        elif profile_failed:
+            assert target.readiness == "not_ready", where
+        else:  # no plan reaches it: the path gets furthest, yet not far enough
+            assert not answers_suffice, where
+
+
+def check_path_keeps_its_promise(fw: Framework, data: st.DataObject) -> None:
+    """Doing what the path to ready says (ideal answers, evidence) gives the announced score and readiness."""
+    assert_path_promise(fw, data.draw(submissions(fw)))
+
+
 ALL_CHECKS = (
     check_bounds,
     check_ideal,
@@ -261,4 +308,5 @@ ALL_CHECKS = (
     check_na_never_lowers_percent,
     check_answer_order_irrelevant,
     check_deterministic,
+    check_path_keeps_its_promise,
 )

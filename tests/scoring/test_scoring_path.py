@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scoring_props import assert_path_promise
 from scoring_synth import frameworks, submissions
 
 from scoring import Submission, cheapest_cover, ideal_answer, score
 from scoring.engine import READY
-from scoring.model import Framework
+from scoring.model import AnswerType, Framework
 from scoring.tables import tables_for
 
 BOUNDED = settings(max_examples=100, deadline=None)
@@ -152,3 +153,80 @@ def test_path_to_ready_is_the_cheapest_set_of_improvements(data: st.DataObject) 
 
 def _gates_of(fw: Framework, target_id: str) -> tuple[str, ...]:
     return next(x.gates for x in fw.targets if x.id == target_id)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_path_to_ready_is_the_cheapest_plan_when_answers_switch_items(data: st.DataObject) -> None:
+    """Brute force with `applies_if` on earlier answers: every set of items given its ideal answer (and
+    evidence) is scored; the path is the least (cost, size, positions) set making the target ready
+    (profile gates aside), and scoring the path's answers gives what it announced."""
+    fw = data.draw(frameworks(min_items=3, max_items=7))
+    sub = data.draw(submissions(fw))
+    r = score(fw, sub)
+    assert_path_promise(fw, sub, r)
+    t = tables_for(fw)
+    mode = r.mode
+    items = [
+        i.id
+        for i in fw.items
+        if i.id not in sub.na
+        and not (i.answer_type is AnswerType.SCALE and mode not in t.by_id[i.id].level_points)
+    ]
+    ideal = {iid: ideal_answer(fw, iid, mode=mode, as_of=sub.as_of) for iid in items}
+    best: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+    for k in range(len(items) + 1):
+        for combo in itertools.combinations(items, k):
+            improved = Submission(
+                answers={**sub.answers, **{iid: ideal[iid] for iid in combo}},
+                na=sub.na,
+                evidence=sub.evidence | set(combo),
+                profile=sub.profile,
+                mode=sub.mode,
+                as_of=sub.as_of,
+            )
+            key = (sum(t.by_id[i].cost for i in combo), k, tuple(sorted(t.by_id[i].pos for i in combo)))
+            for path in r.paths:
+                if (path.target not in best or key < best[path.target]) and _ready_ignoring_profile(
+                    fw, improved, path.target
+                ):
+                    best[path.target] = key
+    for path in r.paths:
+        profile_failed = any(r.gate(g).status == "fail" for g in path.profile_gates)  # type: ignore[union-attr]
+        if path.target not in best:
+            assert not path.reachable
+            continue
+        assert path.reachable == (not profile_failed)
+        assert path.cost == best[path.target][0]
+        assert tuple(sorted(t.by_id[i].pos for i in path.items)) == best[path.target][2]
+
+
+def test_many_controlling_answers_keep_the_promise() -> None:
+    """More controlling items than the exhaustive search takes: the path is the least among the plans it
+    tries (no change, one, two or all controlling items), and still scores what it announces."""
+    import time
+
+    from conftest import item, t
+
+    from scoring.model import Condition, Effort, Op, Section, Target
+
+    n = 12
+    items = []
+    for i in range(n):
+        items.append(item(f"c{i}", AnswerType.YES_NO, 1, effort=Effort.LOW))
+        items.append(item(f"d{i}", AnswerType.YES_NO, 5, applies_if=(Condition(Op.EQ, True, item=f"c{i}"),)))
+    fw = Framework(
+        id="many",
+        version="1.0.0",
+        title=t("many"),
+        description=t("many"),
+        sections=(Section("s", t("s"), tuple(items)),),
+        targets=(Target("half", t("half"), (), Decimal(50)),),
+    )
+    sub = Submission(answers={f"c{i}": False for i in range(n)}, as_of=None)
+    start = time.perf_counter()
+    r = score(fw, sub)
+    assert time.perf_counter() - start < 2.0
+    (path,) = r.paths
+    assert path.reachable and path.score_after >= 50
+    assert_path_promise(fw, sub, r)

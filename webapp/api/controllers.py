@@ -97,7 +97,9 @@ def framework(framework_id: str) -> Response:
         fw = load_framework(framework_id, version)
     except FrameworkNotFound:
         raise ApiError(404, "not_found", _("Not found."))
-    return jsonify(to_dict(fw))
+    # Reference answers of date items count years before `as_of`: declare them as of the day drafts are
+    # scored, or a "zero" date declared as of a past day earns points today.
+    return jsonify(to_dict(fw, as_of=q.today()))
 
 
 @access.token

@@ -68,7 +68,8 @@ def document() -> dict[str, Any]:
             },
             "/frameworks/{framework_id}": {
                 "get": {
-                    "summary": "A whole framework, as `flask frameworks export` prints it",
+                    "summary": "A whole framework, as `flask frameworks export` prints it; the reference answers"
+                    " (`ideal_answer`, `zero_answer`) are as of today, the date drafts are scored as of (`as_of`)",
                     "parameters": [
                         {
                             "name": "framework_id",

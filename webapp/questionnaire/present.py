@@ -549,6 +549,7 @@ class PathStep:
     unanswered: bool
     evidence_missing: bool
     gate: bool
+    switched_on: bool = False  # the item counts only once an earlier step is done
 
 
 @dataclass
@@ -712,21 +713,25 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
         steps = []
         path = paths.get(tr.id)
         if path is not None:
-            for iid in path.items:
+            gate_items = {fg.passes_if.item for gid in target.gates if (fg := fw.gate_by_id(gid)) is not None}
+            for i, iid in enumerate(path.items):
                 g = gaps_by_item.get(iid)
                 item = fw.item(iid)
                 rf = ref(iid)
                 if item is None or rf is None:
                     continue
+                # what the step adds once done: an item switched on by an earlier step is no gap yet
+                gain = path.gains[i] if i < len(path.gains) else (g.points_recoverable if g else None)
                 steps.append(
                     PathStep(
                         rf,
                         t(item.action),
-                        _round1(g.points_recoverable) if g else "0",
+                        _round1(gain) if gain is not None else "0",
                         effort_label(item.effort.value),
                         bool(g and g.unanswered),
                         bool(g and g.evidence_missing),
-                        bool(g and g.gates),
+                        bool(g and g.gates) or iid in gate_items,
+                        iid in path.switched_on,
                     )
                 )
         targets.append(

@@ -615,16 +615,22 @@ class _Builder:
                 continue
             target = next(t for t in self.fw.targets if t.id == p.target)
             steps = []
-            for item_id in p.items:
+            gate_items = {
+                g.passes_if.item for gid in target.gates if (g := self.fw.gate_by_id(gid)) is not None
+            }
+            for i, item_id in enumerate(p.items):
                 item = self.fw.item(item_id)
                 gap = self.gaps.get(item_id)
+                # what the step adds once done (an item switched on by an earlier step is no gap yet)
+                gain = p.gains[i] if i < len(p.gains) else (gap.points_recoverable if gap else None)
                 steps.append(
                     {
                         "text": self.t(item.text) if item else item_id,
                         "action": self.t(gap.action) if gap else (self.t(item.action) if item else ""),
-                        "gain": self.gain(gap.points_recoverable) if gap else "0",
-                        "gate": bool(gap and gap.gates),
+                        "gain": self.gain(gain) if gain is not None else "0",
+                        "gate": bool(gap and gap.gates) or item_id in gate_items,
                         "priority": gap.priority if gap else None,
+                        "switched_on": item_id in p.switched_on,
                     }
                 )
             tr = self.result.target(p.target)
