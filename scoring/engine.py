@@ -748,7 +748,9 @@ def _plan_paths(
     def best(it: ItemTable) -> Decimal:
         return it.level_best[mode] if it.kind is _SCALE else it.max_points
 
-    open_targets = [ti for ti in range(len(t.targets)) if targets[ti].readiness not in (READY, NOT_APPLICABLE)]
+    open_targets = [
+        ti for ti in range(len(t.targets)) if targets[ti].readiness not in (READY, NOT_APPLICABLE)
+    ]
     if not open_targets:
         return []
 
