@@ -75,6 +75,9 @@ def two_editors(app: Any) -> Iterator[tuple[list[Any], int, dict[str, int]]]:
             db.session.execute(delete(Firm).where(Firm.id == firm_id))
             db.session.execute(delete(User).where(User.id.in_(user_ids)))
             db.session.commit()
+        own = app.extensions["qready.db"]["own"]
+        if own is not None:
+            own.close()  # the second thread's connection too: later tests expect one at a time
 
 
 def _reset(app: Any, firm_id: int) -> None:
