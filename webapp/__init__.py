@@ -56,10 +56,11 @@ MAX_ID = 2**31 - 1
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import auth, i18n, mail, templating
+    from webapp import auth, i18n, inputs, mail, templating
     from webapp.extensions import csrf
     from webapp.sessions import check_csrf
 
+    inputs.init_app(app)  # first: a request carrying what cannot be stored goes no further
     check_csrf(app, csrf, int(app.config["SESSION_CACHE_SIZE"]))
     csrf.init_app(app)
     i18n.init_app(app)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -49,6 +50,10 @@ def _industry_choices() -> list[SelectChoice]:
     return out
 
 
+# What the firm's Numeric(14, 2) amounts hold: a larger figure is a form error, not a database error.
+MAX_AMOUNT_10K = Decimal("999999999999.99")
+
+
 class FirmForm(FlaskForm):
     name = StringField(_l("Firm name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(
@@ -58,10 +63,14 @@ class FirmForm(FlaskForm):
     industry_division = SelectField(_l("Industry (GB/T 4754-2017 division)"), validators=[DataRequired()])
     employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     revenue_10k = DecimalField(
-        _l("Revenue last year (10,000 CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Revenue last year (10,000 CNY)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT_10K)],
     )
     total_assets_10k = DecimalField(
-        _l("Total assets (10,000 CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Total assets (10,000 CNY)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT_10K)],
     )
     above_scale = BooleanField(_l("Above designated size (规模以上)"))
     founded_on = DateField(_l("Founded on"), validators=[Optional()])
