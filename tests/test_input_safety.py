@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -231,12 +232,20 @@ def test_nul_in_a_firm_form_is_refused_and_oversized_figures_are_form_errors(app
         ("revenue_10k", "1e13"),
         ("total_assets_10k", "10000000000000"),
         ("employees", "1e20"),
+        ("revenue_10k", "sNaN"),
+        ("total_assets_10k", "-Infinity"),
     ):
         r = client.post("/firms/new", data=firm_form(**{field: text}))
         assert r.status_code == 422, (field, r.status_code)
     with app.app_context(), tenancy.bypass():
         assert db.session.scalar(select(func.count()).select_from(Firm)) == 0
-    assert client.post("/firms/new", data=firm_form(revenue_10k="999999999999.99")).status_code == 302
+    r = client.post(
+        "/firms/new", data=firm_form(revenue_10k="999999999999.99", total_assets_10k="1e-999999999")
+    )
+    assert r.status_code == 302
+    with app.app_context(), tenancy.bypass():
+        firm = db.session.scalar(select(Firm))
+        assert firm.revenue_10k == Decimal("999999999999.99") and firm.total_assets_10k == 0
 
 
 def test_nul_and_surrogates_in_api_bodies_are_400_json_in_the_callers_language(

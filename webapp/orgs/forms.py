@@ -52,6 +52,23 @@ def _industry_choices() -> list[SelectChoice]:
 
 # What the firm's Numeric(14, 2) amounts hold: a larger figure is a form error, not a database error.
 MAX_AMOUNT_10K = Decimal("999999999999.99")
+_CENT = Decimal("0.01")
+
+
+class AmountField(DecimalField):
+    """An amount with two decimals, as its Numeric(14, 2) column holds it. Anything but a finite
+    number ("sNaN", "Infinity") is a form error, and a tiny one (1e-999999999) is rounded to cents
+    rather than sent to the database as given."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        if self.data.copy_abs() <= MAX_AMOUNT_10K:
+            self.data = self.data.quantize(_CENT)
 
 
 class FirmForm(FlaskForm):
@@ -62,12 +79,12 @@ class FirmForm(FlaskForm):
     region_code = SelectField(_l("Registered in (county or district)"), validators=[DataRequired()])
     industry_division = SelectField(_l("Industry (GB/T 4754-2017 division)"), validators=[DataRequired()])
     employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
-    revenue_10k = DecimalField(
+    revenue_10k = AmountField(
         _l("Revenue last year (10,000 CNY)"),
         places=2,
         validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT_10K)],
     )
-    total_assets_10k = DecimalField(
+    total_assets_10k = AmountField(
         _l("Total assets (10,000 CNY)"),
         places=2,
         validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT_10K)],
