@@ -88,8 +88,11 @@ def _reset(app: Any, firm_id: int) -> None:
         db.session.commit()
 
 
-def _race(saves: list[tuple[Any, str, str, Any]]) -> tuple[dict[str, Any], list[BaseException]]:
-    """Each (client, autosave URL, framework, value) posted from its own thread at the same moment."""
+def _race(
+    saves: list[tuple[Any, str, str, Any]], items: dict[str, str] = ITEMS
+) -> tuple[dict[str, Any], list[BaseException]]:
+    """Each (client, autosave URL, framework, value) posted from its own thread at the same moment,
+    answering `items[framework]`."""
     start = threading.Barrier(len(saves))
     replies: dict[str, Any] = {}
     failures: list[BaseException] = []
@@ -97,7 +100,7 @@ def _race(saves: list[tuple[Any, str, str, Any]]) -> tuple[dict[str, Any], list[
     def save(client: Any, url: str, fw: str, value: Any) -> None:
         try:
             start.wait(5)
-            replies[fw] = client.post(url, json={"item": ITEMS[fw], "version": 0, "value": value})
+            replies[fw] = client.post(url, json={"item": items[fw], "version": 0, "value": value})
         except BaseException as exc:  # reported in the test's thread
             failures.append(exc)
 
@@ -152,3 +155,36 @@ def test_two_first_answers_to_one_shared_fact_at_once_never_fail(app, two_editor
                 assert hist[-1].new_value is fact.value
             kept = db.session.scalars(select(Assessment).where(Assessment.firm_id == firm_id)).all()
             assert all(a.status == "draft" for a in kept)
+
+
+def test_two_shared_facts_answered_crosswise_at_once_both_land_everywhere(app, two_editors):
+    """One editor answers a fact in the first draft while the other answers another fact in the
+    second: each save carries its fact into the other's draft. Both are saved, in both drafts."""
+    clients, firm_id, drafts = two_editors
+    crosswise = {"pinzibiao": "pzb-iso9001", "performance-excellence": "pe-elig-iso14001"}
+    for _round in range(10):
+        _reset(app, firm_id)
+        replies, failures = _race(
+            [
+                (c, f"/firms/{firm_id}/assessments/{drafts[fw]}/autosave", fw, True)
+                for c, fw in zip(clients, ITEMS, strict=True)
+            ],
+            crosswise,
+        )
+        assert not failures, failures
+        assert [r.status_code for r in replies.values()] == [200, 200]
+        with app.app_context(), tenancy.bypass():
+            facts = db.session.scalars(select(FactAnswer).where(FactAnswer.firm_id == firm_id)).all()
+            assert {(f.fact, f.value) for f in facts} == {
+                ("iso9001_certified", True),
+                ("iso14001_certified", True),
+            }
+            answers = db.session.scalars(select(Answer).where(Answer.firm_id == firm_id)).all()
+            assert {(a.item_id, a.value, a.version) for a in answers} == {
+                ("pzb-iso9001", True, 1),
+                ("pzb-iso14001", True, 1),
+                ("pe-elig-iso9001", True, 1),
+                ("pe-elig-iso14001", True, 1),
+            }
+            hist = db.session.scalars(select(AnswerHistory).where(AnswerHistory.firm_id == firm_id)).all()
+            assert len(hist) == 4 and sum(h.via_fact is not None for h in hist) == 2
