@@ -60,11 +60,11 @@ def _init_extensions(app: Flask) -> None:
     from webapp.extensions import csrf
     from webapp.sessions import check_csrf
 
-    inputs.init_app(app)  # first: a request carrying what cannot be stored goes no further
     check_csrf(app, csrf, int(app.config["SESSION_CACHE_SIZE"]))
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    inputs.init_app(app)  # after the signed-in context (its refusal page shows the user's header)
     mail.init_app(app)
     templating.init_app(app)
 
