@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -66,7 +67,7 @@ class AmountField(DecimalField):
             return
         if not self.data.is_finite():
             self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
+            raise ValueError(_("Enter a number."))
         if self.data.copy_abs() <= MAX_AMOUNT_10K:
             self.data = self.data.quantize(_CENT)
 
