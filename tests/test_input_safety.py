@@ -168,6 +168,20 @@ def test_lone_surrogates_and_nul_in_an_autosave_body_are_refused(app, draft, bod
     assert kept(app, aid) == before
 
 
+def test_a_surrogate_sent_as_raw_bytes_or_in_utf16_is_refused_too(app, draft):
+    """Python reads JSON bytes with "surrogatepass": a surrogate's own UTF-8 bytes become one."""
+    client, _firm, aid, url = draft
+    before = kept(app, aid)
+    for body in (
+        b'{"item": "std-benchmarking", "version": 0, "na": "\xed\xa0\x80"}',
+        '{"item": "std-benchmarking", "version": 0, "na": "\ud800"}'.encode("utf-16", "surrogatepass"),
+    ):
+        r = client.post(f"{url}/autosave", data=body, content_type="application/json")
+        assert r.status_code == 400 and r.json["error"] == "bad_text", body
+    assert kept(app, aid) == before
+    assert rows(app, Answer, assessment_id=aid, item_id="std-benchmarking") == []
+
+
 def test_nul_in_the_section_form_comment_and_evidence_name_is_refused(app, draft):
     client, _firm, aid, url = draft
     before = kept(app, aid)

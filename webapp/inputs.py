@@ -142,8 +142,16 @@ def check_request() -> None:
         raise BadInput("bad_text")
     if request.method in _BODY_METHODS and request.is_json:
         data = request.get_json(silent=True)  # kept for the view; too deep raises BadInput
-        if data is not None and _json_has_bad_text(data):
+        if data is not None and _may_hold_bad_text(request.get_data()) and _json_has_bad_text(data):
             raise BadInput("bad_text")
+
+
+def _may_hold_bad_text(body: bytes) -> bool:
+    """Whether parsed JSON may hold a NUL or a lone surrogate (the walk costs more than the parse).
+    JSON allows neither raw in a string; they come as a \\u escape, or as a surrogate's UTF-8 bytes
+    (starting 0xED: Python reads JSON with "surrogatepass"), or in a body encoded otherwise (UTF-16
+    or UTF-32, with NUL bytes). Anything else holds none, and needs no walk."""
+    return b"\\u" in body or b"\xed" in body or b"\x00" in body
 
 
 def refused(exc: BadInput) -> Response | tuple[Any, int]:
