@@ -49,6 +49,7 @@ from scoring.model import (
     Text,
     region_prefix,
 )
+from scoring.submission import NUMBER_LIMIT
 
 __all__ = [
     "DEFAULT_MODE",
@@ -635,6 +636,9 @@ class _Parser:
             self.err(where, f"{path}: a scale item needs 'scale'")
         min_value = self.opt_number(m, "min", path, where)
         max_value = self.opt_number(m, "max", path, where)
+        for key, bound in (("min", min_value), ("max", max_value)):
+            if bound is not None and bound.copy_abs() > NUMBER_LIMIT:
+                self.err(where, f"{path}.{key}: {bound} is beyond what any answer may be (10^15 in size)")
         unit = self.opt_text(m, "unit", path, where)
         evidence = self.opt_text(m, "evidence", path, where)
         fact = None

@@ -45,6 +45,10 @@ class InvalidSubmission(ValueError):
         super().__init__(f"{len(self.problems)} problem(s) in the submission: {lines}{more}")
 
 
+# No answer is a number this large (in size), whatever an item's bounds: beyond what any question
+# counts, and beyond what the reports can format and the database's numbers hold exactly.
+NUMBER_LIMIT = Decimal("1e15")
+
 # Enum members as module constants: `AnswerType.SCALE` is a class attribute look-up (slow in a hot loop).
 _YES_NO, _CHOICE, _SCALE, _PERCENT, _NUMBER, _DATE, _TEXT = (
     AnswerType.YES_NO,
@@ -80,6 +84,10 @@ CODES: dict[str, tuple[str, str]] = {
     "out_of_range": (
         "{item}: {value} is outside the allowed range {detail}.",
         "{item}：{value} 超出允许范围 {detail}。",
+    ),
+    "number_too_large": (
+        "{item}: {value} is too large: a number must be less than 10^15 in size.",
+        "{item}：{value} 过大：数字的绝对值须小于 10^15。",
     ),
     "unknown_option": (
         "{item}: {value!r} is not one of the options ({detail}).",
@@ -259,6 +267,8 @@ def check_answer(t: ItemTable, value: object, mode: str, as_of: datetime.date | 
             return problem("wrong_type", iid, value, kind.value)
         if (t.lo is not None and x < t.lo) or (t.hi is not None and x > t.hi):
             return problem("out_of_range", iid, value, f"{_fmt(t.lo)}..{_fmt(t.hi)}")
+        if x.copy_abs() >= NUMBER_LIMIT:
+            return problem("number_too_large", iid, value)
         return None
     if kind is _DATE:
         if not isinstance(value, str):

@@ -533,6 +533,7 @@ BROKEN: list[tuple[str, Mutation, str | None, str]] = [
     ("bands missing", _drop("dm-adoption", "bands"), "dm-adoption", "a percent item needs 'bands'"),
     ("percent bound", _set("dm-adoption", max=120), "dm-adoption", "a percent bound must be within 0..100"),
     ("number bounds", _set("dm-patents", min=5, max=5), "dm-patents", "min (5) must be below max (5)"),
+    ("number bound beyond answers", _set("dm-patents", max=10**16), "dm-patents", "max: 10000000000000000 is beyond what any answer may be"),
     ("duplicate option", _set("dm-standard", options=[{"value": "none", "label": T("a", "a"), "points": 10}, {"value": "none", "label": T("b", "b"), "points": 0}]), "dm-standard", "duplicate option value 'none'"),
     ("option too many points", _set("dm-standard", points=5), "dm-standard", "option 'published': points 10 outside 0..5"),
     ("no option earns max", _set("dm-standard", points=12), "dm-standard", "no option earns the item's full 12 points"),

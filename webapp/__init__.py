@@ -55,12 +55,13 @@ MAX_ID = 2**31 - 1
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import auth, i18n, mail, security, templating
+    from webapp import auth, i18n, inputs, mail, security, templating
     from webapp.extensions import csrf
 
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    inputs.init_app(app)  # after the signed-in context (its refusal page shows the user's header)
     mail.init_app(app)
     templating.init_app(app)
     security.init_app(app)

@@ -192,3 +192,37 @@ def test_from_json_refuses_a_non_object() -> None:
     with pytest.raises(InvalidSubmission) as exc:
         Submission.from_json([])  # type: ignore[arg-type]
     assert exc.value.problems[0].code == "bad_shape"
+
+
+def _unbounded_patents(fw: Framework) -> Framework:
+    """`mini` with its number item's bounds taken away (as a framework item may leave them)."""
+    import dataclasses
+
+    sections = tuple(
+        dataclasses.replace(
+            s,
+            items=tuple(
+                dataclasses.replace(i, min_value=None, max_value=None) if i.id == "p-patents" else i
+                for i in s.items
+            ),
+        )
+        for s in fw.sections
+    )
+    return dataclasses.replace(fw, sections=sections)
+
+
+@pytest.mark.parametrize("value", [1e15, -1e15, 10**26, Decimal("-1E+26"), 1e300])
+def test_numbers_of_1e15_or_more_in_size_are_refused_whatever_the_bounds(
+    mini: Framework, value: object
+) -> None:
+    fw = _unbounded_patents(mini)
+    assert problems(fw, answers={"p-patents": value}) == [("p-patents", "number_too_large")]
+    (p,) = validate(fw, Submission(answers={"p-patents": value}, as_of=AS_OF))
+    assert "10^15" in p.message.en and "10^15" in p.message.zh
+    # an item's own bounds say more: they come first
+    assert problems(mini, answers={"p-patents": value}) == [("p-patents", "out_of_range")]
+
+
+@pytest.mark.parametrize("value", [999_999_999_999_999, -999_999_999_999_999.9, 0, 123456789012.5])
+def test_numbers_below_1e15_in_size_are_valid_where_the_item_allows(mini: Framework, value: object) -> None:
+    assert problems(_unbounded_patents(mini), answers={"p-patents": value}) == []

@@ -13,7 +13,7 @@ import scoring
 from assessments.export import to_dict
 from assessments.loader import FrameworkNotFound, list_frameworks, load_framework
 from webapp import access as ui_access
-from webapp import db
+from webapp import db, inputs
 from webapp.api import access
 from webapp.api.errors import ApiError
 from webapp.api.openapi import document
@@ -152,8 +152,11 @@ def patch_answers(assessment_id: int) -> Response:
         raise ApiError(
             422, "invalid", _("The body holds “answers”, “na”, “narratives” and “versions”, each an object.")
         )
+    versions = data.get("versions") or {}
+    for v in versions.values():
+        inputs.version(v)  # whole numbers within the database's integer, or 400
     changes = q.changes_from(data.get("answers"), data.get("na"), data.get("narratives"))
-    result = q.save_answers(a, changes, current_user, data.get("versions"))
+    result = q.save_answers(a, changes, current_user, versions)
     if any(e.code == "read_only" for e in result.errors):
         raise ApiError(409, "read_only", _("This assessment is submitted and can no longer change."))
     if result.errors:

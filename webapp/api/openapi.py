@@ -47,7 +47,10 @@ def document() -> dict[str, Any]:
                 "Readiness self-assessments for 品字标 certification and Zhejiang quality awards. "
                 "Authenticate with a personal API token: `Authorization: Bearer <token>`. Errors are "
                 '`{"error": {"code", "message"}}` in the language of `Accept-Language` (zh or en). '
-                "What the caller may not see answers 404."
+                "What the caller may not see answers 404. A request carrying text that cannot be stored "
+                "(a NUL character or a lone UTF-16 surrogate, anywhere in it) answers 400 `bad_text`, JSON "
+                "nested deeper than 32 answers 400 `too_deep`, and a version that is not a whole number "
+                "from 0 to 2147483647 answers 400 `bad_version`; nothing of such a request is saved."
             ),
         },
         "servers": [{"url": "/api/v1"}],
@@ -125,7 +128,9 @@ def document() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": {JSON: {"schema": _ref("AnswersPatch")}}},
                     "responses": {
                         "200": _ok(_ref("Saved")),
-                        "400": _err("Not a JSON object"),
+                        "400": _err(
+                            "Not a JSON object, text that cannot be stored, or a version out of range"
+                        ),
                         "403": _err("The caller's role may not answer"),
                         "409": _err("Submitted already, or changed by someone else since the versions given"),
                         "422": _err("Invalid values; nothing saved"),

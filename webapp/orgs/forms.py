@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -49,6 +51,27 @@ def _industry_choices() -> list[SelectChoice]:
     return out
 
 
+# What the firm's Numeric(14, 2) amounts hold: a larger figure is a form error, not a database error.
+MAX_AMOUNT_10K = Decimal("999999999999.99")
+_CENT = Decimal("0.01")
+
+
+class AmountField(DecimalField):
+    """An amount with two decimals, as its Numeric(14, 2) column holds it. Anything but a finite
+    number ("sNaN", "Infinity") is a form error, and a tiny one (1e-999999999) is rounded to cents
+    rather than sent to the database as given."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError(_("Enter a number."))
+        if self.data.copy_abs() <= MAX_AMOUNT_10K:
+            self.data = self.data.quantize(_CENT)
+
+
 class FirmForm(FlaskForm):
     name = StringField(_l("Firm name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(
@@ -57,11 +80,15 @@ class FirmForm(FlaskForm):
     region_code = SelectField(_l("Registered in (county or district)"), validators=[DataRequired()])
     industry_division = SelectField(_l("Industry (GB/T 4754-2017 division)"), validators=[DataRequired()])
     employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
-    revenue_10k = DecimalField(
-        _l("Revenue last year (10,000 CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    revenue_10k = AmountField(
+        _l("Revenue last year (10,000 CNY)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT_10K)],
     )
-    total_assets_10k = DecimalField(
-        _l("Total assets (10,000 CNY)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    total_assets_10k = AmountField(
+        _l("Total assets (10,000 CNY)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT_10K)],
     )
     above_scale = BooleanField(_l("Above designated size (规模以上)"))
     founded_on = DateField(_l("Founded on"), validators=[Optional()])

@@ -26,7 +26,8 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from scoring.model import AnswerType, Framework, Item, Section
-from webapp import access, db
+from scoring.submission import NUMBER_LIMIT
+from webapp import access, db, inputs
 from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
@@ -570,6 +571,8 @@ def _parse_number(raw: str) -> tuple[Any, bool]:
         return raw, False
     if not d.is_finite():
         return raw, False
+    if d.copy_abs() >= NUMBER_LIMIT:
+        return d, True  # refused by the engine's check, with its message (never turned into a huge int)
     return (int(d) if d == d.to_integral_value() else float(d)), True
 
 
@@ -688,9 +691,7 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         na_reason=data.get("na", UNSET),
         narrative=data.get("narrative", UNSET),
     )
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        version = None
+    version = inputs.version(data.get("version"))  # a whole number within the database's integer
     quick = services.quick_save(firm_id, assessment_id, item_id, change, version, current_user.id)
     if quick is not None:
         return jsonify(ok=True, item=item_id, version=quick.version, saved=quick.saved)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from scoring.model import AnswerType, Item
+from scoring.submission import NUMBER_LIMIT
 from webapp.i18n import current_lang
 from webapp.questionnaire.present import size_text
 from webapp.questionnaire.services import EvidenceRefused, ItemError, SubmitProblem
@@ -70,6 +71,11 @@ def error_message(err: ItemError, item: Item | None) -> str:
         if kind in (AnswerType.CHOICE, AnswerType.SCALE):
             return str(_SIMPLE["unknown_option"])
         return _("Enter text.")
+    if code == "number_too_large":
+        return _(
+            "This number is too large: enter a number less than %(limit)s in size.",
+            limit=f"{int(NUMBER_LIMIT):,}",
+        )
     if code in _SIMPLE:
         return str(_SIMPLE[code])
     if err.problem is not None:

@@ -992,6 +992,8 @@ def save_answers(
             out.conflicts.append(Conflict(item_id, expected, cur, _name(cur.updated_by_id)))
     if out.conflicts:
         return out
+    if any(_sets_fact(fw, item_id, target, states) for item_id, target in targets.items()):
+        lock_facts(a.firm_id)  # before anything is written: see `lock_facts`
 
     now = utcnow()
     user_id = user.id if user is not None else None
@@ -1034,6 +1036,30 @@ def _name(user_id: int | None) -> str | None:
 
 
 # ---- shared facts ------------------------------------------------------------------------------------
+
+
+def _sets_fact(
+    fw: Framework, item_id: str, target: tuple[Any, Any, Any], states: Mapping[str, AnswerState]
+) -> bool:
+    item = fw.item(item_id)
+    return (
+        item is not None
+        and item.fact is not None
+        and not _same(target, states.get(item_id) or AnswerState(item_id))
+    )
+
+
+def lock_facts(firm_id: int) -> None:
+    """Hold the firm's shared facts until the transaction ends; taken before anything is written.
+
+    A save that changes a shared fact writes its own answer, then the firm's `FactAnswer`, then the
+    same fact in the firm's other drafts: two such saves from two drafts at once locked the same rows
+    in opposite orders, and PostgreSQL failed one of them (a deadlock). With the firm's row locked
+    first (`FOR NO KEY UPDATE`: the firm's other writes, which only reference the row, go on), they
+    take turns; the second then finds the first one's answer and, where it started from an older
+    version, reports a conflict. SQLite needs nothing: a writing request holds the database's lock."""
+    if db.session.connection().dialect.name == "postgresql":
+        _core(select(Firm.id).where(Firm.id == firm_id).with_for_update(key_share=True))
 
 
 def fact_sources(firm_id: int, facts: Iterable[str]) -> list[tuple[str, Any, int | None]]:
@@ -1087,8 +1113,8 @@ def _share_fact(
 def _upsert_fact(
     a: Assessment | DraftRow, item: Item, fact: str, value: Any, user_id: int | None, now: dt.datetime
 ) -> None:
-    """Keep the firm's answer to a shared fact in one statement (INSERT … ON CONFLICT DO UPDATE), so
-    two first answers to the same fact arriving together both succeed: the later one stands."""
+    """Keep the firm's answer to a shared fact in one statement (INSERT … ON CONFLICT DO UPDATE); the
+    caller holds `lock_facts`, so two saves of the same fact take turns: the later one stands."""
     conn = db.session.connection()
     table = FactAnswer.__table__
     ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -1151,6 +1177,7 @@ def _carry_fact(
 def _prefill_facts(
     a: Assessment, fw: Framework, states: dict[str, AnswerState], user_id: int | None, as_of: dt.date
 ) -> None:
+    lock_facts(a.firm_id)  # a fact being changed meanwhile is read once its save has committed
     facts = fact_answers(a.firm_id)
     now = utcnow()
     for item in fw.items:

@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -312,7 +312,12 @@ def _num(x: Decimal | float | int | None, places: int = 1) -> str:
     if x is None:
         return "—"
     fmt = "#,##0" if places == 0 else "#,##0." + "#" * places
-    return str(format_decimal(Decimal(str(x)), fmt))
+    d = Decimal(str(x))
+    if not d.is_finite():
+        return str(x)
+    with localcontext() as ctx:  # every digit of a large number (one stored before answers were bounded)
+        ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
+        return str(format_decimal(d, fmt))
 
 
 def _f(x: Decimal | None) -> float | None:
