@@ -230,9 +230,7 @@ def cpu_of_a_fresh_render(user: dict[str, Any], section: str, instance: Path) ->
     """Milliseconds of this process's CPU for one section page rendered from scratch, in-process."""
     from webapp import create_app, db
 
-    app = create_app(
-        {"DATABASE_URL": URL, "SECRET_KEY": SECRET, "WTF_CSRF_ENABLED": False, "SECTION_CACHE_SIZE": 0}
-    )
+    app = create_app({"DATABASE_URL": URL, "SECRET_KEY": SECRET, "WTF_CSRF_ENABLED": False})
     app.instance_path = str(instance)
     client = app.test_client()
     r = client.post("/account/signin", data={"email": user["email"], "password": PASSWORD})

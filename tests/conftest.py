@@ -112,7 +112,6 @@ def dbconn(app: Flask) -> Iterator[Connection]:
         "join_transaction_mode": "create_savepoint",
     }
     app.extensions["qready.outbox"].clear()
-    app.extensions.pop("qready.section_pages", None)  # pages kept by an earlier test's ids
     limiter._local.clear()
     try:
         yield connection

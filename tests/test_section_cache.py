@@ -1,6 +1,7 @@
-"""The section page is kept once rendered (webapp/questionnaire/pagecache.py): every change a person
-can make through the product must still show on the next load, and a kept page must never reach
-someone it was not rendered for."""
+"""The section page and its ETag (webapp/questionnaire/pagecache.py): every change a person can make
+through the product shows on the next load, a revalidating browser gets 304 only while nothing the
+page shows changed (data, viewer, language, build, the age of its CSRF token), and a page never
+reaches someone it was not rendered for."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from webapp.questionnaire.demo import pdf_bytes
 
 def _page(client, firm_id: int, aid: int, section: str = "basic") -> str:
     """The page as a second load finds it: after a form post the first load shows the flash message
-    (such a page is neither served from nor kept in the cache); the second is the one kept."""
+    (such a page has no ETag); the second is the one a browser keeps."""
     for _ in range(2):
         r = client.get(f"/firms/{firm_id}/assessments/{aid}/sections/{section}")
         assert r.status_code == 200
@@ -29,7 +30,6 @@ def test_every_change_shows_on_the_next_load(app, owner_client):
     aid = start(client, firm.id)
     before = _page(client, firm.id, aid)
     assert _page(client, firm.id, aid) == before  # served again, unchanged
-    assert len(app.extensions["qready.section_pages"]._pages) == 1
 
     # an answer
     assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
@@ -176,17 +176,65 @@ def test_each_session_gets_a_page_with_its_own_csrf_token(app, client, create_us
     assert raw[0] == raw[2] and raw[1] == raw[3] and raw[0] != raw[1]
 
 
-def test_the_cache_is_bounded_in_size_and_age(monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
-    pages = pagecache.PageCache(size=2, seconds=300)
-    pages.put("a", b"A", "ea")
-    pages.put("b", b"B", "eb")
-    assert pages.get("a") == (b"A", "ea")  # now the most recently used
-    pages.put("c", b"C", "ec")  # the least recently used ("b") goes
-    assert (pages.get("a"), pages.get("b"), pages.get("c")) == ((b"A", "ea"), None, (b"C", "ec"))
-    clock[0] += 301
-    assert pages.get("a") is None  # too old
-    off = pagecache.PageCache(size=0, seconds=300)
-    off.put("a", b"A", "ea")
-    assert off.get("a") is None  # SECTION_CACHE_SIZE=0 keeps nothing
+def _revalidate(client, url: str) -> tuple[int, str]:
+    etag = client.get(url).headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    return again.status_code, etag
+
+
+def test_a_colleague_renamed_is_not_answered_304(app, client, create_user, create_firm, login):
+    owner = create_user(name="王丽 Owner")
+    colleague = create_user(name="李强 Editor")
+    firm = create_firm(owner=owner, members={"editor": colleague})
+    login(client, owner)
+    aid = start(client, firm.id)
+    url = f"/firms/{firm.id}/assessments/{aid}/sections/basic"
+    assign = f"/firms/{firm.id}/assessments/{aid}/assignments"
+    assert client.post(assign, data={"section": "basic", "user_id": str(colleague.id)}).status_code == 303
+    client.get(url)  # the flash
+    status, etag = _revalidate(client, url)
+    assert status == 304
+    other = client.application.test_client()
+    login(other, colleague)
+    assert other.post("/account/settings", data={"name": "李强 Renamed", "locale": "zh"}).status_code == 302
+    r = client.get(url, headers={"If-None-Match": etag})
+    assert r.status_code == 200 and "李强 Renamed" in r.get_data(as_text=True)
+
+
+def test_a_new_build_or_language_is_not_answered_304(app, owner_client, monkeypatch):
+    client, firm, _ = owner_client
+    aid = start(client, firm.id)
+    url = f"/firms/{firm.id}/assessments/{aid}/sections/basic"
+    status, etag = _revalidate(client, url)
+    assert status == 304
+    monkeypatch.setitem(app.extensions, "qready.build_id", "a-later-deploy")
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+    status, etag = _revalidate(client, url)
+    assert status == 304
+    assert client.post("/lang/en", data={"next": "/"}).status_code in (302, 303)
+    r = client.get(url, headers={"If-None-Match": etag})
+    assert r.status_code == 200 and 'lang="en"' in r.get_data(as_text=True)
+
+
+def test_a_page_whose_csrf_token_aged_is_rendered_again(app, owner_client, monkeypatch):
+    client, firm, _ = owner_client
+    aid = start(client, firm.id)
+    url = f"/firms/{firm.id}/assessments/{aid}/sections/basic"
+    status, etag = _revalidate(client, url)
+    assert status == 304
+    later = pagecache.time.time() + app.config["WTF_CSRF_TIME_LIMIT"] / 2 + 1
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_build_id_names_what_is_served(tmp_path):
+    from webapp import build
+
+    for part in build.PARTS:
+        (tmp_path / part).mkdir()
+    (tmp_path / "pyproject.toml").write_text('[project]\nversion = "1.2.3"\n')
+    (tmp_path / "templates" / "page.html").write_text("<p>one</p>")
+    first = build.compute(tmp_path)
+    assert first.startswith("1.2.3-") and build.compute(tmp_path) == first
+    (tmp_path / "templates" / "page.html").write_text("<p>two</p>")
+    assert build.compute(tmp_path) != first

@@ -58,8 +58,6 @@ class Defaults:
     S3_ACCESS_KEY_ID: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_PREFIX = "evidence/"  # put before every object key
-    SECTION_CACHE_SIZE = 256  # rendered section pages kept per worker process; 0: none
-    SECTION_CACHE_SECONDS = 300  # the longest a kept page is served (see questionnaire/pagecache.py)
     TESTING = False
 
 
@@ -83,8 +81,6 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(v) * 1024 * 1024),
     "EVIDENCE_STORAGE": ("EVIDENCE_STORAGE", str),
-    "SECTION_CACHE_SIZE": ("SECTION_CACHE_SIZE", int),
-    "SECTION_CACHE_SECONDS": ("SECTION_CACHE_SECONDS", int),
     "S3_BUCKET": ("S3_BUCKET", str),
     "S3_ENDPOINT_URL": ("S3_ENDPOINT_URL", str),
     "S3_REGION": ("S3_REGION", str),
