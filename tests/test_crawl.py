@@ -81,6 +81,12 @@ class Server:
         return self.log.stat().st_size
 
 
+def _engine(url: str, **kw: Any) -> Any:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, **kw)
+
+
 def _crawl_database(tmp: Path) -> Iterator[str]:
     base = os.environ.get("QREADY_TEST_DATABASE_URL")
     if not base:
@@ -88,7 +94,7 @@ def _crawl_database(tmp: Path) -> Iterator[str]:
         return
     url = make_url(base)
     name = f"{url.database}_crawl"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = _engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -107,7 +113,7 @@ def _free_port() -> int:
 
 
 def _demo_ids(database_url: str) -> list[dict[str, Any]]:
-    engine = create_engine(database_url)
+    engine = _engine(database_url)
     out: list[dict[str, Any]] = []
     with engine.connect() as conn:
         firms = conn.execute(text("SELECT id FROM firms WHERE synthetic = false ORDER BY id")).scalars().all()
@@ -291,7 +297,7 @@ def database_data(database_url: str) -> set[str]:
             for v in value:
                 add(v)
 
-    engine = create_engine(database_url)
+    engine = _engine(database_url)
     meta = MetaData()
     meta.reflect(engine)
     with engine.connect() as conn:
@@ -442,6 +448,7 @@ class Crawl:
     endpoints: set[str] = field(default_factory=set)
     log_offset: int = 0
     data: re.Pattern[str] = field(init=False)
+    api_token: str | None = None
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(
@@ -489,6 +496,13 @@ class Crawl:
             "the change was not kept"
         )
 
+    def create_api_token(self) -> None:
+        """Through the settings page; the API's URLs are then asked for with it."""
+        r = self.post_form("/account/settings", "/account/tokens", {"tk-name": "crawl"}, expect=200)
+        shown = [el.get("value") for el in parse(r.text).iter(f"{NS}input") if el.get("id") == "new-token"]
+        assert shown and shown[0], f"{self.who}: no new API token on the page"
+        self.api_token = shown[0]
+
     # -- crawling
 
     def match(self, url: str) -> tuple[str, dict[str, Any]] | None:
@@ -533,8 +547,11 @@ class Crawl:
             if matched[1]:
                 self.args_seen.append(matched[1])
         path = url.removeprefix(self.server.url)
+        headers = {"Accept": "text/html,application/json;q=0.9,*/*;q=0.8"}
+        if self.api_token and path.startswith("/api/"):
+            headers["Authorization"] = f"Bearer {self.api_token}"
         try:
-            r = self.client.get(path, headers={"Accept": "text/html,application/json;q=0.9,*/*;q=0.8"})
+            r = self.client.get(path, headers=headers)
         except httpx.HTTPError as e:
             self.problem(("connection", path), f"GET {path}: the connection failed ({e!r})")
             return []
@@ -649,6 +666,7 @@ def test_crawl_as_a_demo_user(server: Server, user: str, lang: str) -> None:
     crawl = Crawl(server, lang, f"{user}@demo.qready.cn", accept("zh" if lang == "en" else "en"))
     crawl.sign_in(f"{user}@demo.qready.cn")
     crawl.set_language(lang)
+    crawl.create_api_token()
     home = crawl.get("/home")
     assert home.status_code in (200, 302), home.status_code
     crawl.run(["/home", "/", "/account/settings"])
@@ -742,9 +760,39 @@ def test_a_new_user_registers_answers_and_crawls(server: Server) -> None:
     crawl.finish()
 
 
-def test_a_changed_password_name_and_language_are_kept(server: Server) -> None:
-    """Through the real server on the database of the run: what the settings pages save is there on
-    the next requests, and the old password no longer opens the account."""
+def _fresh_sign_in(server: Server, email: str, password: str) -> tuple[Crawl, int]:
+    crawl = Crawl(server, "zh", email, accept("zh"))
+    r = crawl.client.get("/account/signin")
+    r = crawl.client.post(
+        "/account/signin",
+        data={"csrf_token": csrf_token(parse(r.text)), "email": email, "password": password},
+    )
+    return crawl, r.status_code
+
+
+def test_a_changed_name_and_language_are_kept(server: Server) -> None:
+    """Through the real server on the database of the run: what the settings form saves is there on
+    the next request and after signing in again."""
+    email = "owner.nb@demo.qready.cn"
+    user = Crawl(server, "zh", email, accept("zh"))
+    user.sign_in(email)
+    user.post_form("/account/settings", "/account/settings", {"name": "李娜 Li Na 2", "locale": "en"})
+    user.client.cookies.delete("lang")
+    for when, crawl in (
+        ("on the next request", user),
+        ("after signing in again", _fresh_sign_in(server, email, DEMO_PASSWORD)[0]),
+    ):
+        _r, root = crawl.page("/account/settings")
+        data = form_data(find_form(root, "/account/settings", "/account/settings"))
+        assert data.get("name") == "李娜 Li Na 2", f"the new name was not kept {when}: {data.get('name')!r}"
+        assert data.get("locale") == "en", f"the language setting was not kept {when}: {data.get('locale')!r}"
+        assert root.get("lang") == "en", f"the pages do not follow the saved language {when}"
+        crawl.client.close()
+
+
+def test_a_changed_password_is_kept(server: Server) -> None:
+    """Through the real server on the database of the run: after a change in the settings, the new
+    password signs in and the old one does not."""
     email = "owner.sx@demo.qready.cn"
     user = Crawl(server, "zh", email, accept("zh"))
     user.sign_in(email)
@@ -753,31 +801,107 @@ def test_a_changed_password_name_and_language_are_kept(server: Server) -> None:
         "/account/password",
         {"pw-current": DEMO_PASSWORD, "pw-password": NEW_PASSWORD, "pw-confirm": NEW_PASSWORD},
     )
-    user.post_form("/account/settings", "/account/settings", {"name": "孙伟 Sun Wei 2", "locale": "en"})
-    _r, root = user.page("/account/settings")
-    user.client.post("/account/signout", data={"csrf_token": csrf_token(root)})
+    old, status = _fresh_sign_in(server, email, DEMO_PASSWORD)
+    old.client.close()
+    assert status == 401, f"the OLD password still signs in ({status}): the new one was not kept"
+    new, status = _fresh_sign_in(server, email, NEW_PASSWORD)
+    new.client.close()
+    assert status == 302, f"the NEW password does not sign in ({status})"
+    r = user.get("/account/settings")  # and the session that changed it goes on
+    user.client.close()
+    assert r.status_code == 200, f"the password change signed its own session out ({r.status_code})"
 
-    old = Crawl(server, "zh", email, accept("zh"))
-    r = old.client.get("/account/signin")
-    r = old.client.post(
-        "/account/signin",
-        data={"csrf_token": csrf_token(parse(r.text)), "email": email, "password": DEMO_PASSWORD},
-    )
-    assert r.status_code == 401, (
-        f"the OLD password still signs in ({r.status_code}): the new one was not kept"
-    )
 
-    new = Crawl(server, "en", email, accept("zh"))
-    r = new.client.get("/account/signin")
-    r = new.client.post(
-        "/account/signin",
-        data={"csrf_token": csrf_token(parse(r.text)), "email": email, "password": NEW_PASSWORD},
-    )
-    assert r.status_code == 302, f"the NEW password does not sign in ({r.status_code})"
-    _r, root = new.page("/account/settings")
-    data = form_data(find_form(root, "/account/settings", "/account/settings"))
-    assert data.get("name") == "孙伟 Sun Wei 2", f"the new name was not kept: {data.get('name')!r}"
-    assert data.get("locale") == "en", f"the language setting was not kept: {data.get('locale')!r}"
-    assert root.get("lang") == "en", "the pages do not follow the saved language"
-    for c in (user, old, new):
-        c.client.close()
+# ---- the English journey in a browser -------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_english_journey_in_a_browser(server: Server) -> None:
+    """Debian's Chromium with an English locale, against the crawl's gunicorn: register, create a
+    firm, answer a section (autosave), reload and find the answer, submit, read the verdict and the
+    report; every page in English, with no Chinese but the data."""
+    import random
+
+    from playwright.sync_api import sync_playwright
+
+    from webapp.refdata import credit_code
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("Debian's chromium is not installed: run `make test-debs`")
+    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    args += ["--disable-component-update", "--disable-sync", "--disable-quic"]
+    offset = server.log_size()
+    seen: list[str] = []
+
+    def english(page: Any) -> str:
+        """The page's visible text, after checking it is an English page with no Chinese UI text."""
+        page.wait_for_load_state()
+        root = parse(page.content())
+        seen.append(page.url)
+        assert root.get("lang") == "en", f"{page.url}: <html lang={root.get('lang')!r}>"
+        data = data_pattern(framework_data() | database_data(server.database_url))
+        assert chinese_ui_text(root, data) == [], f"{page.url}: Chinese in English"
+        return str(page.locator("main").inner_text())
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+
+        page.goto(server.url + "/account/register")
+        assert "Create an account" in english(page)
+        page.fill("#name", "Ann 浏览器")
+        page.fill("#email", "journey.en@example.cn")
+        page.fill("#password", "correct-horse-battery")
+        page.fill("#confirm", "correct-horse-battery")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "Please confirm your email address" in page.content()
+
+        page.goto(server.url + "/firms/new")
+        english(page)
+        page.fill("#name", "Hangzhou Journey Valves 杭州旅程阀门有限公司")
+        page.fill("#credit_code", credit_code.generate(random.Random(5), "330106"))
+        page.select_option("#region_code", "330106")
+        page.select_option("#industry_division", "34")
+        page.fill("#employees", "120")
+        page.locator("main form button.primary[type=submit]").click()
+        page.wait_for_url("**/firms/*/")
+        assert "Start an assessment" in english(page)
+
+        page.locator("form.qn-start:has(input[value='chief-quality-officer']) button[type=submit]").click()
+        page.wait_for_url("**/sections/appointment")
+        english(page)
+        page.locator("#item-cqo-appointed label.qn-choice:has(input[value=no])").click()
+        page.wait_for_function(
+            "document.querySelector('#item-cqo-appointed [data-status] .ok') !== null", timeout=10_000
+        )
+        assert "Saved" in page.locator("#item-cqo-appointed [data-status]").inner_text()
+        page.reload()
+        english(page)
+        assert page.locator("#item-cqo-appointed input[value=no]").is_checked()
+        page.goto(page.url.replace("/sections/appointment", "/sections/operation"))
+        english(page)
+        page.locator("#item-cqo-chief-standards-engineer label.qn-choice:has(input[value=no])").click()
+        page.wait_for_function(
+            "document.querySelector('#item-cqo-chief-standards-engineer [data-status] .ok') !== null",
+            timeout=10_000,
+        )
+
+        page.locator("a", has_text="Overview and submit").first.click()
+        english(page)
+        page.locator("button", has_text="Submit the assessment").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/verdict"), page.locator("main").inner_text()
+        text = english(page)
+        assert "Readiness per target" in text and "Not ready" in text and "Path to ready" in text
+        page.goto(page.url.replace("/verdict", "/report"))
+        text = english(page)
+        assert "Hangzhou Journey Valves" in text
+        browser.close()
+
+    log = server.log_from(offset)
+    assert not [line for line in log.splitlines() if BAD_LOG.search(line)], log
+    assert len(seen) >= 7
