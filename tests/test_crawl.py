@@ -446,6 +446,7 @@ class Crawl:
     args_seen: list[dict[str, Any]] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     endpoints: set[str] = field(default_factory=set)
+    ok: set[str] = field(default_factory=set)  # the URL rules that answered 200 at least once
     log_offset: int = 0
     data: re.Pattern[str] = field(init=False)
     api_token: str | None = None
@@ -556,6 +557,8 @@ class Crawl:
             self.problem(("connection", path), f"GET {path}: the connection failed ({e!r})")
             return []
         self.statuses[r.status_code] = self.statuses.get(r.status_code, 0) + 1
+        if r.status_code == 200 and matched:
+            self.ok.add(matched[0])
         where = f"GET {path}" + (
             f" (linked from {referrer.removeprefix(self.server.url)})" if referrer else ""
         )
@@ -608,11 +611,16 @@ class Crawl:
                     continue
                 self.visit(url, None, filled=True)
 
-    def finish(self) -> None:
+    def finish(self, reached: tuple[str, ...] = ()) -> None:
+        """Fail on the problems found; `reached` are the URL rules this user's own pages must have
+        answered with a 200."""
+        missed = sorted(set(reached) - self.ok)
+        if missed:
+            self.problem(("reached",), f"{self.who} never got a 200 from {missed}")
         log = self.server.log_from(self.log_offset)
         for line in log.splitlines():
             if BAD_LOG.search(line):
-                message = re.sub(r"^[0-9-]+ [0-9:,]+ ", "", line.strip())[:300]
+                message = re.sub(r"^(\[[^]]*\] \[\d+\] |[0-9-]+ [0-9:,]+ )", "", line.strip())[:300]
                 self.problem(("log", message), f"gunicorn logged: {message}")
         missing = {r.endpoint for r in self.server.rules} - self.endpoints
         if missing:
@@ -644,6 +652,20 @@ DUMMY: dict[str, Any] = {
 }
 
 
+# The URL rules each user's own pages must answer with a 200 (so a crawl that signed in wrong, or
+# found nothing, fails).
+FIRM_PAGES = ("core.firm_home", "orgs.profile", "orgs.members", "questionnaire.overview")
+FIRM_PAGES += ("questionnaire.section", "questionnaire.verdict", "reports.view", "auth.settings")
+FIRM_API = ("api.firms", "api.firm_assessments", "api.assessment", "api.result", "api.report")
+REACHED = {
+    "firm": (*FIRM_PAGES, *FIRM_API, "orgs.consultants", "orgs.edit_profile", "questionnaire.download"),
+    "consultant": (*FIRM_PAGES, *FIRM_API, "consultants.home", "reports.bulk", "questionnaire.download"),
+    "regulator": ("regulators.home", "auth.settings", "api.frameworks", "api.openapi"),
+    "admin": ("admin.home", "auth.settings", "api.frameworks"),
+    "new": (*FIRM_PAGES, "orgs.consultants", "orgs.edit_profile", "orgs.new_firm"),
+}
+
+
 def accept(lang: str) -> str:
     return "en-GB,en;q=0.9" if lang == "en" else "zh-CN,zh;q=0.9"
 
@@ -656,7 +678,7 @@ def test_crawl_as_a_visitor(server: Server, lang: str) -> None:
     crawl = Crawl(server, lang, "a visitor", accept(lang))
     crawl.run(["/", "/account/signin", "/account/register", "/account/forgot"])
     crawl.fill_rules()
-    crawl.finish()
+    crawl.finish(("core.index", "auth.signin", "auth.register", "auth.forgot", "core.healthz", "api.openapi"))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -671,7 +693,7 @@ def test_crawl_as_a_demo_user(server: Server, user: str, lang: str) -> None:
     assert home.status_code in (200, 302), home.status_code
     crawl.run(["/home", "/", "/account/settings"])
     crawl.fill_rules()
-    crawl.finish()
+    crawl.finish(REACHED[user])
 
 
 def csrf_token(root: Any) -> str:
@@ -750,14 +772,14 @@ def test_a_new_user_registers_answers_and_crawls(server: Server) -> None:
 
     crawl.run([firm_path, "/home", section, "/account/settings"])
     crawl.fill_rules()
-    crawl.finish()
+    crawl.finish(REACHED["new"])
 
     crawl = Crawl(server, "zh", "a new user", accept("en"))
     crawl.sign_in("crawler@example.cn", NEW_PASSWORD)
     crawl.set_language("zh")
     crawl.run([firm_path, "/home", section])
     crawl.fill_rules()
-    crawl.finish()
+    crawl.finish(REACHED["new"])
 
 
 def _fresh_sign_in(server: Server, email: str, password: str) -> tuple[Crawl, int]:
