@@ -662,7 +662,7 @@ REACHED = {
     "consultant": (*FIRM_PAGES, *FIRM_API, "consultants.home", "reports.bulk", "questionnaire.download"),
     "regulator": ("regulators.home", "auth.settings", "api.frameworks", "api.openapi"),
     "admin": ("admin.home", "auth.settings", "api.frameworks"),
-    "new": (*FIRM_PAGES, "orgs.consultants", "orgs.edit_profile", "orgs.new_firm"),
+    "new": (*FIRM_PAGES, "orgs.consultants", "orgs.edit_profile", "orgs.new_firm", "questionnaire.download"),
 }
 
 
@@ -708,6 +708,13 @@ def checked(root: Any, item: str) -> list[str]:
     for el in root.iter():
         if el.get("id") == f"item-{item}":
             return [i.get("value") for i in el.iter(f"{NS}input") if i.get("checked") is not None]
+    raise AssertionError(f"no item {item} on the page")
+
+
+def checked_names(root: Any, item: str) -> list[str]:
+    for el in root.iter():
+        if el.get("id") == f"item-{item}":
+            return [i.get("name") for i in el.iter(f"{NS}input") if i.get("checked") is not None]
     raise AssertionError(f"no item {item} on the page")
 
 
@@ -761,14 +768,42 @@ def test_a_new_user_registers_answers_and_crawls(server: Server) -> None:
     section = urlsplit(r.headers["location"]).path
     _r, root = crawl.page(section)
     autosave = next(f.get("data-autosave") for f in forms(root) if f.get("data-autosave"))
+    token = csrf_token(root)
     r = crawl.client.post(
         autosave,
         json={"item": "cqo-appointed", "value": False},  # as questionnaire.js sends a yes/no answer
-        headers={"X-CSRFToken": csrf_token(root), "Accept": "application/json"},
+        headers={"X-CSRFToken": token, "Accept": "application/json"},
     )
     assert r.status_code == 200 and r.json()["ok"], r.text[:2000]
     _r, root = crawl.page(section)
     assert checked(root, "cqo-appointed") == ["no"], "the saved answer is not there after a reload"
+
+    # not applicable, with the reason, through the same endpoint as the page's checkbox
+    item = "cqo-chief-standards-engineer"
+    reason = "本企业不单设标准总师岗位"
+    r = crawl.client.post(
+        autosave,
+        json={"item": item, "na": reason},
+        headers={"X-CSRFToken": token, "Accept": "application/json"},
+    )
+    assert r.status_code == 200 and r.json()["ok"], r.text[:2000]
+    operation = section.replace("/sections/appointment", "/sections/operation")
+    _r, root = crawl.page(operation)
+    assert f"na-{item}" in checked_names(root, item), "the N/A mark is not there after a reload"
+    assert reason in _r.text, "the N/A reason is not there after a reload"
+
+    # evidence with a Chinese file name, through the upload form; the crawl downloads it
+    from webapp.questionnaire.demo import pdf_bytes
+
+    _r, root = crawl.page(section)
+    r = crawl.client.post(
+        section.replace("/sections/appointment", "/evidence"),
+        data={"csrf_token": csrf_token(root), "item": "cqo-appointed"},
+        files={"file": ("首席质量官任命文件.pdf", pdf_bytes("appointment"), "application/pdf")},
+    )
+    assert r.status_code in (302, 303), r.text[:2000]
+    page, root = crawl.page(section)
+    assert "首席质量官任命文件.pdf" in page.text, "the uploaded file is not listed after a reload"
 
     crawl.run([firm_path, "/home", section, "/account/settings"])
     crawl.fill_rules()
