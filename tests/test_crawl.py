@@ -4,16 +4,19 @@ PostgreSQL database next to QREADY_TEST_DATABASE_URL, else a SQLite file), migra
 
 Each demo user, a visitor and a newly registered user sign in through the forms and follow every
 same-site link of every page they reach (bounded per URL rule), then ask for every GET URL rule
-filled with the demo's ids, in Chinese and in English (the visitor by Accept-Language, the users by
-their setting, saved through the settings form). A crawl fails on a 5xx; on a link shown to a user
-that answers 4xx; on a page whose `<html lang>` is not the language asked for; on an English page
-with Chinese text outside the elements that mark data (`lang="zh…"` or `translate="no"`: names,
-plan quotations); on a download whose Content-Disposition a strict client rejects; and on any line
-gunicorn logs as an invalid request or an error.
+filled with the demo's ids (the API's with a token made on the settings page), in Chinese and in
+English (the visitor by Accept-Language, the users by their setting, saved through the settings
+form). A crawl fails on a 5xx; on a link shown to a user that answers 4xx; on a page whose
+`<html lang>` is not the language asked for; on an English page with Chinese that is not data
+(data: elements marked `lang="zh…"` or `translate="no"`, text from the database or the framework
+files, a few official names); on a download whose Content-Disposition a strict client rejects; on
+any line gunicorn logs as an invalid request or an error; and when a user's own pages never
+answered 200 for the URL rules that user must reach.
 
-The last tests change a password, a name, a language and an answer through the server and read them
-back on later requests: a change that is not committed fails them (the per-test rollback of the rest
-of the suite cannot see that).
+The new user also answers, marks an item not applicable and uploads evidence; other tests change a
+password, a name and a language. All are read back on later requests, so a change that is not
+committed fails (the per-test rollback of the rest of the suite cannot see that). Last, an English
+journey in Debian's Chromium against the same server.
 """
 
 from __future__ import annotations
