@@ -41,6 +41,27 @@ def test_register_verify_and_sign_in(app, client, outbox):
     assert _user(app, "new@example.cn").email_verified_at is not None
 
 
+def test_register_in_an_english_browser_keeps_english(app, client):
+    # No language cookie, only the browser's Accept-Language: the register page was in English, and so
+    # is the new account (the user's setting comes before the browser's on every later page).
+    r = client.post(
+        "/account/register",
+        data={
+            "name": "Ann",
+            "email": "ann@example.cn",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+        headers={"Accept-Language": "en-GB,en;q=0.9"},
+    )
+    assert r.status_code == 302
+    assert _user(app, "ann@example.cn").locale == "en"
+    page = client.get("/home", follow_redirects=True, headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert '<html lang="en">' in page and "Please confirm your email address" in page
+
+
 def test_register_errors_are_clear_and_save_nothing(app, client, create_user):
     create_user(email="taken@example.cn")
     r = client.post(

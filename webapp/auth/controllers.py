@@ -18,7 +18,7 @@ from webapp.auth.forms import (
 )
 from webapp.auth.util import check_password, hash_password, limiter, make_token, read_token
 from webapp.db import utcnow
-from webapp.i18n import LANG_COOKIE
+from webapp.i18n import LANG_COOKIE, current_lang
 from webapp.models import User
 from webapp.util import safe_next
 
@@ -45,12 +45,11 @@ def register() -> ResponseReturnValue:
                 _("An account with this email exists already. Sign in, or reset the password.")
             )
         else:
-            lang = request.cookies.get(LANG_COOKIE)
             user = User(
                 email=email,
                 name=form.name.data.strip(),
                 password_hash=hash_password(form.password.data),
-                locale=lang if lang in current_app.config["LANGUAGES"] else "zh",
+                locale=current_lang(),  # the language this page is in: the cookie's, else the browser's
             )
             db.session.add(user)
             db.session.flush()
