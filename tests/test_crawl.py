@@ -936,7 +936,7 @@ def test_english_journey_in_a_browser(server: Server) -> None:
         english(page)
         page.locator("#item-cqo-appointed label.qn-choice:has(input[value=no])").click()
         page.wait_for_function(
-            "document.querySelector('#item-cqo-appointed [data-status] .ok') !== null", timeout=10_000
+            "() => document.querySelector('#item-cqo-appointed [data-status] .ok') !== null", timeout=10_000
         )
         assert "Saved" in page.locator("#item-cqo-appointed [data-status]").inner_text()
         page.reload()
@@ -946,7 +946,7 @@ def test_english_journey_in_a_browser(server: Server) -> None:
         english(page)
         page.locator("#item-cqo-chief-standards-engineer label.qn-choice:has(input[value=no])").click()
         page.wait_for_function(
-            "document.querySelector('#item-cqo-chief-standards-engineer [data-status] .ok') !== null",
+            "() => document.querySelector('#item-cqo-chief-standards-engineer [data-status] .ok') !== null",
             timeout=10_000,
         )
 

@@ -115,7 +115,7 @@ def test_questionnaire_journey(server: str, tmp_path: Path) -> None:
         # the figures follow once the saves settle (one request for a burst of answers)
         page.locator("#item-cqo-appointment-letter.qn-inapplicable").wait_for(timeout=5000)
         assert page.locator("#item-cqo-appointment-letter [data-why]").is_visible()
-        page.wait_for_function("document.querySelector('#qn-progress').value === 1", timeout=5000)
+        page.wait_for_function("() => document.querySelector('#qn-progress').value === 1", timeout=5000)
 
         # reload: the server has the answer
         page.reload()
@@ -126,7 +126,7 @@ def test_questionnaire_journey(server: str, tmp_path: Path) -> None:
         context.set_offline(True)
         page.locator("#item-cqo-chief-standards-engineer label.qn-choice:has(input[value=yes])").click()
         page.wait_for_function(
-            "document.querySelector('#item-cqo-chief-standards-engineer [data-status] .bad') !== null"
+            "() => document.querySelector('#item-cqo-chief-standards-engineer [data-status] .bad') !== null"
         )
         assert "网络已断开" in _status(page, "cqo-chief-standards-engineer")
         keys = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('qready:'))")
