@@ -330,3 +330,27 @@ def test_an_object_gone_from_the_bucket_is_gone_for_the_user(
     (ev,) = evidence_rows(s3_app, aid)
     bucket(s3_config).delete_object(Bucket=s3_config["S3_BUCKET"], Key=f"evidence/{ev.storage_key}")
     assert client.get(f"/firms/{firm.id}/assessments/{aid}/evidence/{ev.id}").status_code == 410
+
+
+def test_reports_bulk_zips_and_logos_live_in_the_bucket(s3_app, s3_config, dbconn, tmp_path, monkeypatch):
+    """With S3, nothing a node renders or reads for reports is on its own disk: cached reports and bulk
+    zips go to `report-cache/`, a consultancy's logo comes from `branding/<id>`."""
+    from webapp.reports import services
+
+    s3_app.extensions.pop("qready.buckets", None)
+    monkeypatch.setattr(s3_app, "instance_path", str(tmp_path / "node"))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    with s3_app.app_context():
+        cache = services.report_cache()
+        assert cache.get("ab12", "pdf") is None
+        cache.put("ab12", "pdf", b"%PDF-1.7 cached")
+        cache.put_bulk("job-1", b"PK zip")
+        assert cache.get("ab12", "pdf") == b"%PDF-1.7 cached" and cache.get_bulk("job-1") == b"PK zip"
+        assert services.branding_logo(7) is None
+        bucket(s3_config).put_object(Bucket=s3_config["S3_BUCKET"], Key="branding/7", Body=png)
+        assert services.branding_logo(7) == png
+        bucket(s3_config).put_object(Bucket=s3_config["S3_BUCKET"], Key="branding/8", Body=b"<svg/>")
+        assert services.branding_logo(8) is None  # not a PNG
+    assert {"report-cache/ab12-pdf", "report-cache/bulk-job-1", "branding/7"} <= set(objects(s3_config))
+    assert not (tmp_path / "node").exists()
+    s3_app.extensions.pop("qready.buckets", None)

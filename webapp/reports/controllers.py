@@ -217,8 +217,7 @@ def bulk_status(job_id: str) -> ResponseReturnValue:
 @access.org_kind("consultancy")
 def bulk_download(job_id: str) -> ResponseReturnValue:
     state = _job_status(job_id)
-    if not state["ready"]:
+    data = jobs.zip_of(job_id) if state["ready"] else None
+    if data is None:
         abort(404)
-    return send_download(
-        jobs.zip_path(job_id), f"qready-reports-{job_id[:8]}.zip", "application/zip", max_age=0
-    )
+    return send_download(data, f"qready-reports-{job_id[:8]}.zip", "application/zip", max_age=0)

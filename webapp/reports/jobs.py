@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -118,14 +117,11 @@ def _folder(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", name).strip("_") or "firm"
 
 
-def bulk_dir() -> Path:
-    return Path(services.report_cache().root) / "bulk"
-
-
-def zip_path(job_id: str) -> Path:
+def zip_of(job_id: str) -> bytes | None:
+    """The finished zip of a job (kept with the report cache: on disk or in the bucket), or None."""
     if not JOB_ID.match(job_id):
         raise ValueError("not a job id")
-    return bulk_dir() / f"{job_id}.zip"
+    return services.report_cache().get_bulk(job_id)
 
 
 # ---- RQ -------------------------------------------------------------------------------------------
@@ -193,12 +189,8 @@ def _run(payload: dict[str, Any]) -> dict[str, Any]:
         data, errors = build_zip(req, progress)
     finally:
         db.session.rollback()  # the job only reads
-    path = zip_path(job.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return {"zip": path.name, "errors": errors, "count": len(req.assessment_ids) - len(errors)}
+    services.report_cache().put_bulk(job.id, data)
+    return {"zip": f"{job.id}.zip", "errors": errors, "count": len(req.assessment_ids) - len(errors)}
 
 
 def status(job_id: str, *, user_id: int, consultancy_id: int) -> dict[str, Any] | None:
@@ -222,5 +214,6 @@ def status(job_id: str, *, user_id: int, consultancy_id: int) -> dict[str, Any] 
         "done": int(meta.get("done", 0)),
         "total": int(meta.get("total", 0)),
         "errors": list(meta.get("errors", [])),
-        "ready": str(getattr(state, "value", state)) == "finished" and zip_path(job_id).is_file(),
+        "ready": str(getattr(state, "value", state)) == "finished"
+        and services.report_cache().has_bulk(job_id),
     }

@@ -45,7 +45,7 @@ from webapp.questionnaire.plans import plan_title
 from webapp.questionnaire.scoring import submission
 from webapp.refdata import industries, regions
 from webapp.reports import charts, render
-from webapp.reports.cache import ReportCache
+from webapp.reports.cache import ReportCache, StoredReportCache
 from webapp.reports.fetcher import SCHEME, Asset, static_assets
 
 PACKAGE = Path(__file__).resolve().parent
@@ -258,15 +258,23 @@ def load_inputs(
 
 
 def branding_logo(consultancy_id: int) -> bytes | None:
-    """`instance/branding/<consultancy_id>.png`, when present, a PNG and not over 512 KB."""
-    path = Path(current_app.instance_path) / "branding" / f"{int(consultancy_id)}.png"
-    try:
-        if path.stat().st_size > MAX_LOGO_BYTES:
+    """`instance/branding/<consultancy_id>.png` (with `EVIDENCE_STORAGE=s3`: the object
+    `branding/<consultancy_id>` in the bucket), when present, a PNG and not over 512 KB."""
+    stored = bucket("branding/")
+    if stored is not None:
+        try:
+            data = bytes(stored.get(f"{int(consultancy_id)}"))
+        except FileNotFoundError:
             return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return data if data.startswith(PNG_SIGNATURE) else None
+    else:
+        path = Path(current_app.instance_path) / "branding" / f"{int(consultancy_id)}.png"
+        try:
+            if path.stat().st_size > MAX_LOGO_BYTES:
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+    return data if len(data) <= MAX_LOGO_BYTES and data.startswith(PNG_SIGNATURE) else None
 
 
 def preparer_for(user: User | None, org_kind: str | None, org_id: int | None) -> Preparer:
@@ -965,6 +973,7 @@ SETTINGS: dict[str, Any] = {
     "REPORT_RENDER_WORKERS": 1,  # PDF worker processes per app process
     "REPORT_CACHE_DIR": None,  # default: <instance>/report-cache
     "REPORT_CACHE_MAX_MB": 500,  # the cache prunes its least recently used reports past this
+    "S3_REPORTS_PREFIX": "report-cache/",  # with EVIDENCE_STORAGE=s3: where reports and bulk zips go
 }
 
 
@@ -984,7 +993,26 @@ def render_pdf(html: str, assets: dict[str, Asset]) -> render.Rendered:
     )
 
 
-def report_cache() -> ReportCache:
+def bucket(prefix: str) -> Any | None:
+    """With `EVIDENCE_STORAGE=s3`, the app's bucket under `prefix` (an `S3Store`); else None. Every node
+    of a multi-node install sees the same objects there."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("EVIDENCE_STORAGE") != "s3":
+        return None
+    stores = app.extensions.setdefault("qready.buckets", {})
+    if prefix not in stores:
+        from webapp.questionnaire.storage import S3Store
+
+        stores[prefix] = S3Store.from_config({**app.config, "S3_PREFIX": prefix})
+    return stores[prefix]
+
+
+def report_cache() -> ReportCache | StoredReportCache:
+    """Where finished reports and bulk zips are kept: in the bucket beside the evidence when evidence
+    goes to S3 (every node sees them), else on this node's disk."""
+    stored = bucket(setting("S3_REPORTS_PREFIX"))
+    if stored is not None:
+        return StoredReportCache(stored)
     root = setting("REPORT_CACHE_DIR") or str(Path(current_app.instance_path) / "report-cache")
     return ReportCache(root, max_bytes=setting("REPORT_CACHE_MAX_MB") * 1024 * 1024)
 
