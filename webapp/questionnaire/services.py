@@ -201,6 +201,14 @@ def _statement(name: str) -> Any:
             Answer.updated_by_id,
             Answer.updated_at,
         ).where(Answer.assessment_id == bindparam("assessment_id"))
+    elif name == "some_answers":
+        stmt = _statement("answers").where(Answer.item_id.in_(bindparam("items", expanding=True)))
+    elif name == "lock":
+        stmt = (
+            select(Assessment.status)
+            .where(Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id"))
+            .with_for_update(key_share=True)
+        )
     elif name == "firm_and_evidence":
         stmt = (
             select(*_firm_profile_columns(), Evidence.item_id)
@@ -291,8 +299,8 @@ class FirmRow(NamedTuple):
 def answer_states(assessment_id: int, items: Iterable[str] | None = None) -> dict[str, AnswerState]:
     if items is None:
         return {r[0]: AnswerState(*r) for r in _core(_statement("answers"), {"assessment_id": assessment_id})}
-    q = _statement("answers").where(Answer.item_id.in_(list(items)))
-    return {r[0]: AnswerState(*r) for r in _core(q, {"assessment_id": assessment_id})}
+    params = {"assessment_id": assessment_id, "items": list(items)}
+    return {r[0]: AnswerState(*r) for r in _core(_statement("some_answers"), params)}
 
 
 def evidence_items(assessment_id: int) -> set[str]:
@@ -751,8 +759,9 @@ def lock(a: Assessment) -> bool:
     PostgreSQL: `SELECT … FOR NO KEY UPDATE` (the row lock an UPDATE of the row takes; rows that only
     reference the assessment, answers and history, are still written meanwhile). SQLite: a writing
     request holds the database's write lock from its first statement (`db._sqlite_setup`)."""
-    db.session.refresh(a, ["status"], with_for_update={"key_share": True})
-    return a.status == "draft"
+    status = _core(_statement("lock"), {"assessment_id": a.id, "firm_id": a.firm_id}).scalar_one()
+    set_committed_value(a, "status", status)
+    return status == "draft"
 
 
 def lock_facts(firm_id: int) -> None:
