@@ -3,7 +3,7 @@
 Each save writes its own answer, then the firm's fact and the same fact in the firm's other drafts
 (`services._share_fact`): without a fixed order, the two transactions locked the same rows in opposite
 orders and PostgreSQL broke the deadlock by failing one of them (500). These tests commit for real,
-from two threads, like the server's workers (see tests/test_own_connections.py), and remove what they
+from two threads, like the server's workers (see tests/test_save_lock.py), and remove what they
 made. On SQLite a writing request holds the database's write lock from its first statement, so the
 saves queue; the same end state is asserted."""
 
@@ -75,9 +75,6 @@ def two_editors(app: Any) -> Iterator[tuple[list[Any], int, dict[str, int]]]:
             db.session.execute(delete(Firm).where(Firm.id == firm_id))
             db.session.execute(delete(User).where(User.id.in_(user_ids)))
             db.session.commit()
-        own = app.extensions["qready.db"]["own"]
-        if own is not None:
-            own.close()  # the second thread's connection too: later tests expect one at a time
 
 
 def _reset(app: Any, firm_id: int) -> None:

@@ -113,8 +113,8 @@ def _own_the_transaction(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        if not db.session.registry.has() or db.session.info.get("read_only"):
-            return response  # no database work, or reads without a transaction: nothing to end
+        if not db.session.registry.has():
+            return response  # no database work: nothing to end
         if g.get("_rollback_only") or response.status_code >= 400:
             db.session.rollback()
         else:

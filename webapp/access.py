@@ -13,12 +13,11 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import abort, g, request, session
 from flask_login import current_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
-from webapp.models import ConsultancyGrant, Membership, User
+from webapp.models import ConsultancyGrant, User
 from webapp.models.orgs import OrgRef
 
 P = ParamSpec("P")
@@ -36,7 +35,7 @@ class ActiveOrg:
 
 @dataclass(frozen=True)
 class Member(OrgRef):
-    """One of the signed-in user's memberships, as read with the user (see `load_user`)."""
+    """One of the signed-in user's memberships, as a plain value (the section page's ETag names them)."""
 
     firm_id: int | None
     consultancy_id: int | None
@@ -44,68 +43,9 @@ class Member(OrgRef):
     role: str
 
 
-_USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
-_STATEMENTS: dict[str, Any] = {}
-
-
-def _user_statement() -> db.HotStatement:
-    """The user's row with each of their memberships (a row per membership; one with NULLs for none).
-    Built once: building a select costs more than running it."""
-    stmt = _STATEMENTS.get("user")
-    if stmt is None:
-        configure_mappers()  # `load_user` builds instances without the constructor, which would do it
-        users, members = User.__table__, Membership.__table__
-        stmt = (
-            select(
-                *users.columns,
-                members.c.firm_id.label("m_firm_id"),
-                members.c.consultancy_id.label("m_consultancy_id"),
-                members.c.regulator_id.label("m_regulator_id"),
-                members.c.role.label("m_role"),
-            )
-            .select_from(users.outerjoin(members, members.c.user_id == users.c.id))
-            .where(users.c.id == bindparam("user_id"))
-            .order_by(members.c.id)
-        )
-        # a read that needs no transaction: on the worker's own connection (see `db.OwnConnections`)
-        stmt = db.HotStatement(stmt, standalone=True)
-        _STATEMENTS["user"] = stmt
-    return stmt
-
-
 def load_user(user_id: int) -> User | None:
-    """The user and their memberships in one round trip, for the session's user loader.
-
-    Every request of a signed-in user starts here, so this is one statement rather than an ORM
-    get and a second query: the `User` is built from the row and attached to the request's session as
-    if loaded, once the request has one (`db.attach`; a later `session.get(User, id)` finds it without
-    a query). The memberships wait in `g` for
-    `load_context`."""
-    rows = db.read_with_user(_user_statement(), {"user_id": user_id})
-    if not rows:
-        return None
-    n = len(_USER_COLUMNS)
-    existing = db.session.identity_map.get(identity_key(User, user_id)) if db.session.registry.has() else None
-    if existing is not None:
-        user = existing
-    else:
-        # as SQLAlchemy's own loading does: the row's values straight into the new instance's dict,
-        # without the constructor's attribute events (a third of the cost of building it)
-        user = User.__mapper__.class_manager.new_instance()
-        user.__dict__.update(zip(_USER_COLUMNS, rows[0][:n], strict=True))
-        make_transient_to_detached(user)
-        db.attach(user)
-    g._member_rows = [Member(*r[n:]) for r in rows if r[-1] is not None]
-    g._member_rows_of = user_id
-    return user  # type: ignore[no-any-return]
-
-
-def _memberships(user_id: int) -> list[Member]:
-    if g.get("_member_rows_of") == user_id:
-        return list(g._member_rows)
-    m = Membership
-    q = select(m.firm_id, m.consultancy_id, m.regulator_id, m.role).where(m.user_id == user_id).order_by(m.id)
-    return [Member(*r) for r in db.session.execute(q)]
+    """The user with their memberships (one statement), for the session's user loader."""
+    return db.session.get(User, user_id, options=[joinedload(User.memberships)])
 
 
 def signed_in() -> Any:
@@ -122,7 +62,7 @@ def load_context() -> None:
     if not user.is_authenticated:
         tenancy.set_context(tenancy.EMPTY)
         return
-    memberships = _memberships(user.id)
+    memberships = [Member(m.firm_id, m.consultancy_id, m.regulator_id, m.role) for m in user.memberships]
     roles: dict[int, str] = {}
     consultancy_ids = []
     for m in memberships:

@@ -66,8 +66,7 @@ class FirmOwned(TenantScoped):
 
 
 def _info(session: Session | None) -> dict[str, Any]:
-    # the request's session's info, made or not yet made (`db.session_info`)
-    return session.info if session is not None else db.session_info()
+    return (session if session is not None else db.session()).info
 
 
 def context(session: Session | None = None) -> TenantContext:

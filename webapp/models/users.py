@@ -3,12 +3,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.orgs import Membership
 
 
 @functools.lru_cache(maxsize=1024)
@@ -34,6 +38,8 @@ class User(UserMixin, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now(), index=True
     )
+    # read with the user on every signed-in request (`access.load_user`); written as Membership rows
+    memberships: Mapped[list[Membership]] = relationship(order_by="Membership.id", viewonly=True)
 
     @property
     def is_active(self) -> bool:  # Flask-Login

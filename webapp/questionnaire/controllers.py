@@ -336,8 +336,6 @@ def _section(fw: Framework, section_id: str) -> Section:
     return sec
 
 
-@db.read_only
-@db.prefetch(pagecache.stamp_statement)
 @access.firm("viewer", write="editor")
 def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
     if request.method == "GET":
@@ -676,15 +674,12 @@ def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | 
 def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}.
 
-    The busiest request of the product, so it only writes, and the assessment is not scored here: the
-    page asks for the new figures (`progress`) once its saves settle. Mostly it is one statement
-    (`services.quick_save`); otherwise the assessment and the item's answer come in one Core read
-    (`draft_item`) and `save_answers` decides, with its messages for what it refuses."""
+    It only writes, and the assessment is not scored here: the page asks for the new figures
+    (`progress`) once its saves settle. `save_answers` decides, with its messages for what it refuses."""
+    a = _assessment(firm_id, assessment_id)
     data = request.get_json(silent=True)
     item_id = data.get("item") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(item_id, str):
-        if services.draft_item(firm_id, assessment_id, "") is None:
-            abort(404)  # not this firm's assessment, whatever was sent
         return jsonify(ok=False, error="bad_request", message=_("The request was not understood.")), 400
     change = ItemChange(
         value=data.get("value", UNSET),
@@ -692,17 +687,8 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         narrative=data.get("narrative", UNSET),
     )
     version = inputs.version(data.get("version"))  # a whole number within the database's integer
-    quick = services.quick_save(firm_id, assessment_id, item_id, change, version, current_user.id)
-    if quick is not None:
-        return jsonify(ok=True, item=item_id, version=quick.version, saved=quick.saved)
-    read = services.draft_item(firm_id, assessment_id, item_id)
-    if read is None:
-        abort(404)  # not this firm's assessment
-    a, current = read
     expected = {item_id: version} if version is not None else None
-    result = services.save_answers(
-        a, {item_id: change}, current_user, expected, score=False, current={item_id: current}
-    )
+    result = services.save_answers(a, {item_id: change}, current_user, expected, score=False)
     fw = services.framework(a)
     item = fw.item(item_id)
     if result.errors:

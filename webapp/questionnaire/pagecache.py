@@ -35,10 +35,11 @@ from webapp import db
 from webapp.build import build_id
 from webapp.models import AnswerHistory, Assessment, Comment, Evidence, Firm, SectionAssignment, User
 
-_STATEMENT: list[db.HotStatement] = []
+_STATEMENT: list[Any] = []
 
 
-def _stamp_statement() -> db.HotStatement:
+def _stamp_statement() -> Any:
+    """The stamp's select, built once (building it costs more than running it)."""
     if _STATEMENT:
         return _STATEMENT[0]
     a = Assessment.__table__
@@ -81,21 +82,16 @@ def _stamp_statement() -> db.HotStatement:
         .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
         .where(aid == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
     )
-    hot = db.HotStatement(stmt)
-    _STATEMENT.append(hot)
-    return hot
-
-
-def stamp_statement(args: dict[str, Any]) -> list[tuple[db.HotStatement, dict[str, Any]]]:
-    """The stamp's statement for a section page's URL arguments, to be sent with the signed-in
-    user's (`db.prefetch`)."""
-    return [(_stamp_statement(), {"firm_id": args["firm_id"], "assessment_id": args["assessment_id"]})]
+    _STATEMENT.append(stmt)
+    return stmt
 
 
 def stamp(firm_id: int, assessment_id: int) -> tuple[Any, ...] | None:
     """Everything stored that a section page of the assessment shows, in one round trip; None when the
     firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    return _stamp_statement().first({"firm_id": firm_id, "assessment_id": assessment_id})
+    params = {"firm_id": firm_id, "assessment_id": assessment_id}
+    row = db.session.connection().execute(_stamp_statement(), params).first()
+    return tuple(row) if row is not None else None
 
 
 def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:

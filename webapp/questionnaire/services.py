@@ -6,15 +6,17 @@ the request. When a result says something failed (`SaveResult.ok` is False, prob
 caller must not commit: the web request rolls back on its 4xx status, so a refused change saves
 nothing — not even the part of it that was valid.
 
-Reads on the hot paths (autosave, the section page) run with SQLAlchemy Core (`db.HotStatement`),
-outside the ORM's per-statement tenant criteria, which cost about a millisecond per statement:
-every such read is keyed by the id of an assessment (or firm) the caller loaded through the tenant
-filter, so it cannot reach another firm's rows. Writes of firm-owned rows name the assessment's firm.
+Some reads run with SQLAlchemy Core on the session's connection (`_core`), outside the ORM's
+per-statement tenant criteria: every such read is keyed by the id of an assessment (or firm) the
+caller loaded through the tenant filter, so it cannot reach another firm's rows. Writes of firm-owned
+rows name the assessment's firm.
 
-Answers are written with single-statement conditional upserts (`INSERT ... ON CONFLICT DO UPDATE ...
-WHERE version = <the version read>`), so two editors never overwrite each other, even when their
-requests race: the loser sees a conflict with the winner's answer. The autosave is mostly one such
-statement that does everything (`quick_save`).
+Every change of answers goes through `save_answers` (the autosave, the section form, the API, and a
+shared fact carried into other drafts): the assessment's row is locked (`lock`), its status checked,
+each answer written with a conditional upsert (`INSERT ... ON CONFLICT DO UPDATE ... WHERE version =
+<the version read>`) and its history row added. Two editors never overwrite each other, even when
+their requests race: the loser sees a conflict with the winner's answer. `submit` takes the same lock,
+so a save either lands before the submission or is refused as read-only.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -199,6 +201,14 @@ def _statement(name: str) -> Any:
             Answer.updated_by_id,
             Answer.updated_at,
         ).where(Answer.assessment_id == bindparam("assessment_id"))
+    elif name == "some_answers":
+        stmt = _statement("answers").where(Answer.item_id.in_(bindparam("items", expanding=True)))
+    elif name == "lock":
+        stmt = (
+            select(Assessment.status)
+            .where(Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id"))
+            .with_for_update(key_share=True)
+        )
     elif name == "firm_and_evidence":
         stmt = (
             select(*_firm_profile_columns(), Evidence.item_id)
@@ -219,15 +229,6 @@ def _statement(name: str) -> Any:
             )
             .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
             .outerjoin(Evidence, and_(Evidence.firm_id == a.c.firm_id, Evidence.assessment_id == a.c.id))
-            .where(a.c.id == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
-        )
-    elif name == "draft_item":
-        a, ans = Assessment.__table__, Answer.__table__
-        stmt = (
-            select(*(a.c[k] for k in _DRAFT_ASSESSMENT), *(ans.c[k] for k in _ANSWER_STATE))
-            .select_from(
-                a.outerjoin(ans, and_(ans.c.assessment_id == a.c.id, ans.c.item_id == bindparam("item_id")))
-            )
             .where(a.c.id == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
         )
     else:  # pragma: no cover - a programming error
@@ -255,10 +256,8 @@ _ANSWER_STATE = ("value", "na_reason", "narrative", "version", "fact", "updated_
 
 
 class DraftRow(NamedTuple):
-    """An assessment as the busy requests read it with Core, in one round trip: with one item's
-    answer for the autosave (`draft_item`), or with its firm's profile and the items that have
-    evidence for the progress figures (`assessment_row`; `firm` and `evidence` are None otherwise).
-    It stands in for an `Assessment` in `save_answers`."""
+    """An assessment read with Core for the progress figures, in one round trip, with its firm's
+    profile and the items that have evidence (`assessment_row`)."""
 
     id: int
     firm_id: int
@@ -272,26 +271,14 @@ class DraftRow(NamedTuple):
     submitted_at: dt.datetime | None
     scored_at: dt.datetime | None
     updated_at: dt.datetime
-    firm: FirmProfile | None = None
-    evidence: frozenset[str] | None = None
-
-
-class _Hot(dict[str, db.HotStatement]):
-    """The autosave's reads, as `db.HotStatement`s (built on first use)."""
-
-    def __missing__(self, name: str) -> db.HotStatement:
-        hot = db.HotStatement(_statement(name))
-        self[name] = hot
-        return hot
-
-
-_HOT = _Hot()
+    firm: FirmProfile
+    evidence: frozenset[str]
 
 
 def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
     """One of the firm's assessments, with the firm's profile and the items with evidence; None when
     the firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    rows = _HOT["draft"].rows({"firm_id": firm_id, "assessment_id": assessment_id})
+    rows = _core(_statement("draft"), {"firm_id": firm_id, "assessment_id": assessment_id}).all()
     if not rows:
         return None
     n = len(_DRAFT_ASSESSMENT)
@@ -299,21 +286,6 @@ def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
     firm = FirmRow(*first[n : n + len(FirmRow._fields)])
     evidence = frozenset(r[-1] for r in rows if r[-1] is not None)
     return DraftRow(*first[:n], firm, evidence)  # type: ignore[arg-type]
-
-
-def draft_item(firm_id: int, assessment_id: int, item_id: str) -> tuple[DraftRow, AnswerState] | None:
-    """One of the firm's assessments and its answer to one item (version 0 when never answered), in
-    one round trip; None when the firm has no such assessment. `firm_id` must be one the caller's
-    access rule admitted."""
-    row = _HOT["draft_item"].first({"firm_id": firm_id, "assessment_id": assessment_id, "item_id": item_id})
-    if row is None:
-        return None
-    n = len(_DRAFT_ASSESSMENT)
-    answer = row[n:]
-    state = AnswerState(item_id, *answer) if answer[3] is not None else AnswerState(item_id)
-    a = DraftRow(*row[:n])  # type: ignore[arg-type]
-    _remember_draft(a)
-    return a, state
 
 
 class FirmRow(NamedTuple):
@@ -326,9 +298,9 @@ class FirmRow(NamedTuple):
 
 def answer_states(assessment_id: int, items: Iterable[str] | None = None) -> dict[str, AnswerState]:
     if items is None:
-        return {r[0]: AnswerState(*r) for r in _HOT["answers"].rows({"assessment_id": assessment_id})}
-    q = _statement("answers").where(Answer.item_id.in_(list(items)))
-    return {r[0]: AnswerState(*r) for r in _core(q, {"assessment_id": assessment_id})}
+        return {r[0]: AnswerState(*r) for r in _core(_statement("answers"), {"assessment_id": assessment_id})}
+    params = {"assessment_id": assessment_id, "items": list(items)}
+    return {r[0]: AnswerState(*r) for r in _core(_statement("some_answers"), params)}
 
 
 def evidence_items(assessment_id: int) -> set[str]:
@@ -388,23 +360,8 @@ def _store_summary(a: Assessment, result: scoring.Result, *, changed_at: dt.date
         setattr(a, k, v)
 
 
-def _mark_changed_statement() -> Any:
-    table = Assessment.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("a_id"), table.c.firm_id == bindparam("a_firm_id"))
-        .values(updated_at=bindparam("p_updated_at"), scored_at=None)
-    )
-
-
-_MARK_CHANGED = db.HotStatement(_mark_changed_statement())
-
-
-def _mark_changed(a: Assessment | DraftRow, now: dt.datetime) -> None:
+def _mark_changed(a: Assessment, now: dt.datetime) -> None:
     """A person changed the assessment at `now`; its kept headline numbers are out of date."""
-    if isinstance(a, DraftRow):
-        _MARK_CHANGED.run({"p_updated_at": now, "a_id": a.id, "a_firm_id": a.firm_id})
-        return
     a.updated_at = now
     a.scored_at = None
 
@@ -423,7 +380,7 @@ def _keep_fresh_statement() -> Any:
     )
 
 
-_KEEP_FRESH = db.HotStatement(_keep_fresh_statement())
+_KEEP_FRESH = _keep_fresh_statement()
 
 
 def _keep_fresh(a: Assessment | DraftRow, result: scoring.Result) -> None:
@@ -432,7 +389,7 @@ def _keep_fresh(a: Assessment | DraftRow, result: scoring.Result) -> None:
     next read scores it again)."""
     values = _headline(result)
     params = {f"p_{k}": v for k, v in values.items()}
-    _KEEP_FRESH.run({**params, "a_id": a.id, "a_firm_id": a.firm_id, "a_updated_at": a.updated_at})
+    _core(_KEEP_FRESH, {**params, "a_id": a.id, "a_firm_id": a.firm_id, "a_updated_at": a.updated_at})
     if isinstance(a, Assessment):
         for k, v in values.items():  # what this request shows, whether or not it was kept
             set_committed_value(a, k, v)
@@ -466,7 +423,6 @@ class Progress:
 def progress(a: DraftRow, *, day: dt.date | None = None) -> Progress:
     """Score the assessment read by `assessment_row` (headline numbers and each item's state, no
     explanations); a draft whose kept numbers are out of date keeps the new ones."""
-    assert a.firm is not None and a.evidence is not None
     as_of = scoring_date(a, day)
     result, states = _score_stored(a, a.firm, a.evidence, as_of)
     if a.status == "draft" and a.scored_at is None:
@@ -533,7 +489,7 @@ def _upsert_statement(dialect: str) -> Any:
 
 
 def _upsert_answer(
-    a: Assessment | DraftRow,
+    a: Assessment,
     item: Item,
     value: Any,
     na_reason: str | None,
@@ -558,36 +514,12 @@ def _upsert_answer(
         "updated_at": now,
         "read_version": read_version,
     }
-    # A change to an answer is a plain conditional UPDATE, which SQLAlchemy compiles once; only a first
-    # answer needs the dialect's INSERT … ON CONFLICT, which SQLAlchemy 2.0 compiles on every call.
-    if read_version > 0:
-        row = _UPDATE_ANSWER.first({f"p_{k}": v for k, v in params.items()})
-        got = row[0] if row is not None else None
-    else:
-        got = conn.execute(_upsert_statement(conn.dialect.name), params).scalar()
+    got = conn.execute(_upsert_statement(conn.dialect.name), params).scalar()
     return int(got) if got is not None else None
 
 
-def _update_answer_statement() -> Any:
-    table = Answer.__table__
-    return (
-        table.update()
-        .where(
-            table.c.assessment_id == bindparam("p_assessment_id"),
-            table.c.item_id == bindparam("p_item_id"),
-            table.c.firm_id == bindparam("p_firm_id"),
-            table.c.version == bindparam("p_read_version"),
-        )
-        .values({k: bindparam(f"p_{k}") for k in _UPSERT_COLUMNS})
-        .returning(table.c.version)
-    )
-
-
-_UPDATE_ANSWER = db.HotStatement(_update_answer_statement())
-
-
 def _history(
-    a: Assessment | DraftRow,
+    a: Assessment,
     item_id: str,
     old: AnswerState,
     new: AnswerState,
@@ -613,79 +545,8 @@ def _history(
     }
 
 
-_HISTORY_INSERT = db.HotStatement(insert(AnswerHistory.__table__))
-_HISTORY_COLUMNS = (
-    "firm_id",
-    "assessment_id",
-    "item_id",
-    "old_value",
-    "new_value",
-    "old_na_reason",
-    "new_na_reason",
-    "old_narrative",
-    "new_narrative",
-    "changed_by_id",
-    "changed_at",
-    "via_fact",
-)
-
-
-def _write_statement(first: bool) -> Any:
-    """PostgreSQL: an answer, its history row and the assessment marked changed, in one statement
-    (data-modifying CTEs). The answer is written only if its version is still the one read; when it
-    is not, nothing at all is written and no row comes back."""
-    ans, hist, asm = Answer.__table__, AnswerHistory.__table__, Assessment.__table__
-
-    def p(table: Any, key: str, prefix: str = "p_") -> Any:
-        return bindparam(f"{prefix}{key}", type_=table.c[key].type)
-
-    values = {k: p(ans, k) for k in _UPSERT_COLUMNS}
-    key = (p(ans, "assessment_id"), p(ans, "item_id"), p(ans, "firm_id"))
-    if first:
-        ins = postgresql.insert(ans).values(assessment_id=key[0], item_id=key[1], firm_id=key[2], **values)
-        write: Any = ins.on_conflict_do_update(
-            index_elements=["assessment_id", "item_id"],
-            set_={k: ins.excluded[k] for k in _UPSERT_COLUMNS},
-            where=ans.c.version == bindparam("p_read_version"),
-        )
-    else:
-        write = (
-            ans.update()
-            .where(
-                ans.c.assessment_id == key[0],
-                ans.c.item_id == key[1],
-                ans.c.firm_id == key[2],
-                ans.c.version == bindparam("p_read_version"),
-            )
-            .values(values)
-        )
-    changed = write.returning(ans.c.version).cte("changed")
-    logged = (
-        hist.insert()
-        .from_select(
-            [*_HISTORY_COLUMNS, "version"],
-            select(*(p(hist, k, "h_") for k in _HISTORY_COLUMNS), changed.c.version),
-        )
-        .cte("logged")
-    )
-    touched = (
-        asm.update()
-        .where(
-            asm.c.id == bindparam("p_assessment_id"),
-            asm.c.firm_id == bindparam("p_firm_id"),
-            select(changed.c.version).exists(),
-        )
-        .values(updated_at=bindparam("p_updated_at"), scored_at=None)
-        .cte("touched")
-    )
-    return select(changed.c.version).add_cte(logged, touched)
-
-
-_WRITE = {first: db.HotStatement(_write_statement(first)) for first in (True, False)}
-
-
 def _write_answer(
-    a: Assessment | DraftRow,
+    a: Assessment,
     item: Item,
     cur: AnswerState,
     target: tuple[Any, Any, Any],
@@ -694,184 +555,25 @@ def _write_answer(
     now: dt.datetime,
 ) -> AnswerState | None:
     """Write one answer if its version is still `cur.version`, with its history row, and mark the
-    assessment changed; the new state, or None when another write landed first (nothing written).
-    One round trip on PostgreSQL; three on SQLite."""
+    assessment changed; the new state, or None when another write landed first (nothing written)."""
     value, na, narrative = target
-    if db.session.connection().dialect.name != "postgresql":
-        version = _upsert_answer(
-            a, item, value, na, narrative, read_version=cur.version, user_id=user_id, now=now
-        )
-        if version is None:
-            return None
-        new = AnswerState(item.id, value, na, narrative, version, item.fact, user_id, now)
-        _write_history([_history(a, item.id, cur, new, user_id=user_id, now=now)])
-        _mark_changed(a, now)
-        return new
-    params = {
-        "p_firm_id": a.firm_id,
-        "p_assessment_id": a.id,
-        "p_item_id": item.id,
-        "p_value": value,
-        "p_na_reason": na,
-        "p_narrative": narrative,
-        "p_fact": item.fact,
-        "p_version": cur.version + 1,
-        "p_updated_by_id": user_id,
-        "p_updated_at": now,
-        "p_read_version": cur.version,
-    }
-    new = AnswerState(item.id, value, na, narrative, cur.version + 1, item.fact, user_id, now)
-    row = _history(a, item.id, cur, new, user_id=user_id, now=now)
-    params.update({f"h_{k}": row[k] for k in _HISTORY_COLUMNS})
-    got = _WRITE[cur.version == 0].first(params)
-    if got is None:
+    version = _upsert_answer(
+        a, item, value, na, narrative, read_version=cur.version, user_id=user_id, now=now
+    )
+    if version is None:
         return None
-    if isinstance(a, Assessment):
-        _mark_changed(a, now)  # the statement marked the row; the loaded object says the same
+    new = AnswerState(item.id, value, na, narrative, version, item.fact, user_id, now)
+    _write_history([_history(a, item.id, cur, new, user_id=user_id, now=now)])
+    _mark_changed(a, now)
     return new
+
+
+_HISTORY_INSERT = insert(AnswerHistory.__table__)
 
 
 def _write_history(rows: list[dict[str, Any]]) -> None:
     if rows:
-        _HISTORY_INSERT.run(rows)
-
-
-# ---- the autosave in one statement -------------------------------------------------------------------
-
-# The assessments this worker has seen as drafts, with what never changes about one: (firm, assessment)
-# -> (framework, framework version, mode). The one-statement autosave checks all of it again in SQL.
-_DRAFTS: dict[tuple[int, int], tuple[str, str, str]] = {}
-_DRAFTS_KEPT = 4096
-
-
-def _remember_draft(a: DraftRow) -> None:
-    if a.status != "draft":
-        return
-    if len(_DRAFTS) >= _DRAFTS_KEPT:
-        _DRAFTS.clear()
-    _DRAFTS[(a.firm_id, a.id)] = (a.framework_id, a.framework_version, a.mode)
-
-
-_QUICK_SQL = """
-WITH a AS (
-  SELECT id FROM assessments
-  WHERE id = :assessment_id AND firm_id = :firm_id AND status = 'draft'
-    AND framework_id = :framework_id AND framework_version = :framework_version AND mode = :mode
-),
-old AS (
-  SELECT value, na_reason, narrative, version FROM answers
-  WHERE assessment_id = :assessment_id AND item_id = :item_id AND firm_id = :firm_id
-),
-target AS (
-  SELECT
-    CASE WHEN :keep_value THEN old.value ELSE CAST(:value AS JSON) END AS value,
-    CASE WHEN :keep_na THEN old.na_reason ELSE CAST(:na_reason AS TEXT) END AS na_reason,
-    CASE WHEN :keep_narrative THEN old.narrative ELSE CAST(:narrative AS TEXT) END AS narrative,
-    coalesce(old.version, 0) AS version
-  FROM a LEFT JOIN old ON true
-),
-new AS (
-  SELECT target.*,
-    coalesce(CAST(target.value AS JSONB), 'null') = coalesce(CAST(old.value AS JSONB), 'null')
-      AND target.na_reason IS NOT DISTINCT FROM old.na_reason
-      AND target.narrative IS NOT DISTINCT FROM old.narrative AS same
-  FROM target LEFT JOIN old ON true
-),
-changed AS (
-  INSERT INTO answers (firm_id, assessment_id, item_id, value, na_reason, narrative, version,
-                       updated_by_id, updated_at)
-  SELECT :firm_id, :assessment_id, :item_id, new.value, new.na_reason, new.narrative, new.version + 1,
-         :user_id, :now
-  FROM new
-  WHERE NOT new.same AND (CAST(:expected AS INTEGER) IS NULL OR new.version = :expected)
-  ON CONFLICT (assessment_id, item_id) DO UPDATE
-    SET value = excluded.value, na_reason = excluded.na_reason, narrative = excluded.narrative,
-        version = excluded.version, updated_by_id = excluded.updated_by_id,
-        updated_at = excluded.updated_at
-    WHERE answers.version = excluded.version - 1
-  RETURNING version
-),
-logged AS (
-  INSERT INTO answer_history (firm_id, assessment_id, item_id, old_value, new_value, old_na_reason,
-                              new_na_reason, old_narrative, new_narrative, version, changed_by_id,
-                              changed_at)
-  SELECT :firm_id, :assessment_id, :item_id, old.value, new.value, old.na_reason, new.na_reason,
-         old.narrative, new.narrative, changed.version, :user_id, :now
-  FROM changed CROSS JOIN new LEFT JOIN old ON true
-),
-touched AS (
-  UPDATE assessments SET updated_at = :now, scored_at = NULL
-  WHERE id = :assessment_id AND firm_id = :firm_id AND EXISTS (SELECT 1 FROM changed)
-)
-SELECT (SELECT version FROM changed), new.version, new.same FROM new
-"""
-_QUICK = db.HotStatement(
-    text(_QUICK_SQL).bindparams(bindparam("value", type_=JSON()), bindparam("now", type_=db.UTCDateTime())),
-    standalone=True,
-)
-
-
-class QuickSave(NamedTuple):
-    version: int
-    saved: bool
-
-
-def quick_save(
-    firm_id: int, assessment_id: int, item_id: str, change: ItemChange, expected: int | None, user_id: int
-) -> QuickSave | None:
-    """The autosave of one answer as one statement on PostgreSQL, standing alone (no transaction
-    around it; see `db.OwnConnections`), when everything about it is known in advance: the answer
-    is written only if the assessment is still this firm's draft of the framework and mode this
-    worker saw before, the change is valid, the item sets no shared fact and the answer's version is
-    still `expected` — with its history row and the assessment marked changed, as `save_answers`
-    does. The fields the change leaves as they are stay as stored (they were checked when written).
-
-    None when anything else holds (an assessment not seen yet or no longer a draft, an invalid change,
-    a shared fact, a conflict, SQLite): nothing was written, and `save_answers` decides, with its
-    messages. `firm_id` must be one the caller's access rule admitted."""
-    known = _DRAFTS.get((firm_id, assessment_id))
-    if known is None or db.engine().dialect.name != "postgresql":
-        return None
-    fw = framework_of(known[0], known[1])
-    item = fw.item(item_id)
-    if item is None or item.fact:
-        return None
-    stub = DraftRow(assessment_id, firm_id, *known, "draft", 0, None, None, None, None, utcnow())
-    errors, targets = check_changes(stub, fw, {}, {item_id: change}, today())
-    if errors:
-        return None
-    value, na, narrative = targets[item_id]
-    # what `target_state` keeps from the stored answer: a field not sent, unless the change clears it
-    keep_value = change.value is UNSET and (change.na_reason is UNSET or change.na_reason is None)
-    keep_na = change.na_reason is UNSET and value is None
-    row = _QUICK.first(
-        {
-            "firm_id": firm_id,
-            "assessment_id": assessment_id,
-            "item_id": item_id,
-            "framework_id": known[0],
-            "framework_version": known[1],
-            "mode": known[2],
-            "keep_value": keep_value,
-            "value": value,
-            "keep_na": keep_na,
-            "na_reason": na,
-            "keep_narrative": change.narrative is UNSET,
-            "narrative": narrative,
-            "expected": expected,
-            "user_id": user_id,
-            "now": utcnow(),
-        }
-    )
-    if row is None:
-        _DRAFTS.pop((firm_id, assessment_id), None)  # not (or no longer) such a draft: read it again
-        return None
-    written, version, same = row
-    if written is not None:
-        return QuickSave(int(written), True)
-    if same:
-        return QuickSave(int(version), False)
-    return None  # someone else's answer is newer: `save_answers` shows the conflict
+        _core(_HISTORY_INSERT, rows)
 
 
 def _same(target: tuple[Any, Any, Any], cur: AnswerState) -> bool:
@@ -948,16 +650,17 @@ def check_changes(
 
 
 def save_answers(
-    a: Assessment | DraftRow,
+    a: Assessment,
     changes: Mapping[str, ItemChange],
     user: User | None,
     expected_versions: Mapping[str, int] | None = None,
     *,
     day: dt.date | None = None,
     score: bool = True,
-    current: Mapping[str, AnswerState] | None = None,
 ) -> SaveResult:
-    """Validate every change with the engine, then write them all, or nothing.
+    """Validate every change with the engine, then write them all, or nothing: with the assessment
+    locked and still a draft (`lock`), each answer written only if its version is still the one read,
+    with its history row. The one way answers change.
 
     `expected_versions` (item -> the version the editor started from) turns a stale edit into a
     conflict instead of an overwrite. A change that sets a shared fact also updates the firm's fact
@@ -965,10 +668,9 @@ def save_answers(
     False): a submitted assessment (`read_only`), any invalid value (`errors`), any stale version
     (`conflicts`).
 
-    With `score` (`a` an ORM `Assessment`) it is scored and its headline numbers kept (`result`,
-    `states` of every answer). Without, it only writes, as the autosave does: the kept numbers are
-    marked out of date (`scored_at` None) and scored again when next read (`fresh_summaries`,
-    `progress`); `current` may then give the changed items' stored answers, read already by the caller.
+    With `score` it is scored and its headline numbers kept (`result`, `states` of every answer).
+    Without, it only writes, as the autosave does: the kept numbers are marked out of date (`scored_at`
+    None) and scored again when next read (`fresh_summaries`, `progress`).
     """
     out = SaveResult()
     if a.status != "draft":
@@ -976,10 +678,7 @@ def save_answers(
         return out
     fw = framework(a)
     as_of = scoring_date(a, day)
-    if score:
-        states = answer_states(a.id)
-    else:
-        states = dict(current) if current is not None else answer_states(a.id, changes)
+    states = answer_states(a.id) if score else answer_states(a.id, changes)
     errors, targets = check_changes(a, fw, states, changes, as_of)
     if errors:
         out.errors = errors
@@ -993,7 +692,10 @@ def save_answers(
     if out.conflicts:
         return out
     if any(_sets_fact(fw, item_id, target, states) for item_id, target in targets.items()):
-        lock_facts(a.firm_id)  # before anything is written: see `lock_facts`
+        lock_facts(a.firm_id)  # before anything is locked or written: see `lock_facts`
+    if not lock(a):
+        out.errors.append(ItemError(None, "read_only"))  # submitted since it was read
+        return out
 
     now = utcnow()
     user_id = user.id if user is not None else None
@@ -1021,7 +723,6 @@ def save_answers(
     out.states = states
     if not score:
         return out
-    assert isinstance(a, Assessment), "a save that scores is given the ORM assessment"
     firm, evidence = firm_and_evidence(a.firm_id, a.id)
     out.result = score_states(a, fw, states, evidence, firm, as_of, explain=False)
     _store_summary(a, out.result, changed_at=now if out.saved else None)
@@ -1049,6 +750,20 @@ def _sets_fact(
     )
 
 
+def lock(a: Assessment) -> bool:
+    """Hold the assessment's row until the transaction ends, and read its status again: True when it
+    is still a draft. Every save (`save_answers`, a shared fact carried into other drafts) and `submit`
+    take this lock first, so a save that began before a submission either lands before it (and is
+    submitted with it) or finds the assessment submitted — it never writes into a submitted one.
+
+    PostgreSQL: `SELECT … FOR NO KEY UPDATE` (the row lock an UPDATE of the row takes; rows that only
+    reference the assessment, answers and history, are still written meanwhile). SQLite: a writing
+    request holds the database's write lock from its first statement (`db._sqlite_setup`)."""
+    status = _core(_statement("lock"), {"assessment_id": a.id, "firm_id": a.firm_id}).scalar_one()
+    set_committed_value(a, "status", status)
+    return status == "draft"
+
+
 def lock_facts(firm_id: int) -> None:
     """Hold the firm's shared facts until the transaction ends; taken before anything is written.
 
@@ -1057,7 +772,9 @@ def lock_facts(firm_id: int) -> None:
     in opposite orders, and PostgreSQL failed one of them (a deadlock). With the firm's row locked
     first (`FOR NO KEY UPDATE`: the firm's other writes, which only reference the row, go on), they
     take turns; the second then finds the first one's answer and, where it started from an older
-    version, reports a conflict. SQLite needs nothing: a writing request holds the database's lock."""
+    version, reports a conflict. It is taken before the assessments' locks (`lock`): a save that
+    changes no fact locks only its own assessment, so no two saves wait for each other in a circle.
+    SQLite needs nothing: a writing request holds the database's lock."""
     if db.session.connection().dialect.name == "postgresql":
         _core(select(Firm.id).where(Firm.id == firm_id).with_for_update(key_share=True))
 
@@ -1084,7 +801,7 @@ def fact_answers(firm_id: int) -> dict[str, FactAnswer]:
 
 
 def _share_fact(
-    a: Assessment | DraftRow, item: Item, value: Any, user_id: int | None, now: dt.datetime, as_of: dt.date
+    a: Assessment, item: Item, value: Any, user_id: int | None, now: dt.datetime, as_of: dt.date
 ) -> None:
     """The firm's answer to a shared fact changed in `a`: keep it, and carry it into the same fact in
     the firm's other drafts (submitted assessments are snapshots and keep theirs)."""
@@ -1092,11 +809,13 @@ def _share_fact(
     assert fact is not None
     _upsert_fact(a, item, fact, value, user_id, now)
     others = db.session.scalars(
-        select(Assessment).where(
-            Assessment.firm_id == a.firm_id, Assessment.status == "draft", Assessment.id != a.id
-        )
+        select(Assessment)
+        .where(Assessment.firm_id == a.firm_id, Assessment.status == "draft", Assessment.id != a.id)
+        .order_by(Assessment.id)
     ).all()
     for other in others:
+        if not lock(other):
+            continue  # submitted meanwhile: a snapshot keeps its answer
         ofw = framework(other)
         items = [i for i in ofw.items if i.fact == fact]
         if not items:
@@ -1111,7 +830,7 @@ def _share_fact(
 
 
 def _upsert_fact(
-    a: Assessment | DraftRow, item: Item, fact: str, value: Any, user_id: int | None, now: dt.datetime
+    a: Assessment, item: Item, fact: str, value: Any, user_id: int | None, now: dt.datetime
 ) -> None:
     """Keep the firm's answer to a shared fact in one statement (INSERT … ON CONFLICT DO UPDATE); the
     caller holds `lock_facts`, so two saves of the same fact take turns: the later one stands."""
@@ -1744,7 +1463,7 @@ def submit_problems(
 
 def submit(a: Assessment, user: User, *, day: dt.date | None = None) -> list[SubmitProblem]:
     """Submit a draft: [] when done (it is read-only from now on), else every problem to fix first."""
-    if a.status != "draft":
+    if a.status != "draft" or not lock(a):  # see `lock`: saves wait for the submission, or it for them
         return [SubmitProblem(None, None, "read_only")]
     fw = framework(a)
     as_of = day or today()
