@@ -1,0 +1,342 @@
+"""Billing pages: pricing (public), the organisation's plan and invoices, Checkout, the Customer Portal,
+the Stripe webhook, and the platform admin's view of every organisation's plan."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import stripe
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from webapp import access, db, tenancy
+from webapp.billing import plans, services, stripe_api, webhooks
+from webapp.billing.services import Org
+from webapp.i18n import current_lang
+from webapp.models import Consultancy, ConsultancyGrant, Firm, Regulator, User
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 500
+MAX_TITLE = 200
+
+
+def _active() -> Org | None:
+    org = access.active_org()
+    return Org(org.kind, org.id) if org is not None else None
+
+
+def _can_manage() -> bool:
+    """Owners of a firm or a consultancy buy and change plans; a regulator's plan is granted."""
+    org = access.active_org()
+    return org is not None and org.role == "owner" and org.kind in ("firm", "consultancy")
+
+
+def _org_name(org: Org) -> str:
+    model = {"firm": Firm, "consultancy": Consultancy, "regulator": Regulator}[org.kind]
+    row = db.session.get(model, org.id)
+    return str(row.name) if row is not None else org.key
+
+
+@access.public
+def pricing() -> ResponseReturnValue:
+    """What each plan costs (CNY, monthly and yearly) and unlocks, in the reader's language."""
+    org = _active() if current_user.is_authenticated else None
+    current = services.plan_state(org).plan.id if org is not None else None
+    return render_template(
+        "billing/pricing.html",
+        plans=plans.all_plans(),
+        currency=plans.currency(),
+        current=current,
+        billing_on=services.billing_on(),
+        lang=current_lang(),
+    )
+
+
+def _quantity(org: Org) -> int:
+    """Client firms, for the Consultant plan's price per client firm (at least one)."""
+    if org.kind != "consultancy":
+        return 1
+    n = db.session.scalar(
+        select(func.count())
+        .select_from(ConsultancyGrant)
+        .where(ConsultancyGrant.consultancy_id == org.id, ConsultancyGrant.revoked_at.is_(None))
+    )
+    return max(1, int(n or 0))
+
+
+@access.authed
+def settings() -> ResponseReturnValue:
+    """The active organisation's plan, its subscription, its invoices and receipts."""
+    org = _active()
+    if org is None:
+        return redirect(url_for("core.home"))
+    acct = services.account(org)
+    state = services.state_of(acct) if services.billing_on() else services.plan_state(org)
+    invoices: list[stripe_api.InvoiceRow] = []
+    invoices_failed = False
+    if services.billing_on() and acct is not None and acct.stripe_customer_id and _can_manage():
+        try:
+            invoices = stripe_api.invoices(acct.stripe_customer_id)
+        except stripe.StripeError as exc:
+            log.warning("stripe invoice list failed: %s", exc)
+            invoices_failed = True
+    firm = db.session.get(Firm, org.id) if org.kind == "firm" else None
+    lang = current_lang()
+    buyable = [
+        p for p in plans.all_plans() if p.paid and p.audience == ("firm" if org.kind == "firm" else org.kind)
+    ]
+    return render_template(
+        "billing/settings.html",
+        org=org,
+        org_name=_org_name(org),
+        state=state,
+        acct=acct,
+        firm=firm,
+        invoice_title=(acct.invoice_title if acct and acct.invoice_title else _org_name(org)),
+        invoices=invoices,
+        invoices_failed=invoices_failed,
+        can_manage=_can_manage(),
+        billing_on=services.billing_on(),
+        buyable=buyable,
+        quantity=_quantity(org),
+        prepaid_methods=stripe_api.enabled_methods(stripe_api.PREPAID_METHODS),
+        subscription_methods=stripe_api.enabled_methods(stripe_api.SUBSCRIPTION_METHODS) or ["card"],
+        prices_missing=[p.id for p in buyable for i in plans.INTERVALS if not stripe_api.price_id(p, i)],
+        checkout=request.args.get("checkout"),
+        lang=lang,
+        changes=services.changes(org, limit=20),
+    )
+
+
+def _manageable_org() -> Org:
+    org = _active()
+    if org is None or not _can_manage():
+        abort(403)
+    if not services.billing_on():
+        abort(404)
+    return org
+
+
+@access.authed
+def invoice_title() -> ResponseReturnValue:
+    """The invoice title (发票抬头) Stripe prints on invoices; the firm's name until changed."""
+    org = _active()
+    if org is None or not _can_manage():
+        abort(403)
+    title = " ".join((request.form.get("invoice_title") or "").split())
+    if not title or len(title) > MAX_TITLE:
+        flash(_("Enter the invoice title (at most %(n)d characters).", n=MAX_TITLE), "error")
+        return redirect(url_for(".settings"), 303)
+    acct = services.account_for_update(org)
+    acct.invoice_title = title
+    if services.billing_on() and acct.stripe_customer_id:
+        try:
+            stripe_api.ensure_customer(acct, org, _details(org, acct))
+        except stripe.StripeError as exc:
+            log.warning("stripe customer update failed: %s", exc)
+            flash(_("Saved here; Stripe could not be reached, so the next checkout will send it."), "ok")
+            return redirect(url_for(".settings"), 303)
+    flash(_("Invoice title saved."), "ok")
+    return redirect(url_for(".settings"), 303)
+
+
+def _details(org: Org, acct: Any) -> stripe_api.CustomerDetails:
+    name = _org_name(org)
+    firm = db.session.get(Firm, org.id) if org.kind == "firm" else None
+    return stripe_api.CustomerDetails(
+        name=acct.invoice_title or name,
+        org_name=name,
+        credit_code=firm.credit_code if firm is not None else None,
+        email=current_user.email,
+        lang=current_lang(),
+    )
+
+
+def _stripe_failed(exc: Exception) -> ResponseReturnValue:
+    log.warning("stripe call failed: %s", exc)
+    flash(_("Stripe could not be reached, so nothing was charged. Please try again in a minute."), "error")
+    return redirect(url_for(".settings"), 303)
+
+
+@access.authed
+def checkout() -> ResponseReturnValue:
+    """Send the owner to Stripe Checkout for the chosen plan and interval."""
+    org = _manageable_org()
+    plan_id, interval = request.form.get("plan"), request.form.get("interval")
+    plan = plans.get(plan_id)
+    audience = "firm" if org.kind == "firm" else org.kind
+    if plan.id != plan_id or not plan.paid or plan.audience != audience or interval not in plan.prices:
+        abort(400)
+    prepaid = request.form.get("method") == "prepaid"
+    if prepaid and not stripe_api.enabled_methods(stripe_api.PREPAID_METHODS):
+        abort(400)
+    if not prepaid and stripe_api.price_id(plan, interval) is None:
+        flash(_("This plan cannot be bought yet: its Stripe price is not configured."), "error")
+        return redirect(url_for(".settings"), 303)
+    acct = services.account_for_update(org)
+    try:
+        customer_id = stripe_api.ensure_customer(acct, org, _details(org, acct))
+        url = stripe_api.checkout_url(
+            org=org,
+            customer_id=customer_id,
+            plan=plan,
+            interval=interval,
+            quantity=_quantity(org),
+            prepaid=prepaid,
+            success_url=url_for(".settings", checkout="done", _external=True),
+            cancel_url=url_for(".settings", checkout="canceled", _external=True),
+            lang=current_lang(),
+        )
+    except stripe.StripeError as exc:
+        return _stripe_failed(exc)
+    return redirect(url, 303)
+
+
+@access.authed
+def portal() -> ResponseReturnValue:
+    """Stripe's Customer Portal: change the plan or the payment method, cancel."""
+    org = _manageable_org()
+    acct = services.account(org)
+    if acct is None or not acct.stripe_customer_id:
+        abort(409)
+    try:
+        url = stripe_api.portal_url(
+            acct.stripe_customer_id, url_for(".settings", _external=True), current_lang()
+        )
+    except stripe.StripeError as exc:
+        return _stripe_failed(exc)
+    return redirect(url, 303)
+
+
+@access.public
+def webhook() -> ResponseReturnValue:
+    """Stripe's events. The signature is checked on the raw body; a bad or stale one is a 400 and
+    changes nothing. There is no other way in: never a fallback to unverified JSON."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    signature = request.headers.get("Stripe-Signature")
+    payload = request.get_data()
+    if not services.billing_on() or not secret or not signature:
+        return {"error": "signature required"}, 400
+    try:
+        stripe.Webhook.construct_event(payload, signature, secret)
+    except (ValueError, stripe.SignatureVerificationError):
+        return {"error": "bad signature"}, 400
+    event = json.loads(payload)  # the bytes just verified
+    if not isinstance(event, dict) or not {"id", "type", "created"} <= set(event):
+        return {"error": "not an event"}, 400
+    try:
+        result = webhooks.process(event)
+    except IntegrityError:  # the same event, delivered twice at once: the other delivery applied it
+        db.session.rollback()
+        result = "duplicate"
+    return {"received": True, "result": result}, 200
+
+
+# ---- platform admin --------------------------------------------------------------------------------
+
+
+def _all_orgs() -> list[dict[str, Any]]:
+    with tenancy.bypass():
+        firms = db.session.execute(
+            select(Firm.id, Firm.name).where(Firm.synthetic.is_(False)).order_by(Firm.name)
+        ).all()
+    rows = [("firm", f.id, f.name) for f in firms]
+    rows += [
+        ("consultancy", c.id, c.name) for c in db.session.execute(select(Consultancy.id, Consultancy.name))
+    ]
+    rows += [("regulator", r.id, r.name) for r in db.session.execute(select(Regulator.id, Regulator.name))]
+    accounts = services.accounts_by_org()
+    out = []
+    for kind, id_, name in rows:
+        org = Org(kind, id_)
+        acct = accounts.get(org.key)
+        out.append({"org": org, "name": name, "acct": acct, "state": services.state_of(acct)})
+    return out
+
+
+@access.admin
+def admin() -> ResponseReturnValue:
+    """Every organisation's plan and subscription state; grants by hand; the audit trail."""
+    return _admin_page()
+
+
+def _admin_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    changes = services.changes(limit=100)
+    actors = {
+        u.id: u.name
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({c.actor_id for c in changes if c.actor_id}))
+        )
+    }
+    orgs = _all_orgs()
+    names = {r["org"].key: r["name"] for r in orgs}
+    return (
+        render_template(
+            "billing/admin.html",
+            orgs=orgs,
+            plans=plans.all_plans(),
+            changes=changes,
+            actors=actors,
+            names=names,
+            billing_on=services.billing_on(),
+            default_plan=plans.get(current_app.config["BILLING_DEFAULT_PLAN"]),
+            error=error,
+            lang=current_lang(),
+        ),
+        status,
+    )
+
+
+@access.admin
+def admin_grant() -> ResponseReturnValue:
+    """Grant a plan by hand (or take a grant back, plan "-") with a reason kept in the audit trail."""
+    org = Org.parse(request.form.get("org"))
+    plan_id = request.form.get("plan") or ""
+    reason = " ".join((request.form.get("reason") or "").split())
+    if org is None or (plan_id != "-" and plan_id not in plans.ids()):
+        abort(400)
+    model = {"firm": Firm, "consultancy": Consultancy, "regulator": Regulator}[org.kind]
+    with tenancy.bypass():
+        exists = db.session.get(model, org.id) is not None
+    if not exists:
+        abort(404)
+    if not reason or len(reason) > MAX_REASON:
+        return _admin_page(
+            _("Give a reason (at most %(n)d characters): it is kept in the audit trail.", n=MAX_REASON), 422
+        )
+    with tenancy.bypass():
+        services.grant(org, None if plan_id == "-" else plan_id, reason, current_user.id)
+    flash(_("Plan changed for %(name)s.", name=_org_name_bypass(org)), "ok")
+    return redirect(url_for(".admin"), 303)
+
+
+def _org_name_bypass(org: Org) -> str:
+    with tenancy.bypass():
+        return _org_name(org)
+
+
+def banner() -> dict[str, Any] | None:
+    """The active organisation's payment banner: a failed payment's grace period, or the downgrade."""
+    if not services.billing_on():
+        return None
+    org = _active()
+    if org is None:
+        return None
+    cached = g.get("_billing_banner")
+    if cached is not None:
+        return cached or None
+    state = services.plan_state(org)
+    out: dict[str, Any] = {}
+    if state.downgraded_from is not None:
+        out = {"kind": "downgraded", "plan": state.downgraded_from, "until": state.grace_until}
+    elif state.in_grace:
+        out = {"kind": "grace", "plan": state.plan, "until": state.grace_until}
+    g._billing_banner = out
+    return out or None
