@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from webapp import db
+from webapp import db, tenancy
 from webapp.billing import plans
 from webapp.billing.plans import Plan
 from webapp.billing.services import Org, PlanState, plan_state
@@ -92,16 +92,22 @@ def _granted_consultancies(firm_id: int) -> list[int]:
 
 def _rounds_this_year(firm_id: int, framework_id: str, mode: str | None, now: dt.datetime) -> int | None:
     """Rounds of the framework the firm started within a year; None when a draft of this framework and
-    mode exists (carrying on with it starts nothing)."""
+    mode exists (carrying on with it starts nothing).
+
+    Counted across the tenant filter, for the one firm named: the count must not depend on who asks
+    (a job, an API token, a consultant), or an empty context would read 0 and let every round through."""
     same = (Assessment.firm_id == firm_id, Assessment.framework_id == framework_id)
     draft = select(Assessment.id).where(*same, Assessment.status == "draft")
     if mode is not None:
         draft = draft.where(Assessment.mode == mode)
-    if db.session.scalar(draft.limit(1)) is not None:
-        return None
-    return db.session.scalar(
-        select(func.count()).select_from(Assessment).where(*same, Assessment.created_at > now - ROUND_WINDOW)
-    )
+    with tenancy.bypass():
+        if db.session.scalar(draft.limit(1)) is not None:
+            return None
+        return db.session.scalar(
+            select(func.count())
+            .select_from(Assessment)
+            .where(*same, Assessment.created_at > now - ROUND_WINDOW)
+        )
 
 
 def _plan_allows(plan: Plan, action: str, org: Org, ctx: dict[str, object], now: dt.datetime) -> bool:
