@@ -288,6 +288,9 @@ def test_stripe_down_charges_nothing_and_says_so(app, stripe_on, firm_world):
 def test_portal_and_invoices_and_invoice_title(app, stripe_on, firm_world):
     c = firm_world.client
     c.post("/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"})
+    csp = c.get("/billing").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://checkout.stripe.com https://billing.stripe.com;" in csp
+    assert "script-src 'self';" in csp  # the rest of the policy as everywhere
     r = c.post("/billing/portal")
     assert r.status_code == 303 and r.headers["Location"] == f"{stripe_on.base}/portal/bps_1"
     (portal,) = stripe_on.calls("POST", "/v1/billing_portal/sessions")
@@ -308,7 +311,7 @@ def test_portal_and_invoices_and_invoice_title(app, stripe_on, firm_world):
     )
     page = c.get("/billing").get_data(as_text=True)
     assert "QR-0001" in page and "CNY 2990.00" in page and "https://invoice.stripe.com/i/acct/test_1" in page
-    (listed,) = stripe_on.calls("GET", "/v1/invoices")
+    listed = stripe_on.calls("GET", "/v1/invoices")[-1]
     assert listed.one("customer") == "cus_test_1"
     r = c.post("/billing/invoice-title", data={"invoice_title": "杭州测试机械有限公司(开票)"})
     assert r.status_code == 303

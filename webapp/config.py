@@ -66,6 +66,9 @@ class Defaults:
     STRIPE_API_BASE = "https://api.stripe.com"
     STRIPE_API_VERSION = "2025-09-30.clover"  # pinned: the shapes our code reads
     STRIPE_PAYMENT_METHODS = ("card", "alipay", "wechat_pay")  # those the Stripe account enables
+    # where the billing page's forms may lead (CSP form-action: a browser follows a form's redirect
+    # only to these): Stripe Checkout and the Customer Portal
+    STRIPE_CHECKOUT_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
     STRIPE_PRICE_FIRM_PRO_MONTHLY: str | None = None
     STRIPE_PRICE_FIRM_PRO_YEARLY: str | None = None
     STRIPE_PRICE_CONSULTANT_MONTHLY: str | None = None
@@ -107,6 +110,10 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "STRIPE_PAYMENT_METHODS": (
         "STRIPE_PAYMENT_METHODS",
         lambda v: tuple(m.strip() for m in v.split(",") if m.strip()),
+    ),
+    "STRIPE_CHECKOUT_ORIGINS": (
+        "STRIPE_CHECKOUT_ORIGINS",
+        lambda v: tuple(o.strip() for o in v.replace(",", " ").split() if o.strip()),
     ),
     "STRIPE_PRICE_FIRM_PRO_MONTHLY": ("STRIPE_PRICE_FIRM_PRO_MONTHLY", str),
     "STRIPE_PRICE_FIRM_PRO_YEARLY": ("STRIPE_PRICE_FIRM_PRO_YEARLY", str),

@@ -8,14 +8,14 @@ import logging
 from typing import Any
 
 import stripe
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import access, db, tenancy
+from webapp import access, db, security, tenancy
 from webapp.billing import plans, services, stripe_api, webhooks
 from webapp.billing.services import Org
 from webapp.i18n import current_lang
@@ -54,6 +54,8 @@ def pricing() -> ResponseReturnValue:
         plans=plans.all_plans(),
         currency=plans.currency(),
         current=current,
+        org_kind=org.kind if org is not None else None,
+        can_buy=_can_manage() and services.billing_on(),
         billing_on=services.billing_on(),
         lang=current_lang(),
     )
@@ -92,7 +94,7 @@ def settings() -> ResponseReturnValue:
     buyable = [
         p for p in plans.all_plans() if p.paid and p.audience == ("firm" if org.kind == "firm" else org.kind)
     ]
-    return render_template(
+    page = render_template(
         "billing/settings.html",
         org=org,
         org_name=_org_name(org),
@@ -113,6 +115,14 @@ def settings() -> ResponseReturnValue:
         lang=lang,
         changes=services.changes(org, limit=20),
     )
+    response = make_response(page)
+    # its forms lead to Stripe Checkout and the Customer Portal: a browser follows a form's redirect
+    # only to the origins of the page's CSP form-action
+    origins = " ".join(current_app.config.get("STRIPE_CHECKOUT_ORIGINS") or ())
+    response.headers["Content-Security-Policy"] = security.POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {origins}".rstrip()
+    )
+    return response
 
 
 def _manageable_org() -> Org:
