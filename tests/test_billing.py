@@ -310,7 +310,7 @@ def test_portal_and_invoices_and_invoice_title(app, stripe_on, firm_world):
         }
     )
     page = c.get("/billing").get_data(as_text=True)
-    assert "QR-0001" in page and "CNY 2990.00" in page and "https://invoice.stripe.com/i/acct/test_1" in page
+    assert "QR-0001" in page and "¥2,990.00" in page and "https://invoice.stripe.com/i/acct/test_1" in page
     listed = stripe_on.calls("GET", "/v1/invoices")[-1]
     assert listed.one("customer") == "cus_test_1"
     r = c.post("/billing/invoice-title", data={"invoice_title": "杭州测试机械有限公司(开票)"})

@@ -40,4 +40,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _billing() -> dict[str, object]:
-        return {"billing_banner": controllers.banner}
+        return {"billing_banner": controllers.banner, "STATUS_LABELS": controllers.STATUS_LABELS}

@@ -11,6 +11,7 @@ import stripe
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,25 @@ from webapp.i18n import current_lang
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Regulator, User
 
 log = logging.getLogger(__name__)
+
+# Stripe's subscription and invoice states, as the pages name them
+STATUS_LABELS = {
+    "none": _l("no subscription"),
+    "active": _l("active"),
+    "trialing": _l("trial"),
+    "past_due": _l("payment overdue"),
+    "unpaid": _l("unpaid"),
+    "canceled": _l("canceled"),
+    "incomplete": _l("incomplete"),
+    "incomplete_expired": _l("expired before payment"),
+    "paused": _l("paused"),
+    "prepaid": _l("paid in advance"),
+    "paid": _l("paid"),
+    "open": _l("open"),
+    "draft": _l("draft"),
+    "void": _l("void"),
+    "uncollectible": _l("uncollectible"),
+}
 
 MAX_REASON = 500
 MAX_TITLE = 200
