@@ -223,7 +223,10 @@ def test_one_stripe_client_per_app_with_a_pinned_version(tmp_path):
 
 def test_checkout_sends_the_subscription_and_the_firms_invoice_details(app, stripe_on, firm_world):
     c = firm_world.client
-    r = c.post("/billing/checkout", data={"plan": "firm_pro", "interval": "yearly", "method": "subscription"})
+    r = c.post(
+        f"/firms/{firm_world.firm.id}/billing/checkout",
+        data={"plan": "firm_pro", "interval": "yearly", "method": "subscription"},
+    )
     assert r.status_code == 303
     assert r.headers["Location"] == f"{stripe_on.base}/pay/cs_test_1"
     (customer,) = stripe_on.calls("POST", "/v1/customers")
@@ -246,13 +249,14 @@ def test_checkout_sends_the_subscription_and_the_firms_invoice_details(app, stri
     assert session.one("client_reference_id") == f"firm:{firm_world.firm.id}"
     assert session.one("metadata[plan]") == "firm_pro"
     assert session.one("subscription_data[metadata][org]") == f"firm:{firm_world.firm.id}"
-    assert session.one("success_url").endswith("/billing?checkout=done")
+    assert session.one("success_url").endswith(f"/firms/{firm_world.firm.id}/billing?checkout=done")
     assert account(app, firm_world.org).stripe_customer_id == "cus_test_1"
 
 
 def test_wechat_pay_pays_a_period_in_advance(app, stripe_on, firm_world):
     r = firm_world.client.post(
-        "/billing/checkout", data={"plan": "firm_pro", "interval": "monthly", "method": "prepaid"}
+        f"/firms/{firm_world.firm.id}/billing/checkout",
+        data={"plan": "firm_pro", "interval": "monthly", "method": "prepaid"},
     )
     assert r.status_code == 303
     (session,) = stripe_on.calls("POST", "/v1/checkout/sessions")
@@ -273,29 +277,31 @@ def test_only_owners_buy_and_only_sold_plans(app, stripe_on, firm_world, client,
         {"plan": "consultant", "interval": "yearly"},  # sold to consultancies
         {"plan": "firm_pro", "interval": "weekly"},
     ):
-        assert c.post("/billing/checkout", data=bad).status_code == 400
+        assert c.post(f"/firms/{firm_world.firm.id}/billing/checkout", data=bad).status_code == 400
     assert stripe_on.calls("POST", "/v1/checkout/sessions") == []
 
 
 def test_stripe_down_charges_nothing_and_says_so(app, stripe_on, firm_world):
     stripe_on.fail = True
     r = firm_world.client.post(
-        "/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"}, follow_redirects=True
+        f"/firms/{firm_world.firm.id}/billing/checkout",
+        data={"plan": "firm_pro", "interval": "yearly"},
+        follow_redirects=True,
     )
     assert "无法连接 Stripe，未扣任何费用" in r.get_data(as_text=True)
 
 
 def test_portal_and_invoices_and_invoice_title(app, stripe_on, firm_world):
     c = firm_world.client
-    c.post("/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"})
-    csp = c.get("/billing").headers["Content-Security-Policy"]
+    c.post(f"/firms/{firm_world.firm.id}/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"})
+    csp = c.get(f"/firms/{firm_world.firm.id}/billing").headers["Content-Security-Policy"]
     assert "form-action 'self' https://checkout.stripe.com https://billing.stripe.com;" in csp
     assert "script-src 'self';" in csp  # the rest of the policy as everywhere
-    r = c.post("/billing/portal")
+    r = c.post(f"/firms/{firm_world.firm.id}/billing/portal")
     assert r.status_code == 303 and r.headers["Location"] == f"{stripe_on.base}/portal/bps_1"
     (portal,) = stripe_on.calls("POST", "/v1/billing_portal/sessions")
     assert portal.one("customer") == "cus_test_1"
-    assert portal.one("return_url").endswith("/billing")
+    assert portal.one("return_url").endswith(f"/firms/{firm_world.firm.id}/billing")
     stripe_on.invoices.append(
         {
             "id": "in_1",
@@ -309,11 +315,14 @@ def test_portal_and_invoices_and_invoice_title(app, stripe_on, firm_world):
             "invoice_pdf": "https://pay.stripe.com/invoice/acct/test_1/pdf",
         }
     )
-    page = c.get("/billing").get_data(as_text=True)
+    page = c.get(f"/firms/{firm_world.firm.id}/billing").get_data(as_text=True)
     assert "QR-0001" in page and "¥2,990.00" in page and "https://invoice.stripe.com/i/acct/test_1" in page
     listed = stripe_on.calls("GET", "/v1/invoices")[-1]
     assert listed.one("customer") == "cus_test_1"
-    r = c.post("/billing/invoice-title", data={"invoice_title": "杭州测试机械有限公司(开票)"})
+    r = c.post(
+        f"/firms/{firm_world.firm.id}/billing/invoice-title",
+        data={"invoice_title": "杭州测试机械有限公司(开票)"},
+    )
     assert r.status_code == 303
     (update,) = stripe_on.calls("POST", "/v1/customers/cus_test_1")
     assert update.one("name") == "杭州测试机械有限公司(开票)"
@@ -699,10 +708,12 @@ def test_billing_pages_are_for_owners(app, stripe_on, firm_world, client, create
         db.session.commit()
     other = app.test_client()
     login(other, viewer)
-    page = other.get("/billing").get_data(as_text=True)
+    page = other.get("/billing", follow_redirects=True).get_data(as_text=True)
     assert "Only an owner" in page
-    assert other.post("/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"}).status_code == 403
-    assert other.post("/billing/portal").status_code == 403
+    base = f"/firms/{firm_world.firm.id}/billing"
+    assert other.post(base + "/checkout", data={"plan": "firm_pro", "interval": "yearly"}).status_code == 403
+    assert other.post(base + "/portal").status_code == 403
+    assert other.post(base + "/invoice-title", data={"invoice_title": "x"}).status_code == 403
     assert other.get("/admin/billing").status_code == 403
 
 
@@ -713,3 +724,38 @@ def test_webhook_body_is_the_event_verified(app, stripe_on, firm_world):
         "/billing/webhook", data=body, headers={"Stripe-Signature": fake_stripe.sign(body, SECRET)}
     )
     assert r.status_code == 400 and count(app, StripeEvent) == 0
+
+
+def test_the_consultant_plan_is_priced_per_client_firm(app, stripe_on, consultancy_world, create_firm):
+    w = consultancy_world
+    with app.app_context():
+        for name in ("杭州一号机械有限公司", "宁波二号电子有限公司"):
+            firm = create_firm(name)
+            db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=w.org.id))
+        db.session.commit()
+    r = w.client.post("/consultant/billing/checkout", data={"plan": "consultant", "interval": "yearly"})
+    assert r.status_code == 303
+    (customer,) = stripe_on.calls("POST", "/v1/customers")
+    assert customer.one("name") == "杭州质量咨询" and customer.one("metadata[org]") == w.org.key
+    assert "tax_id_data[0][type]" not in customer.form  # no credit code on file for a consultancy
+    (session,) = stripe_on.calls("POST", "/v1/checkout/sessions")
+    assert session.one("line_items[0][price]") == "price_con_y"
+    assert session.one("line_items[0][quantity]") == "2"
+    assert session.one("success_url").endswith("/consultant/billing?checkout=done")
+    # a firm plan is not sold to a consultancy
+    assert (
+        w.client.post(
+            "/consultant/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"}
+        ).status_code
+        == 400
+    )
+
+
+def test_billing_off_there_is_nothing_to_buy(app, owner_client):
+    client, firm, _owner = owner_client
+    r = client.post(f"/firms/{firm.id}/billing/checkout", data={"plan": "firm_pro", "interval": "yearly"})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/firms/{firm.id}/billing")
+    assert client.post(f"/firms/{firm.id}/billing/portal").status_code == 409
+    page = client.get(f"/firms/{firm.id}/billing").get_data(as_text=True)
+    assert "本系统未开启计费" in page
+    assert "stripe" not in app.extensions

@@ -52,12 +52,6 @@ def _active() -> Org | None:
     return Org(org.kind, org.id) if org is not None else None
 
 
-def _can_manage() -> bool:
-    """Owners of a firm or a consultancy buy and change plans; a regulator's plan is granted."""
-    org = access.active_org()
-    return org is not None and org.role == "owner" and org.kind in ("firm", "consultancy")
-
-
 def _org_name(org: Org) -> str:
     model = {"firm": Firm, "consultancy": Consultancy, "regulator": Regulator}[org.kind]
     row = db.session.get(model, org.id)
@@ -75,7 +69,7 @@ def pricing() -> ResponseReturnValue:
         currency=plans.currency(),
         current=current,
         org_kind=org.kind if org is not None else None,
-        can_buy=_can_manage() and services.billing_on(),
+        can_buy=org is not None and _manages(org) and services.billing_on(),
         billing_on=services.billing_on(),
         lang=current_lang(),
     )
@@ -93,27 +87,53 @@ def _quantity(org: Org) -> int:
     return max(1, int(n or 0))
 
 
+def _page(org: Org, **args: Any) -> str:
+    if org.kind == "firm":
+        return url_for(".firm_settings", firm_id=org.id, **args)
+    if org.kind == "consultancy":
+        return url_for(".consultancy_settings", **args)
+    return url_for(".regulator_settings", **args)
+
+
 @access.authed
 def settings() -> ResponseReturnValue:
-    """The active organisation's plan, its subscription, its invoices and receipts."""
+    """The active organisation's billing page."""
     org = _active()
     if org is None:
         return redirect(url_for("core.home"))
+    return redirect(_page(org))
+
+
+def _manages(org: Org) -> bool:
+    """Owners of a firm or a consultancy buy and change plans; a regulator's plan is granted."""
+    if org.kind == "firm":
+        return access.firm_role(org.id) == "owner"
+    active = access.active_org()
+    return (
+        org.kind == "consultancy"
+        and active is not None
+        and (active.kind, active.id, active.role) == ("consultancy", org.id, "owner")
+    )
+
+
+def _settings(org: Org) -> ResponseReturnValue:
+    """The organisation's plan, its subscription, its invoices and receipts."""
     acct = services.account(org)
     state = services.state_of(acct) if services.billing_on() else services.plan_state(org)
+    can_manage = _manages(org)
     invoices: list[stripe_api.InvoiceRow] = []
     invoices_failed = False
-    if services.billing_on() and acct is not None and acct.stripe_customer_id and _can_manage():
+    if services.billing_on() and acct is not None and acct.stripe_customer_id and can_manage:
         try:
             invoices = stripe_api.invoices(acct.stripe_customer_id)
         except stripe.StripeError as exc:
             log.warning("stripe invoice list failed: %s", exc)
             invoices_failed = True
     firm = db.session.get(Firm, org.id) if org.kind == "firm" else None
-    lang = current_lang()
-    buyable = [
-        p for p in plans.all_plans() if p.paid and p.audience == ("firm" if org.kind == "firm" else org.kind)
-    ]
+    buyable = [p for p in plans.all_plans() if p.paid and p.audience == org.kind]
+    prefix = (
+        url_for(".firm_settings", firm_id=org.id) if org.kind == "firm" else url_for(".consultancy_settings")
+    )
     page = render_template(
         "billing/settings.html",
         org=org,
@@ -124,15 +144,16 @@ def settings() -> ResponseReturnValue:
         invoice_title=(acct.invoice_title if acct and acct.invoice_title else _org_name(org)),
         invoices=invoices,
         invoices_failed=invoices_failed,
-        can_manage=_can_manage(),
+        can_manage=can_manage,
         billing_on=services.billing_on(),
         buyable=buyable,
         quantity=_quantity(org),
         prepaid_methods=stripe_api.enabled_methods(stripe_api.PREPAID_METHODS),
         subscription_methods=stripe_api.enabled_methods(stripe_api.SUBSCRIPTION_METHODS) or ["card"],
         prices_missing=[p.id for p in buyable for i in plans.INTERVALS if not stripe_api.price_id(p, i)],
+        actions={name: f"{prefix}/{name}" for name in ("checkout", "portal", "invoice-title")},
         checkout=request.args.get("checkout"),
-        lang=lang,
+        lang=current_lang(),
         changes=services.changes(org, limit=20),
     )
     response = make_response(page)
@@ -145,25 +166,12 @@ def settings() -> ResponseReturnValue:
     return response
 
 
-def _manageable_org() -> Org:
-    org = _active()
-    if org is None or not _can_manage():
-        abort(403)
-    if not services.billing_on():
-        abort(404)
-    return org
-
-
-@access.authed
-def invoice_title() -> ResponseReturnValue:
-    """The invoice title (发票抬头) Stripe prints on invoices; the firm's name until changed."""
-    org = _active()
-    if org is None or not _can_manage():
-        abort(403)
+def _invoice_title(org: Org) -> ResponseReturnValue:
+    """The invoice title (发票抬头) Stripe prints on invoices; the organisation's name until changed."""
     title = " ".join((request.form.get("invoice_title") or "").split())
     if not title or len(title) > MAX_TITLE:
         flash(_("Enter the invoice title (at most %(n)d characters).", n=MAX_TITLE), "error")
-        return redirect(url_for(".settings"), 303)
+        return redirect(_page(org), 303)
     acct = services.account_for_update(org)
     acct.invoice_title = title
     if services.billing_on() and acct.stripe_customer_id:
@@ -172,9 +180,9 @@ def invoice_title() -> ResponseReturnValue:
         except stripe.StripeError as exc:
             log.warning("stripe customer update failed: %s", exc)
             flash(_("Saved here; Stripe could not be reached, so the next checkout will send it."), "ok")
-            return redirect(url_for(".settings"), 303)
+            return redirect(_page(org), 303)
     flash(_("Invoice title saved."), "ok")
-    return redirect(url_for(".settings"), 303)
+    return redirect(_page(org), 303)
 
 
 def _details(org: Org, acct: Any) -> stripe_api.CustomerDetails:
@@ -189,27 +197,27 @@ def _details(org: Org, acct: Any) -> stripe_api.CustomerDetails:
     )
 
 
-def _stripe_failed(exc: Exception) -> ResponseReturnValue:
+def _stripe_failed(org: Org, exc: Exception) -> ResponseReturnValue:
     log.warning("stripe call failed: %s", exc)
     flash(_("Stripe could not be reached, so nothing was charged. Please try again in a minute."), "error")
-    return redirect(url_for(".settings"), 303)
+    return redirect(_page(org), 303)
 
 
-@access.authed
-def checkout() -> ResponseReturnValue:
+def _checkout(org: Org) -> ResponseReturnValue:
     """Send the owner to Stripe Checkout for the chosen plan and interval."""
-    org = _manageable_org()
+    if not services.billing_on():
+        flash(_("Billing is off on this installation: there is nothing to buy."), "error")
+        return redirect(_page(org), 303)
     plan_id, interval = request.form.get("plan"), request.form.get("interval")
     plan = plans.get(plan_id)
-    audience = "firm" if org.kind == "firm" else org.kind
-    if plan.id != plan_id or not plan.paid or plan.audience != audience or interval not in plan.prices:
+    if plan.id != plan_id or not plan.paid or plan.audience != org.kind or interval not in plan.prices:
         abort(400)
     prepaid = request.form.get("method") == "prepaid"
     if prepaid and not stripe_api.enabled_methods(stripe_api.PREPAID_METHODS):
         abort(400)
     if not prepaid and stripe_api.price_id(plan, interval) is None:
         flash(_("This plan cannot be bought yet: its Stripe price is not configured."), "error")
-        return redirect(url_for(".settings"), 303)
+        return redirect(_page(org), 303)
     acct = services.account_for_update(org)
     try:
         customer_id = stripe_api.ensure_customer(acct, org, _details(org, acct))
@@ -220,29 +228,81 @@ def checkout() -> ResponseReturnValue:
             interval=interval,
             quantity=_quantity(org),
             prepaid=prepaid,
-            success_url=url_for(".settings", checkout="done", _external=True),
-            cancel_url=url_for(".settings", checkout="canceled", _external=True),
+            success_url=_page(org, checkout="done", _external=True),
+            cancel_url=_page(org, checkout="canceled", _external=True),
             lang=current_lang(),
         )
     except stripe.StripeError as exc:
-        return _stripe_failed(exc)
+        return _stripe_failed(org, exc)
     return redirect(url, 303)
 
 
-@access.authed
-def portal() -> ResponseReturnValue:
+def _portal(org: Org) -> ResponseReturnValue:
     """Stripe's Customer Portal: change the plan or the payment method, cancel."""
-    org = _manageable_org()
-    acct = services.account(org)
+    acct = services.account(org) if services.billing_on() else None
     if acct is None or not acct.stripe_customer_id:
-        abort(409)
+        abort(409)  # nothing bought yet
     try:
-        url = stripe_api.portal_url(
-            acct.stripe_customer_id, url_for(".settings", _external=True), current_lang()
-        )
+        url = stripe_api.portal_url(acct.stripe_customer_id, _page(org, _external=True), current_lang())
     except stripe.StripeError as exc:
-        return _stripe_failed(exc)
+        return _stripe_failed(org, exc)
     return redirect(url, 303)
+
+
+# A firm's billing (its owner manages, its members read) ...
+@access.firm("viewer")
+def firm_settings(firm_id: int) -> ResponseReturnValue:
+    return _settings(Org("firm", firm_id))
+
+
+@access.firm("owner")
+def firm_checkout(firm_id: int) -> ResponseReturnValue:
+    return _checkout(Org("firm", firm_id))
+
+
+@access.firm("owner")
+def firm_portal(firm_id: int) -> ResponseReturnValue:
+    return _portal(Org("firm", firm_id))
+
+
+@access.firm("owner")
+def firm_invoice_title(firm_id: int) -> ResponseReturnValue:
+    return _invoice_title(Org("firm", firm_id))
+
+
+# ... the active consultancy's (its owner manages) ...
+def _consultancy_org() -> Org:
+    org = access.active_org()
+    assert org is not None and org.kind == "consultancy"  # the access rule admitted it
+    return Org("consultancy", org.id)
+
+
+@access.org_kind("consultancy")
+def consultancy_settings() -> ResponseReturnValue:
+    return _settings(_consultancy_org())
+
+
+@access.org_kind("consultancy", ("owner",))
+def consultancy_checkout() -> ResponseReturnValue:
+    return _checkout(_consultancy_org())
+
+
+@access.org_kind("consultancy", ("owner",))
+def consultancy_portal() -> ResponseReturnValue:
+    return _portal(_consultancy_org())
+
+
+@access.org_kind("consultancy", ("owner",))
+def consultancy_invoice_title() -> ResponseReturnValue:
+    return _invoice_title(_consultancy_org())
+
+
+# ... and the active regulator's: granted by a platform admin, read here.
+@access.org_kind("regulator")
+def regulator_settings() -> ResponseReturnValue:
+    org = access.active_org()
+    assert org is not None
+    return _settings(Org("regulator", org.id))
 
 
 @access.public
