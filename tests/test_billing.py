@@ -759,3 +759,59 @@ def test_billing_off_there_is_nothing_to_buy(app, owner_client):
     page = client.get(f"/firms/{firm.id}/billing").get_data(as_text=True)
     assert "本系统未开启计费" in page
     assert "stripe" not in app.extensions
+
+
+@pytest.mark.parametrize("plan", ["free", "firm_pro"])
+def test_evidence_storage_is_bounded_by_the_plan(app, stripe_on, owner_client, plan):
+    from tests.test_questionnaire import start, upload
+    from webapp.models import Evidence
+    from webapp.questionnaire.demo import pdf_bytes
+
+    client, firm, owner = owner_client
+    org = Org("firm", firm.id)
+    if plan != "free":
+        set_plan(app, org, plan, owner.id)
+    aid = start(client, firm.id)
+    item = "pzb-certified"
+    assert upload(client, firm.id, aid, item, "a.pdf", pdf_bytes("a")).status_code == 303
+    with app.app_context(), tenancy.bypass():  # files of 49.9 MB already kept
+        db.session.add(
+            Evidence(
+                firm_id=firm.id,
+                assessment_id=aid,
+                item_id=item,
+                filename="big.pdf",
+                content_type="application/pdf",
+                size=int(49.9 * 1024 * 1024),
+                sha256="0" * 64,
+                storage_key="billing-test-big",
+            )
+        )
+        db.session.commit()
+    r = upload(client, firm.id, aid, item, "b.pdf", pdf_bytes("b" * 200_000))
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    with app.app_context(), tenancy.bypass():
+        names = set(db.session.scalars(select(Evidence.filename).where(Evidence.assessment_id == aid)))
+    if plan == "free":
+        assert "b.pdf" not in names
+        assert "企业专业版" in page and "2048 MB" in page and "未上传" in page
+    else:
+        assert "b.pdf" in names
+
+
+def test_an_event_lost_to_a_concurrent_write_is_asked_again(app, stripe_on, firm_world, monkeypatch):
+    """Two events making one account at once: the loser is not applied, so it answers 503 (Stripe
+    sends it again) rather than 200 "duplicate" (Stripe would never send it again)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from webapp.billing import webhooks
+
+    def clash(event):
+        raise IntegrityError("INSERT INTO billing_accounts", {}, Exception("unique"))
+
+    monkeypatch.setattr(webhooks, "process", clash)
+    r = post_event(
+        firm_world.client, "customer.subscription.created", sub(firm_world.org.id), event_id="evt_r"
+    )
+    assert r.status_code == 503 and count(app, StripeEvent) == 0

@@ -20,7 +20,7 @@ from webapp import access, db, security, tenancy
 from webapp.billing import plans, services, stripe_api, webhooks
 from webapp.billing.services import Org
 from webapp.i18n import current_lang
-from webapp.models import Consultancy, ConsultancyGrant, Firm, Regulator, User
+from webapp.models import Consultancy, ConsultancyGrant, Firm, Regulator, StripeEvent, User
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +323,12 @@ def webhook() -> ResponseReturnValue:
         return {"error": "not an event"}, 400
     try:
         result = webhooks.process(event)
-    except IntegrityError:  # the same event, delivered twice at once: the other delivery applied it
+    except IntegrityError:
+        # the same event delivered twice at once (the other delivery applied it), or two events made
+        # the organisation's account at once: then this one is not applied, and Stripe sends it again
         db.session.rollback()
+        if db.session.get(StripeEvent, str(event["id"])) is None:
+            return {"error": "try again"}, 503
         result = "duplicate"
     return {"received": True, "result": result}, 200
 

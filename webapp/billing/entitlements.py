@@ -23,7 +23,7 @@ from webapp.billing import plans
 from webapp.billing.plans import Plan
 from webapp.billing.services import Org, PlanState, plan_state
 from webapp.db import utcnow
-from webapp.models import Assessment, ConsultancyGrant
+from webapp.models import Assessment, ConsultancyGrant, Evidence
 
 # action -> the plan feature that allows it
 ACTIONS: dict[str, str] = {
@@ -31,7 +31,7 @@ ACTIONS: dict[str, str] = {
     "pdf_report": "pdf_report",
     "bulk_reports": "bulk_reports",
     "branded_reports": "branded_reports",
-    "evidence_storage": "evidence_storage",
+    "evidence_upload": "evidence_storage",  # within the plan's evidence_mb (pass `size`)
     "reminders": "reminders",
     "comparison": "comparison",
     "import_export": "import_export",
@@ -110,8 +110,24 @@ def _rounds_this_year(firm_id: int, framework_id: str, mode: str | None, now: dt
         )
 
 
+def evidence_bytes(firm_id: int) -> int:
+    """The bytes of evidence the firm keeps (every round's files; a carried file counts in each round
+    that holds a copy). Across the tenant filter, for the one firm named, as `_rounds_this_year`."""
+    with tenancy.bypass():
+        total = db.session.scalar(select(func.sum(Evidence.size)).where(Evidence.firm_id == firm_id))
+    return int(total or 0)
+
+
+def _within_quota(plan: Plan, firm_id: int, size: int) -> bool:
+    limit = plan.limits.get("evidence_mb")
+    return limit is None or evidence_bytes(firm_id) + size <= int(limit) * 1024 * 1024
+
+
 def _plan_allows(plan: Plan, action: str, org: Org, ctx: dict[str, object], now: dt.datetime) -> bool:
     feature = ACTIONS.get(action, action)
+    if action == "evidence_upload":
+        size = ctx.get("size")
+        return org.kind == "firm" and _within_quota(plan, org.id, size if isinstance(size, int) else 0)
     if plan.allows(feature):
         return True
     if action == "new_round" and org.kind == "firm":
@@ -136,11 +152,51 @@ def allowed(org: Org, action: str, *, now: dt.datetime | None = None, **ctx: obj
     if org.kind == "firm":
         for consultancy_id in _granted_consultancies(org.id):
             theirs = plan_state(Org("consultancy", consultancy_id), now).plan
-            if theirs.allows(ACTIONS.get(action, action)):
+            if (
+                _plan_allows(theirs, action, org, ctx, now)
+                if action == "evidence_upload"
+                else theirs.allows(ACTIONS.get(action, action))
+            ):
                 return Decision(True, action, state.plan, state=state)
     audience = {"firm": "firm", "consultancy": "consultancy"}.get(org.kind)
+    if action == "evidence_upload":  # the next plan with room for it
+        size = ctx.get("size")
+        bigger = [
+            p
+            for p in plans.all_plans()
+            if p.order > state.plan.order
+            and p.audience == audience
+            and not p.grant_only
+            and _within_quota(p, org.id, size if isinstance(size, int) else 0)
+        ]
+        needs = bigger[0] if bigger else None
+        return Decision(False, action, state.plan, needs, _quota_message(state.plan, needs, org.id), state)
     needs = plans.cheapest_allowing(ACTIONS.get(action, action), audience)
     return Decision(False, action, state.plan, needs, _message(action, needs, state.plan), state)
+
+
+def _quota_message(mine: Plan, needs: Plan | None, firm_id: int) -> str:
+    from webapp.i18n import current_lang
+
+    lang = current_lang()
+    used = evidence_bytes(firm_id) / (1024 * 1024)
+    limit = mine.limits.get("evidence_mb") or 0
+    if needs is None:
+        return _(
+            "Your evidence storage is full (%(used).1f MB of %(limit)s MB). Remove files you no longer "
+            "need; nothing was uploaded.",
+            used=used,
+            limit=limit,
+        )
+    return _(
+        "Your evidence storage is full (%(used).1f MB of %(limit)s MB on %(mine)s): the %(need)s plan "
+        "keeps up to %(more)s MB. Nothing was uploaded.",
+        used=used,
+        limit=limit,
+        mine=mine.title(lang),
+        need=needs.title(lang),
+        more=needs.limits.get("evidence_mb"),
+    )
 
 
 def _message(action: str, needs: Plan | None, mine: Plan) -> str:

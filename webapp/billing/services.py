@@ -76,8 +76,10 @@ def account(org: Org) -> BillingAccount | None:
 
 
 def account_for_update(org: Org) -> BillingAccount:
-    """The organisation's account, made when it has none yet."""
-    acct = account(org)
+    """The organisation's account, locked until the transaction ends (two webhook deliveries about one
+    account take turns, so the older event cannot write last); made when it has none yet."""
+    col = getattr(BillingAccount, f"{org.kind}_id")
+    acct = db.session.scalar(select(BillingAccount).where(col == org.id).with_for_update())
     if acct is None:
         acct = BillingAccount(**org.columns(), plan=plans.FREE, status="none", cancel_at_period_end=False)
         db.session.add(acct)

@@ -824,6 +824,9 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     f = request.files.get("file")
     data = f.read(storage.max_bytes() + 1) if f is not None else b""
     name = (f.filename or "") if f is not None else ""
+    room = entitlements.allowed_firm(firm_id, "evidence_upload", size=len(data))
+    if not room:  # the plan's evidence storage is full: said at the item, with the plan that has room
+        return _to_item_with(a, sec_id, item_id, room.message, "evidence")
     got = services.add_evidence(
         a, item_id, name, data, current_user, storage.store(), max_bytes=storage.max_bytes()
     )
