@@ -190,6 +190,7 @@ def test_billing_off_everyone_has_the_default_plan_and_the_admin_page_says_so(
     login(client, admin)
     page = client.get("/admin/billing").get_data(as_text=True)
     assert "Billing is off" in page and "Consultant" in page
+    assert "Billing is off" in client.get("/admin/").get_data(as_text=True)
     assert client.post("/billing/webhook", data=b"{}").status_code == 400
 
 
@@ -815,3 +816,30 @@ def test_an_event_lost_to_a_concurrent_write_is_asked_again(app, stripe_on, firm
         firm_world.client, "customer.subscription.created", sub(firm_world.org.id), event_id="evt_r"
     )
     assert r.status_code == 503 and count(app, StripeEvent) == 0
+
+
+def test_the_daily_sweep_writes_each_downgrade_down_once(app, stripe_on, firm_world):
+    from webapp.billing.cli import billing_cli
+
+    c, org = firm_world.client, firm_world.org
+    now = int(time.time())
+    post_event(c, "customer.subscription.created", sub(org.id), event_id="evt_1", created=now - 100)
+    post_event(
+        c, "invoice.payment_failed", {"id": "in_1", "customer": "cus_test_1"}, event_id="evt_2", created=now
+    )
+    runner = app.test_cli_runner()
+    assert "0 downgrade(s)" in runner.invoke(billing_cli, ["sweep"]).output  # still in its grace period
+    with app.app_context():
+        services.account(org).grace_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        db.session.commit()
+    assert "1 downgrade(s)" in runner.invoke(billing_cli, ["sweep"]).output
+    assert "0 downgrade(s)" in runner.invoke(billing_cli, ["sweep"]).output
+    with app.app_context():
+        newest = services.changes(org)[0]
+        assert (newest.old_plan, newest.new_plan, newest.reason) == (
+            "firm_pro",
+            "free",
+            "payment failed; grace period over",
+        )
+    r = runner.invoke(billing_cli, ["grant", org.key, "firm_pro", "--reason", "pilot 试点"])
+    assert "firm_pro" in r.output and plan_now(app, org) == "firm_pro"

@@ -13,13 +13,16 @@ from webapp.api import PREFIX as API_PREFIX
 
 
 def init_app(app: Flask) -> None:
-    from webapp.billing import controllers, stripe_api
+    from webapp.billing import controllers, services, stripe_api
     from webapp.billing.blueprint import bp
     from webapp.billing.entitlements import PaymentRequired
     from webapp.extensions import csrf
 
     if app.config.get("STRIPE_SECRET_KEY"):
         app.extensions["stripe"] = stripe_api.make_client(app.config)
+    from webapp.billing.cli import billing_cli
+
+    app.cli.add_command(billing_cli)
     csrf.exempt(controllers.webhook)  # Stripe signs its requests; it has no session or CSRF token
     app.register_blueprint(bp)
 
@@ -40,4 +43,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _billing() -> dict[str, object]:
-        return {"billing_banner": controllers.banner, "STATUS_LABELS": controllers.STATUS_LABELS}
+        return {
+            "billing_banner": controllers.banner,
+            "billing_on": services.billing_on,
+            "STATUS_LABELS": controllers.STATUS_LABELS,
+        }

@@ -148,7 +148,7 @@ def record_change(
     return change
 
 
-def grant(org: Org, plan_id: str | None, reason: str, actor_id: int) -> PlanChange:
+def grant(org: Org, plan_id: str | None, reason: str, actor_id: int | None) -> PlanChange:
     """A platform admin grants a plan by hand (a regulator, a pilot), or with `plan_id` None takes the
     grant back (the organisation returns to what Stripe sold it). The reason goes to the audit trail."""
     acct = account_for_update(org)
