@@ -843,3 +843,9 @@ def test_the_daily_sweep_writes_each_downgrade_down_once(app, stripe_on, firm_wo
         )
     r = runner.invoke(billing_cli, ["grant", org.key, "firm_pro", "--reason", "pilot 试点"])
     assert "firm_pro" in r.output and plan_now(app, org) == "firm_pro"
+
+
+def test_an_event_about_a_deleted_organisation_changes_nothing(app, stripe_on, firm_world):
+    r = post_event(firm_world.client, "customer.subscription.created", sub(987654), event_id="evt_gone")
+    assert r.status_code == 200 and r.json["result"] == "ignored"
+    assert count(app, BillingAccount) == 0 and count(app, StripeEvent) == 1

@@ -16,10 +16,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from webapp import db
+from webapp import db, tenancy
 from webapp.billing import plans, services, stripe_api
 from webapp.billing.services import GRACE_STATUSES, Org
-from webapp.models import BillingAccount, StripeEvent
+from webapp.models import BillingAccount, Consultancy, Firm, Regulator, StripeEvent
 from webapp.models.billing import SUBSCRIPTION_STATUSES
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,10 @@ def _account(obj: Obj) -> BillingAccount | None:
     """The account an object is about: by the organisation in its metadata, else by its customer."""
     org = _org_from(obj)
     if org is not None:
+        model = {"firm": Firm, "consultancy": Consultancy, "regulator": Regulator}[org.kind]
+        with tenancy.bypass():  # the webhook has no signed-in user: the organisation is named by Stripe
+            if db.session.get(model, org.id) is None:
+                return None  # an organisation deleted since: recorded, nothing to change
         return services.account_for_update(org)
     customer = obj.get("customer")
     if isinstance(customer, dict):
