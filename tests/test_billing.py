@@ -497,6 +497,10 @@ def test_a_failed_payment_gives_a_grace_period_then_a_downgrade_that_deletes_not
     assert "billing-banner" in home and ("Nothing was deleted" in home or "没有删除" in home)
     with app.app_context(), tenancy.bypass():
         assert db.session.get(Assessment, firm_world.aid) is not None
+    gated = c.get(urls(firm_world)["pdf"]).get_data(as_text=True)
+    assert "billing-banner" in gated  # the refusal says why: the downgrade
+    billing = c.get(f"/firms/{org.id}/billing").get_data(as_text=True)
+    assert "/billing/portal" in billing and "/billing/checkout" not in billing  # pay the debt, not a 2nd plan
     # paid again: the plan is back
     post_event(c, "invoice.paid", {"id": "in_1", "customer": "cus_test_1"}, event_id="evt_3", created=now)
     assert plan_now(app, org) == "firm_pro"
