@@ -93,6 +93,10 @@ def _register_blueprints(app: Flask) -> None:
 
     api.init_app(app)
 
+    from webapp import billing
+
+    billing.init_app(app)
+
     from webapp import errors
 
     errors.init_app(app)

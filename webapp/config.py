@@ -58,6 +58,21 @@ class Defaults:
     S3_ACCESS_KEY_ID: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_PREFIX = "evidence/"  # put before every object key
+    # Billing (webapp/billing/): off without STRIPE_SECRET_KEY; then every organisation has this plan.
+    BILLING_DEFAULT_PLAN = "consultant"  # an id of webapp/billing/plans.yaml; the demo runs with all on
+    BILLING_GRACE_DAYS = 7  # after a failed payment, the plan stays this long before the downgrade
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None  # required with STRIPE_SECRET_KEY
+    STRIPE_API_BASE = "https://api.stripe.com"
+    STRIPE_API_VERSION = "2025-09-30.clover"  # pinned: the shapes our code reads
+    STRIPE_PAYMENT_METHODS = ("card", "alipay", "wechat_pay")  # those the Stripe account enables
+    # where the billing page's forms may lead (CSP form-action: a browser follows a form's redirect
+    # only to these): Stripe Checkout and the Customer Portal
+    STRIPE_CHECKOUT_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
+    STRIPE_PRICE_FIRM_PRO_MONTHLY: str | None = None
+    STRIPE_PRICE_FIRM_PRO_YEARLY: str | None = None
+    STRIPE_PRICE_CONSULTANT_MONTHLY: str | None = None
+    STRIPE_PRICE_CONSULTANT_YEARLY: str | None = None
     TESTING = False
 
 
@@ -87,6 +102,23 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "S3_ACCESS_KEY_ID": ("S3_ACCESS_KEY_ID", str),
     "S3_SECRET_ACCESS_KEY": ("S3_SECRET_ACCESS_KEY", str),
     "S3_PREFIX": ("S3_PREFIX", str),
+    "BILLING_DEFAULT_PLAN": ("BILLING_DEFAULT_PLAN", str),
+    "BILLING_GRACE_DAYS": ("BILLING_GRACE_DAYS", int),
+    "STRIPE_SECRET_KEY": ("STRIPE_SECRET_KEY", str),
+    "STRIPE_WEBHOOK_SECRET": ("STRIPE_WEBHOOK_SECRET", str),
+    "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
+    "STRIPE_PAYMENT_METHODS": (
+        "STRIPE_PAYMENT_METHODS",
+        lambda v: tuple(m.strip() for m in v.split(",") if m.strip()),
+    ),
+    "STRIPE_CHECKOUT_ORIGINS": (
+        "STRIPE_CHECKOUT_ORIGINS",
+        lambda v: tuple(o.strip() for o in v.replace(",", " ").split() if o.strip()),
+    ),
+    "STRIPE_PRICE_FIRM_PRO_MONTHLY": ("STRIPE_PRICE_FIRM_PRO_MONTHLY", str),
+    "STRIPE_PRICE_FIRM_PRO_YEARLY": ("STRIPE_PRICE_FIRM_PRO_YEARLY", str),
+    "STRIPE_PRICE_CONSULTANT_MONTHLY": ("STRIPE_PRICE_CONSULTANT_MONTHLY", str),
+    "STRIPE_PRICE_CONSULTANT_YEARLY": ("STRIPE_PRICE_CONSULTANT_YEARLY", str),
 }
 
 
@@ -111,7 +143,23 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             )
         cfg["SECRET_KEY"] = _development_secret(Path(instance_path))
     check_evidence_storage(cfg)
+    check_billing(cfg)
     return cfg
+
+
+def check_billing(cfg: Mapping[str, Any]) -> None:
+    """Billing on (a Stripe key) needs the webhook secret: without it no event could be verified."""
+    from webapp.billing import plans
+
+    if cfg.get("BILLING_DEFAULT_PLAN") not in plans.ids():
+        raise ConfigError(
+            f"BILLING_DEFAULT_PLAN must be one of {', '.join(plans.ids())}, not {cfg.get('BILLING_DEFAULT_PLAN')!r}."
+        )
+    if cfg.get("STRIPE_SECRET_KEY") and not cfg.get("STRIPE_WEBHOOK_SECRET"):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set the signing secret of the "
+            "webhook endpoint /billing/webhook (see README.md)."
+        )
 
 
 EVIDENCE_BACKENDS = ("local", "s3")

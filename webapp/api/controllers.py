@@ -17,6 +17,7 @@ from webapp import db, inputs
 from webapp.api import access
 from webapp.api.errors import ApiError
 from webapp.api.openapi import document
+from webapp.billing import entitlements
 from webapp.models import Assessment, Firm
 from webapp.questionnaire import services as q
 from webapp.questionnaire.messages import error_message, submit_message
@@ -123,6 +124,7 @@ def create_assessment(firm_id: int) -> tuple[Response, int]:
     framework_id, mode = data.get("framework"), data.get("mode")
     if not isinstance(framework_id, str) or (mode is not None and not isinstance(mode, str)):
         raise ApiError(422, "invalid", _("“framework” must be a framework id, and “mode” a string if given."))
+    entitlements.require_firm(firm_id, "new_round", framework_id=framework_id, mode=mode)  # 402
     try:
         a, created = q.start(firm_id, framework_id, mode, current_user)
     except q.StartError:
@@ -233,6 +235,8 @@ def report(assessment_id: int) -> Response:
     lang = request.args.get("lang") or current_lang()
     if fmt not in ("pdf", "html") or lang not in reports.LANGS:
         raise ApiError(422, "invalid", _("“format” is pdf or html, and “lang” is zh or en."))
+    if fmt == "pdf":
+        entitlements.require_firm(a.firm_id, "pdf_report")  # 402: the HTML report stays open
     inputs = reports.load_inputs(a.id, preparer=reports.preparer_for(current_user, None, None))
     if inputs is None:
         raise ApiError(404, "not_found", _("Not found."))

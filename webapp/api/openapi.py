@@ -108,6 +108,9 @@ def document() -> dict[str, Any]:
                         "200": _ok(_ref("Assessment"), "The existing draft"),
                         "400": _err("Not a JSON object"),
                         "403": _err("The caller's role may not start assessments"),
+                        "402": _err(
+                            "payment_required: another round of this framework within a year needs a paid plan"
+                        ),
                         "422": _err("No such framework or mode"),
                         **ERRORS,
                     },
@@ -172,6 +175,9 @@ def document() -> dict[str, Any]:
                                 "text/html": {"schema": {"type": "string"}},
                             },
                         },
+                        "402": _err(
+                            "payment_required: the PDF needs a paid plan (the HTML report is open to every plan)"
+                        ),
                         "422": _err("Unknown format or language"),
                         "503": _err("The report could not be rendered in time"),
                         **ERRORS,

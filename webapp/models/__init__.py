@@ -10,6 +10,7 @@ from webapp.models.assessments import (
     FactAnswer,
     SectionAssignment,
 )
+from webapp.models.billing import BillingAccount, PlanChange, StripeEvent
 from webapp.models.orgs import (
     CONSULTANCY_ROLES,
     FIRM_ROLES,
@@ -33,6 +34,7 @@ __all__ = [
     "AnswerHistory",
     "ApiToken",
     "Assessment",
+    "BillingAccount",
     "Comment",
     "Consultancy",
     "ConsultancyGrant",
@@ -41,7 +43,9 @@ __all__ = [
     "Firm",
     "Invitation",
     "Membership",
+    "PlanChange",
     "Regulator",
     "SectionAssignment",
+    "StripeEvent",
     "User",
 ]

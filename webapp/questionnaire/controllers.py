@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from scoring.model import AnswerType, Framework, Item, Section
 from scoring.submission import NUMBER_LIMIT
 from webapp import access, db, inputs
+from webapp.billing import entitlements
 from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
@@ -124,6 +125,7 @@ def start(firm_id: int) -> ResponseReturnValue:
         abort(400)
     if previous is not None:  # a new round: the person sees and confirms what it carries first
         return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=previous.id), 303)
+    entitlements.require_firm(firm_id, "new_round", framework_id=framework_id, mode=mode)
     try:
         a, created = services.start(firm_id, framework_id, mode, current_user)
     except services.StartError:
@@ -144,6 +146,7 @@ def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     if request.form.get("confirm") != "1":
         return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=a.id), 303)
     carry = request.form.getlist("carry")
+    entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
     try:
         new, created = services.new_round(a, current_user, carry_evidence=carry, store=storage.store())
     except services.StartError:
@@ -172,6 +175,7 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     if draft is not None:
         flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
         return redirect(url_for(".overview", firm_id=firm_id, assessment_id=draft.id), 303)
+    entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
     plan = services.round_plan(a)
     fw = plan.framework
     numbers = present.item_numbers(fw)
@@ -806,6 +810,9 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     f = request.files.get("file")
     data = f.read(storage.max_bytes() + 1) if f is not None else b""
     name = (f.filename or "") if f is not None else ""
+    room = entitlements.allowed_firm(firm_id, "evidence_upload", size=len(data))
+    if not room:  # the plan's evidence storage is full: said at the item, with the plan that has room
+        return _to_item_with(a, sec_id, item_id, room.message, "evidence")
     got = services.add_evidence(
         a, item_id, name, data, current_user, storage.store(), max_bytes=storage.max_bytes()
     )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from assessments.loader import FrameworkNotFound, load_framework
 from webapp import access, db, security
+from webapp.billing import entitlements
 from webapp.i18n import current_lang
 from webapp.models import Assessment, Consultancy
 from webapp.orgs import services as org_services
@@ -65,6 +66,7 @@ def view(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         assessment_id=assessment_id,
         lang=lang,
         firm_name=inputs.firm.name,
+        pdf=entitlements.allowed_firm(firm_id, "pdf_report"),
     )
 
 
@@ -73,6 +75,7 @@ def pdf(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     """The report as a PDF download (`?lang=zh|en`), served from the cache when nothing changed."""
     lang = _lang()
     inputs = _inputs(firm_id, assessment_id)
+    entitlements.require_firm(firm_id, "pdf_report")  # without it: the report as a page (view)
     try:
         report = services.get_report(inputs, lang, "pdf")
     except RenderError as exc:
@@ -163,6 +166,7 @@ def _bulk_page(c: Consultancy, error: str | None = None, status: int = 200) -> R
 def bulk() -> ResponseReturnValue:
     """Pick client firms' latest assessments and build all their reports into one zip."""
     c = _consultancy()
+    entitlements.require(entitlements.Org("consultancy", c.id), "bulk_reports")
     if request.method == "GET":
         return _bulk_page(c)
     _clients_list, allowed = _clients(c.id)

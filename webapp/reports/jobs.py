@@ -80,6 +80,13 @@ def build_zip(req: BulkRequest, progress: Progress | None = None) -> tuple[bytes
     errors: list[str] = []
     total = len(req.assessment_ids)
     buf = io.BytesIO()
+    from webapp.billing.entitlements import Org, allowed
+
+    plan = allowed(Org("consultancy", req.consultancy_id), "bulk_reports")
+    if not plan:  # the plan changed since the job was asked for: nothing is built
+        with zipfile.ZipFile(buf, "w"):
+            pass  # an empty zip, and the reason
+        return buf.getvalue(), [plan.message]
     with _as_user(req.user_id), zipfile.ZipFile(buf, "w") as zf:
         member = db.session.scalar(
             select(Membership).where(

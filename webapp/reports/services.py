@@ -277,6 +277,13 @@ def branding_logo(consultancy_id: int) -> bytes | None:
     return data if len(data) <= MAX_LOGO_BYTES and data.startswith(PNG_SIGNATURE) else None
 
 
+def _branded(consultancy_id: int) -> bool:
+    """Reports carry the consultancy's logo only on a plan with branded reports."""
+    from webapp.billing.entitlements import Org, allowed
+
+    return allowed(Org("consultancy", consultancy_id), "branded_reports").allowed
+
+
 def preparer_for(user: User | None, org_kind: str | None, org_id: int | None) -> Preparer:
     """The preparer of a report requested by `user` acting for the organisation (kind, id)."""
     name = user.name if user is not None else None
@@ -288,7 +295,7 @@ def preparer_for(user: User | None, org_kind: str | None, org_id: int | None) ->
                 org_kind="consultancy",
                 org_name=c.name,
                 consultancy_id=c.id,
-                logo=branding_logo(c.id),
+                logo=branding_logo(c.id) if _branded(c.id) else None,
             )
     return Preparer(name=name, org_kind=org_kind)
 
