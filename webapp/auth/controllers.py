@@ -16,7 +16,7 @@ from webapp.auth.forms import (
     SigninForm,
     TokenForm,
 )
-from webapp.auth.util import check_password, hash_password, limiter, make_token, read_token
+from webapp.auth.util import check_password, end_sessions, hash_password, limiter, make_token, read_token
 from webapp.db import utcnow
 from webapp.i18n import LANG_COOKIE
 from webapp.models import User
@@ -121,9 +121,15 @@ def signin() -> ResponseReturnValue:
 
 @access.public
 def signout() -> ResponseReturnValue:
+    user = access.signed_in()
+    if user.is_authenticated:
+        # Server-side: the cookie of this session (and of the user's other devices) no longer works,
+        # even if someone kept a copy of it. Sessions are signed cookies with no store to delete them
+        # from, so a sign-out ends every session of the account (see docs/security.md).
+        end_sessions(user.id)
     logout_user()
     session.clear()
-    flash(_("You are signed out."), "ok")
+    flash(_("You are signed out on all your devices."), "ok")
     return redirect(url_for("auth.signin"))
 
 

@@ -11,8 +11,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import update
 
+from webapp import db
 from webapp.models import User
+
+
+def end_sessions(user_id: int) -> None:
+    """End every session of the user, on every device, server-side: the next generation makes each
+    session and remember-me cookie issued before name an id the user loader refuses."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _hasher() -> PasswordHasher:
