@@ -1,12 +1,26 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+import math
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import access, db, mail
+from webapp import access, db, mail, ratelimit
 from webapp.auth.forms import (
     ChangePasswordForm,
     ForgotForm,
@@ -16,7 +30,7 @@ from webapp.auth.forms import (
     SigninForm,
     TokenForm,
 )
-from webapp.auth.util import check_password, end_sessions, hash_password, limiter, make_token, read_token
+from webapp.auth.util import check_password, end_sessions, hash_password, make_token, read_token
 from webapp.db import utcnow
 from webapp.i18n import LANG_COOKIE
 from webapp.models import User
@@ -88,7 +102,33 @@ def resend_verification() -> ResponseReturnValue:
     return redirect(url_for("auth.settings"))
 
 
+def _locked_out(limit: RequestLimit) -> Response:
+    """The answer to every sign-in a limit refuses, whatever the password: a right password gets it
+    too, or the answer would tell a guesser which guess was right (see webapp/ratelimit.py)."""
+    form = SigninForm()
+    minutes = math.ceil(ratelimit.seconds_left(limit) / 60)
+    form.form_errors.append(
+        _("Too many failed sign-ins. Try again in %(n)s minutes, or reset your password.", n=minutes)
+    )
+    return ratelimit.with_retry_after(make_response(render_template("auth/signin.html", form=form)), limit)
+
+
 @access.public
+@ratelimit.limiter.limit(
+    ratelimit.signin_account_limit,
+    key_func=ratelimit.signin_account,
+    scope=ratelimit.ACCOUNT_SCOPE,
+    methods=["POST"],
+    on_breach=_locked_out,
+)
+@ratelimit.limiter.limit(
+    ratelimit.signin_address_limit,
+    key_func=ratelimit.remote_address,
+    scope="address",
+    methods=["POST"],
+    deduct_when=ratelimit.failed_signin,
+    on_breach=_locked_out,
+)
 def signin() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -96,21 +136,12 @@ def signin() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        key = f"{request.remote_addr}|{email}"
-        wait = limiter.blocked_for(key)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
-            form.form_errors.append(
-                _("Too many failed sign-ins. Try again in %(n)s minutes, or reset your password.", n=minutes)
-            )
-            return render_template("auth/signin.html", form=form), 429
         user = _user_by_email(email)
         if check_password(user, form.password.data) and user is not None and user.is_active:
-            limiter.reset(key)
+            ratelimit.forget_signin_attempts(email)
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
-        limiter.hit(key)
         # The same message whether the email or the password is wrong.
         form.form_errors.append(_("The email or the password is not right."))
         status = 401
@@ -166,6 +197,7 @@ def reset(token: str) -> ResponseReturnValue:
         user.password_changed_at = utcnow()
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()  # the link proved the address
+        ratelimit.forget_signin_attempts(user.email)  # the owner is back: a lockout ends here
         logout_user()
         flash(_("Your password is changed. Sign in with the new one."), "ok")
         return redirect(url_for("auth.signin"))
