@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -168,15 +169,30 @@ def _post(http: httpx.Client, token: str, email: str, password: str) -> httpx.Re
     return http.post("/account/signin", data={"csrf_token": token, "email": email, "password": password})
 
 
-@pytest.fixture
-def two_workers(tmp_path: Path) -> Any:
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _redis_keys(prefix: str) -> list[bytes]:
+    import redis
+
+    r = redis.Redis.from_url(REDIS)
+    return list(r.scan_iter(match=f"LIMITS:LIMITER/{prefix}/*"))
+
+
+@pytest.fixture(params=["shared-file", "redis"])
+def two_workers(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """gunicorn with two workers; its rate limits count in the default SQLite file of the instance
+    folder, or (as a deployment of several nodes does) in Redis: REDIS_URL, under a prefix of its own."""
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI")},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "RATELIMIT_"))},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'limits.sqlite3'}",
         "QREADY_INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "gunicorn-ratelimit-secret",
         "PW": PASSWORD,
     }
+    prefix = f"qready-test-{uuid.uuid4().hex}"
+    if request.param == "redis":
+        env |= {"REDIS_URL": REDIS, "RATELIMIT_KEY_PREFIX": prefix}
     setup = subprocess.run(
         [sys.executable, "-c", SETUP], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -212,9 +228,19 @@ def two_workers(tmp_path: Path) -> Any:
                 assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
                 time.sleep(0.3)
         yield base, log
+        if request.param == "redis":
+            assert _redis_keys(prefix), "the counts were kept in Redis"
+        else:
+            assert (tmp_path / "instance" / "ratelimits.sqlite3").exists()
     finally:
         server.terminate()
         _out, err = server.communicate(timeout=30)
+        if request.param == "redis":
+            import redis
+
+            keys = _redis_keys(prefix)
+            if keys:
+                redis.Redis.from_url(REDIS).delete(*keys)
     assert "Traceback" not in err, err
 
 
