@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
@@ -41,41 +42,63 @@ def _user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def _send_verification(user: User) -> None:
-    token = make_token("verify", {"uid": user.id, "email": user.email})
+def _send_verification(user: User, next_url: str | None = None) -> None:
+    token = make_token("verify", {"uid": user.id, "email": user.email, "next": next_url})
     link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.verify", token=token)
     mail.send(user.email, _("Confirm your email for QReady"), "verify", user=user, link=link)
 
 
+def _send_account_exists(user: User) -> None:
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with force_locale(user.locale):  # the owner's language, whoever typed the address
+        mail.send(
+            user.email,
+            _("Your QReady account"),
+            "account_exists",
+            user=user,
+            signin=base + url_for("auth.signin"),
+            forgot=base + url_for("auth.forgot"),
+        )
+
+
 @access.public
 def register() -> ResponseReturnValue:
+    """Sign-up. The answer never says whether the address has an account: a new address gets its
+    account and a confirmation link (which signs the new user in), a known one a message to its owner
+    (sign in, or reset the password); the page says the same in both cases."""
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        if _user_by_email(email) is not None:
-            form.email.errors.append(
-                _("An account with this email exists already. Sign in, or reset the password.")
-            )
+        next_url = safe_next(request.args.get("next"))
+        password_hash = hash_password(form.password.data)  # both ways do the same work
+        existing = _user_by_email(email)
+        if existing is not None:
+            if existing.email_verified_at is None:
+                _send_verification(existing, next_url)  # never confirmed: the link again
+            else:
+                _send_account_exists(existing)
         else:
             lang = request.cookies.get(LANG_COOKIE)
             user = User(
                 email=email,
                 name=form.name.data.strip(),
-                password_hash=hash_password(form.password.data),
+                password_hash=password_hash,
                 locale=lang if lang in current_app.config["LANGUAGES"] else "zh",
             )
             db.session.add(user)
             db.session.flush()
-            _send_verification(user)
-            login_user(user)
-            flash(
-                _("Welcome to QReady. We sent a link to %(email)s to confirm your address.", email=email),
-                "ok",
-            )
-            # An invitation link sends new users here with ?next=: take them back to it.
-            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+            _send_verification(user, next_url)
+        flash(
+            _(
+                "We sent a message to %(email)s. Open the link in it to confirm the address and sign in.",
+                email=email,
+            ),
+            "ok",
+        )
+        # An invitation link sends new users here with ?next=: the confirmation link takes them back to it.
+        return redirect(url_for("auth.signin", next=next_url) if next_url else url_for("auth.signin"))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
 
@@ -88,10 +111,17 @@ def verify(token: str) -> ResponseReturnValue:
             _("This confirmation link has expired.") if problem == "expired" else _("This link is not valid.")
         )
         return render_template("auth/message.html", title=_("Email confirmation"), message=msg), 400
+    next_url = safe_next(payload.get("next"))
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
+        if user.is_active and (not current_user.is_authenticated or current_user.id != user.id):
+            # the first confirmation finishes the sign-up: the link proved the address
+            session.clear()
+            login_user(user)
+        flash(_("Your email address is confirmed. Welcome to QReady."), "ok")
+        return redirect(next_url or url_for("core.home"))
     flash(_("Your email address is confirmed."), "ok")
-    return redirect(url_for("core.home"))
+    return redirect(next_url or url_for("core.home"))
 
 
 @access.authed
