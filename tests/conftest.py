@@ -114,6 +114,7 @@ def dbconn(app: Flask) -> Iterator[Connection]:
     }
     app.extensions["qready.outbox"].clear()
     limiter.init_app(app)  # the limiter is global: bound again to this app (another test made its own)
+    limiter._storage_dead = False  # a test took its storage away: back to this app's own
     limiter.reset()
     try:
         yield connection

@@ -305,3 +305,18 @@ def test_behind_a_trusted_proxy_the_address_limit_counts_the_client(tmp_path, mo
             headers={"X-Forwarded-For": "203.0.113.7"},
         )
         assert seen["addr"] == expected
+
+
+def test_with_its_storage_away_the_limits_hold_in_memory_and_nothing_fails(
+    app, client, create_user, monkeypatch
+):
+    from webapp.ratelimit import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:9/0")  # nothing listens there
+    limiter.init_app(app)
+    user, other = create_user(email="a@example.cn"), create_user(email="b@example.cn")
+    for _ in range(5):
+        assert _signin(client, user.email, WRONG).status_code == 401
+    r = _signin(client, user.email, PASSWORD)
+    assert r.status_code == 429 and LOCKED_ZH in r.get_data(as_text=True)
+    assert _signin(client, other.email, PASSWORD).status_code == 302
