@@ -64,13 +64,31 @@ def test_registration_answers_a_known_address_as_a_new_one(app, create_user, out
         assert db.session.scalar(select(func.count()).select_from(User)) == 2  # the owner and fresh@
 
 
-def test_registering_an_unconfirmed_address_again_sends_its_confirmation_again(app, client, outbox):
-    _register(client, "slow@example.cn")
-    _register(app.test_client(), "slow@example.cn")
-    assert [m.to for m in outbox] == ["slow@example.cn"] * 2
-    assert all("/account/verify/" in m.body for m in outbox)
-    r = app.test_client().get(link_in(outbox[-1].body))
-    assert r.status_code == 302 and _user(app, "slow@example.cn").email_verified_at is not None
+def test_an_unconfirmed_account_goes_to_the_addresss_owner_not_to_who_created_it(app, outbox):
+    """Someone signs up with another person's address (never confirmed). When the owner signs up, they
+    get a link to choose the account's password (which confirms the address), and the first password
+    stops working: no confirmation link signs the owner into an account a stranger can open."""
+    squatter = app.test_client()
+    _register(squatter, "victim@example.cn")  # password "long-enough-pw", address never confirmed
+    owner = app.test_client()
+    r = owner.post(
+        "/account/register",
+        data={
+            "name": "本人",
+            "email": "victim@example.cn",
+            "password": "owners-own-pw",
+            "confirm": "owners-own-pw",
+        },
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith("/account/signin")
+    mail = outbox[-1]
+    assert mail.to == "victim@example.cn" and "从未确认过" in mail.body and "/account/reset/" in mail.body
+    r = owner.post(link_in(mail.body), data={"password": "owners-new-pw", "confirm": "owners-new-pw"})
+    assert r.status_code == 302
+    assert _user(app, "victim@example.cn").email_verified_at is not None
+    signin = {"email": "victim@example.cn"}
+    assert squatter.post("/account/signin", data={**signin, "password": "long-enough-pw"}).status_code == 401
+    assert owner.post("/account/signin", data={**signin, "password": "owners-new-pw"}).status_code == 302
 
 
 def _taken_code(app: Any, firm: Firm) -> str:

@@ -48,9 +48,23 @@ def _send_verification(user: User, next_url: str | None = None) -> None:
     mail.send(user.email, _("Confirm your email for QReady"), "verify", user=user, link=link)
 
 
+def _reset_link(user: User) -> str:
+    token = make_token("reset", {"uid": user.id, "stamp": user.password_hash[-16:]})
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset", token=token)
+
+
 def _send_account_exists(user: User) -> None:
+    """To the owner of an address someone signed up with again. A confirmed account: the ways in. One
+    never confirmed: a link to choose its password, which also confirms the address: whoever created
+    the account did not prove the address was theirs, so their password must not outlive the owner's
+    claim (nor a confirmation link sign the owner into an account someone else holds the password of)."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     with force_locale(user.locale):  # the owner's language, whoever typed the address
+        if user.email_verified_at is None:
+            mail.send(
+                user.email, _("Your QReady account"), "account_unconfirmed", user=user, link=_reset_link(user)
+            )
+            return
         mail.send(
             user.email,
             _("Your QReady account"),
@@ -75,10 +89,7 @@ def register() -> ResponseReturnValue:
         password_hash = hash_password(form.password.data)  # both ways do the same work
         existing = _user_by_email(email)
         if existing is not None:
-            if existing.email_verified_at is None:
-                _send_verification(existing, next_url)  # never confirmed: the link again
-            else:
-                _send_account_exists(existing)
+            _send_account_exists(existing)
         else:
             lang = request.cookies.get(LANG_COOKIE)
             user = User(
@@ -200,9 +211,7 @@ def forgot() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = _user_by_email(form.email.data)
         if user is not None:
-            token = make_token("reset", {"uid": user.id, "stamp": user.password_hash[-16:]})
-            link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset", token=token)
-            mail.send(user.email, _("Reset your QReady password"), "reset", user=user, link=link)
+            mail.send(user.email, _("Reset your QReady password"), "reset", user=user, link=_reset_link(user))
         # Same answer for known and unknown addresses.
         flash(_("If an account exists for that email, we sent it a link to reset the password."), "ok")
         return redirect(url_for("auth.signin"))
