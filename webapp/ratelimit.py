@@ -37,11 +37,10 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from limits import parse
 from limits.storage import Storage
-from werkzeug.wrappers import Response
 
 log = logging.getLogger("qready.ratelimit")
 
