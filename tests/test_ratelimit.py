@@ -320,3 +320,21 @@ def test_with_its_storage_away_the_limits_hold_in_memory_and_nothing_fails(
     r = _signin(client, user.email, PASSWORD)
     assert r.status_code == 429 and LOCKED_ZH in r.get_data(as_text=True)
     assert _signin(client, other.email, PASSWORD).status_code == 302
+
+
+def test_a_view_without_limits_skips_the_limiter(client, create_user, login, monkeypatch):
+    """Flask-Limiter's per-request work (about 0.15 ms) is done only for views that have a limit."""
+    from webapp.ratelimit import limiter
+
+    login(client, create_user())
+    calls: list[str | None] = []
+    real = limiter._check_request_limit
+    monkeypatch.setattr(
+        limiter, "_check_request_limit", lambda *a, **k: calls.append(request.endpoint) or real(*a, **k)
+    )
+    assert client.get("/account/settings").status_code == 200
+    assert client.get("/home").status_code in (200, 302)
+    assert calls == []
+    client.post("/account/signout")
+    _signin(client, "x@example.cn", WRONG)
+    assert set(calls) == {"auth.signin"}  # (the middleware, then the view's own decorator)
