@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
 
 from webapp import create_app, db
-from webapp.auth.util import limiter
+from webapp.ratelimit import limiter
 
 PASSWORD = "correct-horse-battery"
 
@@ -85,6 +85,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     instance = tmp_path_factory.mktemp("instance")
     app = create_app(
         {
+            "RATELIMIT_STORAGE_URI": "qready+sqlite://" + str(instance / "ratelimits.sqlite3"),
             "TESTING": True,
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
@@ -112,7 +113,9 @@ def dbconn(app: Flask) -> Iterator[Connection]:
         "join_transaction_mode": "create_savepoint",
     }
     app.extensions["qready.outbox"].clear()
-    limiter._local.clear()
+    limiter.init_app(app)  # the limiter is global: bound again to this app (another test made its own)
+    limiter._storage_dead = False  # a test took its storage away: back to this app's own
+    limiter.reset()
     try:
         yield connection
     finally:

@@ -8,7 +8,9 @@ CSRF protection on, as in production; the browser never leaves loopback.
 
 from __future__ import annotations
 
+import logging
 import random
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +37,21 @@ ARGS = [
 ]
 
 
+SENT_MAIL: list[str] = []  # what the server wrote to its mail log (no SMTP here): see `confirm_email`
+
+
+class _MailLog(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        SENT_MAIL.append(record.getMessage())
+
+
+def confirm_email(page: Any, server: str) -> None:
+    """After signing up: open the confirmation link of the newest mail, which signs the new user in."""
+    links = re.findall(r"/account/verify/\S+", "\n".join(SENT_MAIL))
+    assert links, SENT_MAIL
+    page.goto(server + links[-1])
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     from alembic import command
@@ -58,12 +75,19 @@ def server(tmp_path: Path) -> Iterator[str]:
         command.upgrade(alembic_config(url), "head")
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    mail_log, mail_logger = _MailLog(), logging.getLogger("qready.mail")
+    level = mail_logger.level
+    mail_logger.addHandler(mail_log)
+    mail_logger.setLevel(logging.INFO)
     thread.start()
     try:
         yield f"http://127.0.0.1:{srv.server_port}"
     finally:
         srv.shutdown()
         thread.join(5)
+        mail_logger.removeHandler(mail_log)
+        mail_logger.setLevel(level)
+        SENT_MAIL.clear()
         db.dispose(app)
 
 
@@ -95,6 +119,8 @@ def test_questionnaire_journey(server: str, tmp_path: Path) -> None:
         page.fill("#password", "correct-horse-battery")
         page.fill("#confirm", "correct-horse-battery")
         page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/account/signin")
+        confirm_email(page, server)
         page.goto(server + "/firms/new")
         page.fill("#name", "杭州浏览器测试阀门有限公司")
         page.fill("#credit_code", credit_code.generate(random.Random(3), "330106"))
@@ -194,6 +220,8 @@ def _sign_up_and_start(page: Any, server: str, email: str, seed: int) -> str:
     page.fill("#password", "correct-horse-battery")
     page.fill("#confirm", "correct-horse-battery")
     page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/account/signin")
+    confirm_email(page, server)
     page.goto(server + "/firms/new")
     page.fill("#name", "宁波浏览器测试电器有限公司")
     page.fill("#credit_code", credit_code.generate(random.Random(seed), "330203"))

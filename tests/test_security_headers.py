@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.test_questionnaire_browser import ARGS, CHROMIUM, server  # noqa: F401 - the fixture
+from tests.test_questionnaire_browser import ARGS, CHROMIUM, confirm_email, server  # noqa: F401 - the fixture
 from webapp.refdata import credit_code
 from webapp.security import POLICY
 
@@ -61,6 +61,8 @@ def test_a_firms_pages_break_no_rule_of_the_policy(server: str) -> None:  # noqa
         page.fill("#password", "correct-horse-battery")
         page.fill("#confirm", "correct-horse-battery")
         page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/account/signin")
+        confirm_email(page, server)
         visit(server + "/firms/new")
         page.fill("#name", "杭州内容策略测试有限公司")
         page.fill("#credit_code", credit_code.generate(random.Random(5), "330106"))

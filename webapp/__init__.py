@@ -32,6 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # behind a load balancer: the client's address (rate limits by address) and scheme come from
+        # the headers the trusted proxies add, never from headers a client sends past them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     _init_extensions(app)
@@ -55,13 +62,14 @@ MAX_ID = 2**31 - 1
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import auth, i18n, inputs, mail, security, templating
+    from webapp import auth, i18n, inputs, mail, ratelimit, security, templating
     from webapp.extensions import csrf
 
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     inputs.init_app(app)  # after the signed-in context (its refusal page shows the user's header)
+    ratelimit.init_app(app)  # after both: a lockout page shows the header too
     mail.init_app(app)
     templating.init_app(app)
     security.init_app(app)

@@ -36,8 +36,18 @@ class Defaults:
     EMAIL_TOKEN_MAX_AGE = 2 * 24 * 3600  # verification links: two days
     RESET_TOKEN_MAX_AGE = 3600  # password reset links: one hour
     INVITATION_MAX_AGE = 14 * 24 * 3600
-    SIGNIN_LIMIT = 5  # failed sign-ins per email and address ...
-    SIGNIN_WINDOW = 15 * 60  # ... in this many seconds
+    SIGNIN_LIMIT = 5  # sign-in attempts per account (a success starts again) ...
+    SIGNIN_ADDRESS_LIMIT = 50  # ... and failed sign-ins per client address, whatever the account ...
+    SIGNIN_WINDOW = 15 * 60  # ... in this many seconds (see webapp/ratelimit.py)
+    TRUSTED_PROXIES = 0  # proxies in front of the app whose X-Forwarded-For/-Proto to believe
+    API_RATE_LIMIT = "300 per minute"  # API requests per token (per address without one)
+    # where the counts live; default: REDIS_URL, else a SQLite file in the instance folder that the
+    # workers of this node share (a deployment of several nodes sets REDIS_URL)
+    RATELIMIT_STORAGE_URI: str | None = None
+    RATELIMIT_KEY_PREFIX = "qready"
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After
+    RATELIMIT_SWALLOW_ERRORS = True  # the storage away: count in each worker's memory meanwhile ...
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # ... rather than refuse or fail requests
     PASSWORD_MIN_LENGTH = 10
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -94,6 +104,13 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "MAIL_FROM": ("MAIL_FROM", str),
     "PUBLIC_URL": ("PUBLIC_URL", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
+    "SIGNIN_LIMIT": ("SIGNIN_LIMIT", int),
+    "SIGNIN_ADDRESS_LIMIT": ("SIGNIN_ADDRESS_LIMIT", int),
+    "SIGNIN_WINDOW": ("SIGNIN_WINDOW", int),
+    "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(v) * 1024 * 1024),
     "EVIDENCE_STORAGE": ("EVIDENCE_STORAGE", str),
     "S3_BUCKET": ("S3_BUCKET", str),
@@ -135,6 +152,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         raise ConfigError(f"QREADY_ENV must be 'development' or 'production', not {cfg['ENV']!r}.")
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "qready.sqlite3")
+    if not cfg.get("RATELIMIT_STORAGE_URI"):
+        cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "qready+sqlite://" + str(
+            Path(instance_path).resolve() / "ratelimits.sqlite3"
+        )
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV"] == "production":
             raise ConfigError(

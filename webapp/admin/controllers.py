@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp import access, db, tenancy
+from webapp.auth.util import end_sessions
 from webapp.models import Consultancy, Firm, Regulator, User
 
 
@@ -35,3 +37,15 @@ def home() -> ResponseReturnValue:
         regulators=regulators,
         users=users,
     )
+
+
+@access.admin
+def signout_user(user_id: int) -> ResponseReturnValue:
+    """Sign a user out on every device (a lost laptop, a departed employee): each of their session and
+    remember-me cookies stops working at once; API tokens are revoked by their owner separately."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    end_sessions(user.id)
+    flash(_("%(name)s is signed out on every device.", name=user.name), "ok")
+    return redirect(url_for("admin.home"))

@@ -1,8 +1,11 @@
 from flask import Blueprint
 
+from webapp import ratelimit
 from webapp.api import controllers as c
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# API_RATE_LIMIT per token (per address without one), across every worker and node: 429 JSON beyond it
+ratelimit.limiter.limit(ratelimit.api_limit, key_func=ratelimit.api_key, on_breach=ratelimit.api_breach)(bp)
 
 bp.add_url_rule("/openapi.json", "openapi", c.openapi)
 bp.add_url_rule("/frameworks", "frameworks", c.frameworks)

@@ -23,12 +23,14 @@ def init_app(app: Flask) -> None:
     def _load(user_id: str) -> User | None:
         if request.path.startswith(API_PREFIX):
             return None  # the API takes tokens only, never the session cookie
-        ident, _, stamp = user_id.partition(":")
+        ident, _, rest = user_id.partition(":")
         if not ident.isdigit():
             return None
         user = access.load_user(int(ident))
-        # A password change ends every other session: the id carries a stamp of the password hash.
-        if user is None or stamp != user.session_stamp:
+        # The id names the password's stamp and the session generation (`User.get_id`): a password
+        # change, a sign-out or an admin's "sign out everywhere" makes every older cookie name
+        # another id, and it signs nobody in.
+        if user is None or rest != user.get_id().partition(":")[2]:
             return None
         return user
 

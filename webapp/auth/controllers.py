@@ -1,12 +1,27 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+import math
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import access, db, mail
+from webapp import access, db, mail, ratelimit
 from webapp.auth.forms import (
     ChangePasswordForm,
     ForgotForm,
@@ -16,7 +31,7 @@ from webapp.auth.forms import (
     SigninForm,
     TokenForm,
 )
-from webapp.auth.util import check_password, hash_password, limiter, make_token, read_token
+from webapp.auth.util import check_password, end_sessions, hash_password, make_token, read_token
 from webapp.db import utcnow
 from webapp.i18n import LANG_COOKIE, current_lang
 from webapp.models import User
@@ -27,40 +42,73 @@ def _user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def _send_verification(user: User) -> None:
-    token = make_token("verify", {"uid": user.id, "email": user.email})
+def _send_verification(user: User, next_url: str | None = None) -> None:
+    token = make_token("verify", {"uid": user.id, "email": user.email, "next": next_url})
     link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.verify", token=token)
     mail.send(user.email, _("Confirm your email for QReady"), "verify", user=user, link=link)
 
 
+def _reset_link(user: User) -> str:
+    token = make_token("reset", {"uid": user.id, "stamp": user.password_hash[-16:]})
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset", token=token)
+
+
+def _send_account_exists(user: User) -> None:
+    """To the owner of an address someone signed up with again. A confirmed account: the ways in. One
+    never confirmed: a link to choose its password, which also confirms the address: whoever created
+    the account did not prove the address was theirs, so their password must not outlive the owner's
+    claim (nor a confirmation link sign the owner into an account someone else holds the password of)."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with force_locale(user.locale):  # the owner's language, whoever typed the address
+        if user.email_verified_at is None:
+            mail.send(
+                user.email, _("Your QReady account"), "account_unconfirmed", user=user, link=_reset_link(user)
+            )
+            return
+        mail.send(
+            user.email,
+            _("Your QReady account"),
+            "account_exists",
+            user=user,
+            signin=base + url_for("auth.signin"),
+            forgot=base + url_for("auth.forgot"),
+        )
+
+
 @access.public
 def register() -> ResponseReturnValue:
+    """Sign-up. The answer never says whether the address has an account: a new address gets its
+    account and a confirmation link (which signs the new user in), a known one a message to its owner
+    (sign in, or reset the password); the page says the same in both cases."""
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        if _user_by_email(email) is not None:
-            form.email.errors.append(
-                _("An account with this email exists already. Sign in, or reset the password.")
-            )
+        next_url = safe_next(request.args.get("next"))
+        password_hash = hash_password(form.password.data)  # both ways do the same work
+        existing = _user_by_email(email)
+        if existing is not None:
+            _send_account_exists(existing)
         else:
             user = User(
                 email=email,
                 name=form.name.data.strip(),
-                password_hash=hash_password(form.password.data),
+                password_hash=password_hash,
                 locale=current_lang(),  # the language this page is in: the cookie's, else the browser's
             )
             db.session.add(user)
             db.session.flush()
-            _send_verification(user)
-            login_user(user)
-            flash(
-                _("Welcome to QReady. We sent a link to %(email)s to confirm your address.", email=email),
-                "ok",
-            )
-            # An invitation link sends new users here with ?next=: take them back to it.
-            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+            _send_verification(user, next_url)
+        flash(
+            _(
+                "We sent a message to %(email)s. Open the link in it to confirm the address and sign in.",
+                email=email,
+            ),
+            "ok",
+        )
+        # An invitation link sends new users here with ?next=: the confirmation link takes them back to it.
+        return redirect(url_for("auth.signin", next=next_url) if next_url else url_for("auth.signin"))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
 
 
@@ -73,10 +121,17 @@ def verify(token: str) -> ResponseReturnValue:
             _("This confirmation link has expired.") if problem == "expired" else _("This link is not valid.")
         )
         return render_template("auth/message.html", title=_("Email confirmation"), message=msg), 400
+    next_url = safe_next(payload.get("next"))
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
+        if user.is_active and (not current_user.is_authenticated or current_user.id != user.id):
+            # the first confirmation finishes the sign-up: the link proved the address
+            session.clear()
+            login_user(user)
+        flash(_("Your email address is confirmed. Welcome to QReady."), "ok")
+        return redirect(next_url or url_for("core.home"))
     flash(_("Your email address is confirmed."), "ok")
-    return redirect(url_for("core.home"))
+    return redirect(next_url or url_for("core.home"))
 
 
 @access.authed
@@ -87,7 +142,33 @@ def resend_verification() -> ResponseReturnValue:
     return redirect(url_for("auth.settings"))
 
 
+def _locked_out(limit: RequestLimit) -> Response:
+    """The answer to every sign-in a limit refuses, whatever the password: a right password gets it
+    too, or the answer would tell a guesser which guess was right (see webapp/ratelimit.py)."""
+    form = SigninForm()
+    minutes = math.ceil(ratelimit.seconds_left(limit) / 60)
+    form.form_errors.append(
+        _("Too many failed sign-ins. Try again in %(n)s minutes, or reset your password.", n=minutes)
+    )
+    return ratelimit.with_retry_after(make_response(render_template("auth/signin.html", form=form)), limit)
+
+
 @access.public
+@ratelimit.limiter.limit(
+    ratelimit.signin_account_limit,
+    key_func=ratelimit.signin_account,
+    scope=ratelimit.ACCOUNT_SCOPE,
+    methods=["POST"],
+    on_breach=_locked_out,
+)
+@ratelimit.limiter.limit(
+    ratelimit.signin_address_limit,
+    key_func=ratelimit.remote_address,
+    scope="address",
+    methods=["POST"],
+    deduct_when=ratelimit.failed_signin,
+    on_breach=_locked_out,
+)
 def signin() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -95,21 +176,12 @@ def signin() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        key = f"{request.remote_addr}|{email}"
-        wait = limiter.blocked_for(key)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
-            form.form_errors.append(
-                _("Too many failed sign-ins. Try again in %(n)s minutes, or reset your password.", n=minutes)
-            )
-            return render_template("auth/signin.html", form=form), 429
         user = _user_by_email(email)
         if check_password(user, form.password.data) and user is not None and user.is_active:
-            limiter.reset(key)
+            ratelimit.forget_signin_attempts(email)
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
-        limiter.hit(key)
         # The same message whether the email or the password is wrong.
         form.form_errors.append(_("The email or the password is not right."))
         status = 401
@@ -120,9 +192,15 @@ def signin() -> ResponseReturnValue:
 
 @access.public
 def signout() -> ResponseReturnValue:
+    user = access.signed_in()
+    if user.is_authenticated:
+        # Server-side: the cookie of this session (and of the user's other devices) no longer works,
+        # even if someone kept a copy of it. Sessions are signed cookies with no store to delete them
+        # from, so a sign-out ends every session of the account (see docs/security.md).
+        end_sessions(user.id)
     logout_user()
     session.clear()
-    flash(_("You are signed out."), "ok")
+    flash(_("You are signed out on all your devices."), "ok")
     return redirect(url_for("auth.signin"))
 
 
@@ -132,9 +210,7 @@ def forgot() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = _user_by_email(form.email.data)
         if user is not None:
-            token = make_token("reset", {"uid": user.id, "stamp": user.password_hash[-16:]})
-            link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset", token=token)
-            mail.send(user.email, _("Reset your QReady password"), "reset", user=user, link=link)
+            mail.send(user.email, _("Reset your QReady password"), "reset", user=user, link=_reset_link(user))
         # Same answer for known and unknown addresses.
         flash(_("If an account exists for that email, we sent it a link to reset the password."), "ok")
         return redirect(url_for("auth.signin"))
@@ -159,6 +235,7 @@ def reset(token: str) -> ResponseReturnValue:
         user.password_changed_at = utcnow()
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()  # the link proved the address
+        ratelimit.forget_signin_attempts(user.email)  # the owner is back: a lockout ends here
         logout_user()
         flash(_("Your password is changed. Sign in with the new one."), "ok")
         return redirect(url_for("auth.signin"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -154,8 +155,10 @@ def _user(email: str, name: str, *, admin: bool = False) -> tuple[User, bool]:
 
 
 def _firm(rng: random.Random, spec: DemoFirm, *, synthetic: bool) -> tuple[Firm, bool]:
-    code = credit_code.generate(rng, spec.region)
-    existing = db.session.scalar(select(Firm).where(Firm.name == spec.name, Firm.region_code == spec.region))
+    code = credit_code.generate(rng, spec.region)  # always drawn: the next firm's code stays the same
+    # Found again by its credit code, which the seed fixes: a demo firm renamed since still is the same
+    # firm (looking it up by name would insert it twice and fail on the unique credit code).
+    existing = db.session.scalar(select(Firm).where(Firm.credit_code == code))
     if existing is not None:
         return existing, False
     size = sizes.classify(spec.division, spec.employees, spec.revenue_10k, spec.revenue_10k * 2)
@@ -217,7 +220,13 @@ def _synthetic_specs(rng: random.Random) -> list[DemoFirm]:
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load the demo organisations, sign-ins and synthetic firms (idempotent)."""
+    """Load the demo organisations, sign-ins and synthetic firms (idempotent). Refused in production."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException(
+            "flask demo does not run with QREADY_ENV=production: it would create sign-ins with the "
+            f"published password {PASSWORD!r} (a platform admin among them). Load demo data only into "
+            "a development or demo database."
+        )
     rng = random.Random(SEED)
     created = 0
     with tenancy.bypass():
@@ -262,12 +271,8 @@ def demo() -> None:
 
         created += questionnaire_demo.load(firms["hz"], users["firm"])
 
-        existing = set(db.session.scalars(select(Firm.name).where(Firm.synthetic.is_(True))))
         for spec in _synthetic_specs(rng):
-            if spec.name in existing:
-                continue
-            _firm(rng, spec, synthetic=True)
-            created += 1
+            created += _firm(rng, spec, synthetic=True)[1]
         db.session.commit()
     click.echo(f"Demo data ready ({created} rows created). Sign in with any of:")
     for email, _name, role in SIGNINS:

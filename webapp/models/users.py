@@ -6,7 +6,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String, func
+from sqlalchemy import Boolean, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -34,6 +34,9 @@ class User(UserMixin, Base):
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # raised by a sign-out and by an admin's "sign out everywhere": every session cookie (and
+    # remember-me cookie) issued before names an older generation and is no longer accepted
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # any change to the account (a page that names the user is out of date; see questionnaire/pagecache.py)
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now(), index=True
@@ -51,9 +54,10 @@ class User(UserMixin, Base):
         return _stamp_of(self.password_hash)
 
     def get_id(self) -> str:
-        """Flask-Login's session id: the user and a stamp of the password, so that a password change
-        ends every other session."""
-        return f"{self.id}:{self.session_stamp}"
+        """Flask-Login's session id: the user, a stamp of the password (a password change ends every
+        other session) and the session generation (a sign-out ends every session, server-side: a
+        cookie saved before it names the old generation). See `webapp.auth.session_user`."""
+        return f"{self.id}:{self.session_stamp}:{self.session_generation}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

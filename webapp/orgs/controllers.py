@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp import access, db, mail
+from webapp import access, db, mail, ratelimit
 from webapp.auth.util import make_token, read_token
 from webapp.db import utcnow
 from webapp.models import ConsultancyGrant, Firm, Invitation, Membership
@@ -37,19 +38,59 @@ def _data(form: FirmForm) -> services.FirmData:
     )
 
 
+def _code_in_use(form: FirmForm, except_firm: int | None = None) -> bool:
+    """When another firm holds the credit code: a form error that does not say so (any signed-in user
+    could otherwise learn which firms use QReady), and a message to that firm's owners, who can invite
+    the person if they belong to the firm."""
+    if not services.credit_code_taken(form.credit_code.data, except_firm=except_firm):
+        return False
+    form.credit_code.errors.append(
+        _(
+            "The firm could not be registered as entered. Check the credit code. If your firm may "
+            "already use QReady, ask a colleague there to invite you."
+        )
+    )
+    me = access.signed_in()
+    for firm, owner in services.owners_holding_credit_code(form.credit_code.data, except_firm=except_firm):
+        link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("orgs.members", firm_id=firm.id)
+        with force_locale(owner.locale):
+            mail.send(
+                owner.email,
+                _("Someone tried to register %(firm)s on QReady", firm=firm.name),
+                "firm_code_in_use",
+                owner=owner,
+                firm=firm,
+                person=me,
+                entered_name=(form.name.data or "").strip(),
+                link=link,
+            )
+    return True
+
+
+def _user_key() -> str:
+    user = access.signed_in()
+    return f"user:{user.id}" if user.is_authenticated else "address:" + ratelimit.remote_address()
+
+
+def _refused(response: Response) -> bool:
+    return response.status_code == 422
+
+
+# An account may try a credit code held by another firm this often (each try mails that firm's owners).
+FIRM_FORM_LIMIT = "20 per hour"
+
+
 @access.authed
+@ratelimit.limiter.limit(
+    FIRM_FORM_LIMIT, key_func=_user_key, methods=["POST"], deduct_when=_refused, scope="firm-form"
+)
 def new_firm() -> ResponseReturnValue:
     form = FirmForm()
-    if form.validate_on_submit():
-        if services.credit_code_taken(form.credit_code.data):
-            form.credit_code.errors.append(
-                _("A firm with this credit code is registered already. Ask its owner to invite you.")
-            )
-        else:
-            firm = services.create_firm(current_user, _data(form))
-            session["org"] = f"firm:{firm.id}"
-            flash(_("%(name)s is created. You are its owner.", name=firm.name), "ok")
-            return redirect(url_for("core.firm_home", firm_id=firm.id))
+    if form.validate_on_submit() and not _code_in_use(form):
+        firm = services.create_firm(current_user, _data(form))
+        session["org"] = f"firm:{firm.id}"
+        flash(_("%(name)s is created. You are its owner.", name=firm.name), "ok")
+        return redirect(url_for("core.firm_home", firm_id=firm.id))
     return render_template("orgs/firm_form.html", form=form, firm=None), 422 if form.errors else 200
 
 
@@ -62,16 +103,16 @@ def profile(firm_id: int) -> ResponseReturnValue:
 
 
 @access.firm("owner")
+@ratelimit.limiter.limit(
+    FIRM_FORM_LIMIT, key_func=_user_key, methods=["POST"], deduct_when=_refused, scope="firm-form"
+)
 def edit_profile(firm_id: int) -> ResponseReturnValue:
     firm = _firm_or_404(firm_id)
     form = FirmForm(obj=firm)
-    if form.validate_on_submit():
-        if services.credit_code_taken(form.credit_code.data, except_firm=firm.id):
-            form.credit_code.errors.append(_("A firm with this credit code is registered already."))
-        else:
-            services.update_firm(firm, _data(form))
-            flash(_("The firm profile is saved."), "ok")
-            return redirect(url_for("orgs.profile", firm_id=firm.id))
+    if form.validate_on_submit() and not _code_in_use(form, except_firm=firm.id):
+        services.update_firm(firm, _data(form))
+        flash(_("The firm profile is saved."), "ok")
+        return redirect(url_for("orgs.profile", firm_id=firm.id))
     return render_template("orgs/firm_form.html", form=form, firm=firm), 422 if form.errors else 200
 
 

@@ -45,6 +45,22 @@ def credit_code_taken(code: str, except_firm: int | None = None) -> bool:
         return bool(db.session.scalar(q))
 
 
+def owners_holding_credit_code(code: str, except_firm: int | None = None) -> list[tuple[Firm, User]]:
+    """The owners of the firm registered with `code` (none when no firm has it), for a message to them;
+    never shown to the person who typed the code."""
+    with tenancy.bypass():
+        q = (
+            select(Firm, User)
+            .join(Membership, Membership.firm_id == Firm.id)
+            .join(User, User.id == Membership.user_id)
+            .where(Firm.credit_code == code, Membership.role == "owner", User.is_active_account.is_(True))
+            .order_by(User.id)
+        )
+        if except_firm is not None:
+            q = q.where(Firm.id != except_firm)
+        return [(f, u) for f, u in db.session.execute(q)]
+
+
 def create_firm(owner: User, data: FirmData) -> Firm:
     """A new firm with `owner` as its owner; the firm joins the tenant context of this session."""
     firm = Firm()

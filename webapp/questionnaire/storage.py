@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,16 +77,39 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CONTENT_TYPES_LIMIT = 1024 * 1024  # a [Content_Types].xml larger than this is not an Office file
 
 
+# What a browser or a mail client could take for a web page or a script. Browsers sniff the first 512
+# bytes for HTML; a file whose first kilobyte holds one of these is refused whatever its magic bytes.
+_START_REGION = 1024
+_MARKUP = re.compile(rb"<\s*(?:html|script|body|head|iframe|svg|!doctype|\?xml-stylesheet)", re.IGNORECASE)
+
+# A PDF: the header, at least one indirect object ("1 0 obj"), and the trailer's "startxref" and
+# "%%EOF" within the last kilobyte (ISO 32000: the trailer ends the file; padding after it is ignored).
+_PDF_HEADER = re.compile(rb"%PDF-[12]\.\d")
+_PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+_PDF_TAIL = 1024
+
+# An Office (OOXML) file: a zip that names at most this many members and inflates, by the sizes its
+# central directory declares (which every reader follows), to at most this many bytes in all.
+OOXML_MAX_MEMBERS = 5000
+OOXML_MAX_INFLATED = 256 * 1024 * 1024
+
+
 def sniff(data: bytes, filename: str) -> FileKind | None:
-    """The kind of file by its content; None for anything not accepted as evidence.
+    """The kind of file by its content and structure; None for anything not accepted as evidence.
+
+    The first bytes alone do not make a file: a PDF must have PDF objects and a trailer, an Office
+    file the parts its content types name, within bounds (a zip bomb is refused), and no file may start
+    like a web page (an HTML page behind a `%PDF-` header is refused).
 
     An OLE2 compound file (legacy Office) does not say in its header whether it is a Word or an Excel
     file: there the name decides between .doc and .xls, and any other name is refused.
     """
+    if _MARKUP.search(data[:_START_REGION]):
+        return None
     if data.startswith(b"%PDF-"):
-        return KINDS["pdf"]
+        return KINDS["pdf"] if _is_pdf(data) else None
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return KINDS["png"]
+        return KINDS["png"] if data[12:16] == b"IHDR" else None
     if data.startswith(b"\xff\xd8\xff"):
         return KINDS["jpeg"]
     if data.startswith(b"PK\x03\x04"):
@@ -95,20 +120,47 @@ def sniff(data: bytes, filename: str) -> FileKind | None:
     return None
 
 
+def _is_pdf(data: bytes) -> bool:
+    if not _PDF_HEADER.match(data):
+        return False
+    tail = data.rstrip(b"\0\t\n\f\r ")[-_PDF_TAIL:]
+    return tail.endswith(b"%%EOF") and b"startxref" in tail and _PDF_OBJECT.search(data) is not None
+
+
+_OVERRIDE = re.compile(rb"<Override\b[^>]*>")
+_ATTR = re.compile(rb'(PartName|ContentType)\s*=\s*"([^"]*)"')
+
+
 def _ooxml(data: bytes) -> FileKind | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = z.infolist()
+            names = [m.filename for m in members]
+            if (
+                len(members) > OOXML_MAX_MEMBERS
+                or len(set(names)) != len(names)  # two members of one name: readers differ on which
+                or sum(m.file_size for m in members) > OOXML_MAX_INFLATED
+            ):
+                return None
             info = z.getinfo("[Content_Types].xml")
             if info.file_size > _CONTENT_TYPES_LIMIT:
                 return None
             with z.open(info) as f:
-                types = f.read(_CONTENT_TYPES_LIMIT + 1).decode("utf-8", "replace")
+                types = f.read(_CONTENT_TYPES_LIMIT + 1)
+            # the main part the content types name must be there, and be read to its end (its CRC checked)
+            for tag in _OVERRIDE.findall(types):
+                attrs = dict(_ATTR.findall(tag))
+                kind = _OOXML_MAIN.get(attrs.get(b"ContentType", b"").decode("utf-8", "replace"))
+                if kind is None:
+                    continue
+                part = attrs.get(b"PartName", b"").decode("utf-8", "replace").lstrip("/")
+                with z.open(z.getinfo(part)) as f:
+                    while f.read(1024 * 1024):
+                        pass
+                return KINDS[kind]
     # RuntimeError also covers an encrypted member and an unsupported compression method
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError, EOFError, zlib.error):
         return None
-    for main, kind in _OOXML_MAIN.items():
-        if main in types:
-            return KINDS[kind]
     return None
 
 
