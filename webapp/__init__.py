@@ -32,6 +32,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # the client's address (the audit log, rate limits) and scheme as the proxies in front say
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     _init_extensions(app)
@@ -69,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.admin.blueprint import bp as admin_bp
+    from webapp.audit.blueprint import bp as audit_bp
     from webapp.auth.blueprint import bp as auth_bp
     from webapp.consultants.blueprint import bp as consultants_bp
     from webapp.core.blueprint import bp as core_bp
@@ -86,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         questionnaire_bp,
         reports_bp,
+        audit_bp,
     ):
         app.register_blueprint(bp)
 

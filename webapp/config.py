@@ -23,6 +23,9 @@ class Defaults:
     SECRET_KEY: str | None = None
     DATABASE_URL: str | None = None  # default: sqlite:///<instance>/qready.sqlite3
     REDIS_URL: str | None = None
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto. 0 (the default): the
+    # client's address is the connection's, and those headers, which anyone can send, are ignored.
+    TRUSTED_PROXIES = 0
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
@@ -71,6 +74,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("DATABASE_URL", str),
     "REDIS_URL": ("REDIS_URL", str),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USERNAME": ("MAIL_USERNAME", str),

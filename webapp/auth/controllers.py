@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import access, db, mail
+from webapp import access, audit, db, mail
 from webapp.auth.forms import (
     ChangePasswordForm,
     ForgotForm,
@@ -54,6 +54,7 @@ def register() -> ResponseReturnValue:
             )
             db.session.add(user)
             db.session.flush()
+            audit.record("auth.registered", target=user, actor=user)
             _send_verification(user)
             login_user(user)
             flash(
@@ -109,8 +110,10 @@ def signin() -> ResponseReturnValue:
             limiter.reset(key)
             session.clear()
             login_user(user, remember=form.remember.data)
+            audit.record("auth.signin", target=user, actor=user)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
         limiter.hit(key)
+        audit.record_alone("auth.signin_failed", target=user or ("user", None, email), actor=None)
         # The same message whether the email or the password is wrong.
         form.form_errors.append(_("The email or the password is not right."))
         status = 401
@@ -161,6 +164,7 @@ def reset(token: str) -> ResponseReturnValue:
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()  # the link proved the address
         logout_user()
+        audit.record("auth.password_reset", target=user, actor=user)
         flash(_("Your password is changed. Sign in with the new one."), "ok")
         return redirect(url_for("auth.signin"))
     return render_template("auth/reset.html", form=form), 200 if not form.errors else 422
@@ -191,7 +195,8 @@ def create_token() -> ResponseReturnValue:
     token_form = TokenForm(prefix="tk")
     if not token_form.validate_on_submit():
         return _settings_page(SettingsForm(obj=current_user), ChangePasswordForm(prefix="pw"), 422)
-    _row, token = tokens.create(current_user, token_form.name.data)
+    row, token = tokens.create(current_user, token_form.name.data)
+    audit.record("token.created", target=row, detail={"prefix": row.prefix})
     flash(_("Your new API token is below. Copy it now: it will not be shown again."), "ok")
     return _settings_page(SettingsForm(obj=current_user), ChangePasswordForm(prefix="pw"), 200, token)
 
@@ -205,6 +210,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     if row is None or row.user_id != current_user.id or row.revoked_at is not None:
         abort(404)
     tokens.revoke(row)
+    audit.record("token.revoked", target=row, detail={"prefix": row.prefix})
     flash(_("The token %(name)s is revoked.", name=row.name), "ok")
     return redirect(url_for("auth.settings"))
 
@@ -232,6 +238,7 @@ def change_password() -> ResponseReturnValue:
             current_user.password_hash = hash_password(pw_form.password.data)
             current_user.password_changed_at = utcnow()
             login_user(current_user._get_current_object())  # keep this session; others end
+            audit.record("auth.password_changed", target=current_user._get_current_object())
             flash(_("Your password is changed."), "ok")
             return redirect(url_for("auth.settings"))
     return _settings_page(SettingsForm(obj=current_user), pw_form, 422)

@@ -10,6 +10,7 @@ from webapp.models.assessments import (
     FactAnswer,
     SectionAssignment,
 )
+from webapp.models.audit import AuditEvent
 from webapp.models.orgs import (
     CONSULTANCY_ROLES,
     FIRM_ROLES,
@@ -33,6 +34,7 @@ __all__ = [
     "AnswerHistory",
     "ApiToken",
     "Assessment",
+    "AuditEvent",
     "Comment",
     "Consultancy",
     "ConsultancyGrant",
