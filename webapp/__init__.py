@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.consultants.blueprint import bp as consultants_bp
     from webapp.core.blueprint import bp as core_bp
     from webapp.orgs.blueprint import bp as orgs_bp
+    from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.questionnaire.blueprint import bp as questionnaire_bp
     from webapp.regulators.blueprint import bp as regulators_bp
     from webapp.reports.blueprint import bp as reports_bp
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         questionnaire_bp,
         reports_bp,
         audit_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
 

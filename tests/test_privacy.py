@@ -1,0 +1,202 @@
+"""Data rights (PIPL): the privacy page, a person's own data as JSON, and everything of a firm as one zip
+(JSON, the answers in XLSX, the evidence files), each for the right people only and each in the log."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+from test_questionnaire import start, upload
+
+from webapp import db, tenancy
+from webapp.models import Answer, AuditEvent, Comment, Membership
+from webapp.questionnaire.demo import pdf_bytes
+from webapp.reports import sample
+
+
+def test_the_privacy_page_in_both_languages_and_in_every_footer(client):
+    zh = client.get("/privacy")
+    assert zh.status_code == 200
+    html = zh.get_data(as_text=True)
+    assert "隐私说明" in html and "保存多久" in html and "《网络安全法》第二十一条" in html
+    en = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "What is kept" in en and "How long" in en and "Your rights" in en
+    signin = client.get("/account/signin").get_data(as_text=True)
+    assert 'href="/privacy"' in signin
+
+
+def _comment(app, firm_id: int, assessment_id: int, author_id: int, body: str) -> None:
+    with app.app_context(), tenancy.bypass():
+        db.session.add(
+            Comment(firm_id=firm_id, assessment_id=assessment_id, item_id="x", body=body, author_id=author_id)
+        )
+        db.session.commit()
+
+
+def test_a_person_downloads_their_own_data(app, client, create_user, create_firm, login):
+    me = create_user(email="me@privacy.cn", name="李娜")
+    colleague = create_user(email="colleague@privacy.cn")
+    firm = create_firm("杭州隐私科技有限公司", owner=colleague, members={"editor": me})
+    left = create_firm("宁波旧东家有限公司", owner=colleague, region="330203")
+    with app.app_context(), tenancy.bypass():
+        a = sample.create_assessment(firm.id, "chief-quality-officer", mode="default")
+        old = sample.create_assessment(left.id, "chief-quality-officer", mode="default", seed=3)
+        db.session.commit()
+        aid, old_id = a.id, old.id
+    _comment(app, firm.id, aid, me.id, "请补充质量手册 §3")
+    _comment(app, left.id, old_id, me.id, "我离职前写的评论")  # a firm I no longer belong to
+    _comment(app, firm.id, aid, colleague.id, "同事的评论")
+    login(client, me)
+    client.post("/account/tokens", data={"tk-name": "ERP"})
+
+    r = client.post("/account/export")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    body = r.get_data(as_text=True)
+    data = json.loads(body)
+    assert data["account"]["email"] == "me@privacy.cn" and data["account"]["name"] == "李娜"
+    assert "argon2" not in body and "password_hash" not in body
+    assert data["memberships"] == [
+        {
+            "organisation_kind": "firm",
+            "organisation_id": firm.id,
+            "organisation": "杭州隐私科技有限公司",
+            "role": "editor",
+            "since": data["memberships"][0]["since"],
+        }
+    ]
+    texts = {(c["firm"], c["text"]) for c in data["comments"]}
+    assert texts == {
+        ("杭州隐私科技有限公司", "请补充质量手册 §3"),
+        ("宁波旧东家有限公司", "我离职前写的评论"),
+    }
+    (token,) = data["api_tokens"]
+    assert token["name"] == "ERP" and token["starts_with"].startswith("qr_") and token["revoked_at"] is None
+    with app.app_context():
+        from webapp.models import ApiToken
+
+        assert db.session.scalar(select(ApiToken.token_hash)) not in body
+    assert [e["action"] for e in data["activity"]] == ["auth.signin", "token.created"]
+    assert data["activity"][0]["address"] == "127.0.0.1"
+    with app.app_context():
+        exported = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export.personal_data")
+        ).all()
+    assert [(e.actor_id, e.target_id) for e in exported] == [(me.id, me.id)]
+
+
+def test_a_person_sees_which_answers_they_changed(app, owner_client):
+    client, firm, _owner = owner_client
+    aid = start(client, firm.id)
+    r = client.post(
+        f"/firms/{firm.id}/assessments/{aid}/autosave",
+        json={"item": "pzb-certified", "value": False},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 200, r.data
+    data = json.loads(client.post("/account/export").get_data(as_text=True))
+    (changed,) = data["answers_changed"]
+    assert changed["item"] == "pzb-certified" and changed["assessment_id"] == aid
+    assert changed["firm"] == firm.name and changed["framework"] == "pinzibiao"
+    assert "value" not in json.dumps(changed)  # the firm's answer is the firm's data
+
+
+def test_a_firm_owner_downloads_everything_of_the_firm(app, owner_client, create_user, create_firm):
+    client, firm, owner = owner_client
+    other = create_firm("别家企业", owner=create_user(email="other@privacy.cn"), region="330203")
+    aid = start(client, firm.id)
+    cert = pdf_bytes("certificate")
+    assert upload(client, firm.id, aid, "pzb-certified", "证书.pdf", cert).status_code == 303
+    with app.app_context(), tenancy.bypass():
+        done = sample.create_assessment(firm.id, "chief-quality-officer", mode="default", user_id=owner.id)
+        theirs = sample.create_assessment(other.id, "chief-quality-officer", mode="default", seed=5)
+        db.session.flush()
+        first = db.session.scalar(select(Answer).where(Answer.assessment_id == done.id).order_by(Answer.id))
+        # text a firm typed that a spreadsheet would run as a formula
+        db.session.execute(
+            update(Answer).where(Answer.id == first.id).values(narrative='=HYPERLINK("http://x")')
+        )
+        db.session.commit()
+        done_id, theirs_id, first_item = done.id, theirs.id, first.item_id
+
+    with client.post(f"/firms/{firm.id}/export") as r:
+        assert r.status_code == 200 and r.mimetype == "application/zip"
+        assert "filename*=UTF-8''" in r.headers["Content-Disposition"]  # the firm's Chinese name
+        zf = zipfile.ZipFile(io.BytesIO(r.data))
+    names = zf.namelist()
+    assert "firm.json" in names and "answers.xlsx" in names
+    (evidence_path,) = [n for n in names if n.startswith("evidence/")]
+    assert evidence_path.endswith("/pzb-certified/证书.pdf") and zf.read(evidence_path) == cert
+
+    data = json.loads(zf.read("firm.json"))
+    assert data["firm"]["name"] == firm.name and data["firm"]["credit_code"] == firm.credit_code
+    assert [m["email"] for m in data["members"]] == [owner.email]
+    assert {a["id"] for a in data["assessments"]} == {aid, done_id}  # never another firm's
+    draft = next(a for a in data["assessments"] if a["id"] == aid)
+    assert draft["evidence"][0]["in_this_zip"] == evidence_path
+    assert [h["evidence"] for h in draft["history"]] == ["added"]
+    assert draft["history"][0]["changed_by"] == owner.email
+    submitted = next(a for a in data["assessments"] if a["id"] == done_id)
+    assert len(submitted["answers"]) > 10 and submitted["created_by"] == owner.email
+    assert str(theirs_id) not in {str(a["id"]) for a in data["assessments"]}
+
+    ws = load_workbook(io.BytesIO(zf.read("answers.xlsx"))).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "assessment_id" and len(rows) == 1 + len(submitted["answers"])
+    (hostile,) = [row for row in rows[1:] if row[5] == first_item]
+    assert hostile[10] == '=HYPERLINK("http://x")'
+    cell = next(c for c in ws[rows.index(hostile) + 1] if c.column == 11)
+    assert cell.data_type == "s"  # text, not a formula
+    assert hostile[6] and hostile[7]  # the question in Chinese and in English
+
+    with app.app_context():
+        (e,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.firm_data")).all()
+    # the sample assessment's evidence rows name no stored file: listed as missing, the rest exported
+    assert "missing-files.txt" in names
+    assert (e.firm_id, e.actor_id, e.detail) == (
+        firm.id,
+        owner.id,
+        {"missing_files": len(submitted["evidence"])},
+    )
+
+
+def test_only_a_firms_owners_download_the_firm(app, client, create_user, create_firm, login):
+    owner = create_user(email="boss@privacy.cn")
+    editor = create_user(email="editor@privacy.cn")
+    outsider = create_user(email="outsider@privacy.cn")
+    firm = create_firm(owner=owner, members={"editor": editor})
+    create_firm("别家", owner=outsider, region="330203")
+    login(client, editor)
+    assert client.post(f"/firms/{firm.id}/export").status_code == 403
+    assert "/export" not in client.get(f"/firms/{firm.id}/profile").get_data(as_text=True)
+    client.post("/account/signout")
+    login(client, outsider)
+    assert client.post(f"/firms/{firm.id}/export").status_code == 404
+    with app.app_context():
+        assert (
+            db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.firm_data")).all() == []
+        )
+
+
+def test_a_missing_evidence_file_is_listed_not_fatal(app, owner_client):
+    client, firm, _owner = owner_client
+    aid = start(client, firm.id)
+    upload(client, firm.id, aid, "pzb-certified", "gone.pdf", pdf_bytes("gone"))
+    from webapp.models import Evidence
+    from webapp.questionnaire import storage
+
+    with app.app_context(), tenancy.bypass():
+        key = db.session.scalar(select(Evidence.storage_key))
+        storage.store(app).delete(key)
+    with client.post(f"/firms/{firm.id}/export") as r:
+        zf = zipfile.ZipFile(io.BytesIO(r.data))
+    assert not [n for n in zf.namelist() if n.startswith("evidence/")]
+    assert re.search(r"gone\.pdf", zf.read("missing-files.txt").decode())
+    data = json.loads(zf.read("firm.json"))
+    assert data["assessments"][0]["evidence"][0]["in_this_zip"] is None
+    with app.app_context():
+        assert db.session.scalar(select(Membership.role).where(Membership.firm_id == firm.id)) == "owner"

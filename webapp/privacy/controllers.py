@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import tempfile
+
+from flask import abort, render_template
+from flask.typing import ResponseReturnValue
+
+from webapp import access, audit, db
+from webapp.db import utcnow
+from webapp.models import Firm
+from webapp.privacy import services
+from webapp.questionnaire import storage
+from webapp.util import send_download
+
+
+@access.public
+def privacy() -> ResponseReturnValue:
+    """What QReady keeps about people and firms, where, for how long, and how to take it away."""
+    return render_template("privacy/privacy.html")
+
+
+@access.authed
+def export_personal() -> ResponseReturnValue:
+    """The signed-in person's own data as one JSON file."""
+    user = access.signed_in()
+    now = utcnow()
+    data = services.personal_data(user, now=now)
+    audit.record("export.personal_data", target=user)
+    return send_download(
+        services.to_json(data),
+        f"qready-personal-data-{now.date().isoformat()}.json",
+        "application/json",
+        max_age=0,
+    )
+
+
+@access.firm("owner")
+def export_firm(firm_id: int) -> ResponseReturnValue:
+    """Everything of the firm as one zip: JSON, the answers as XLSX, the evidence files."""
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        abort(404)
+    now = utcnow()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response sends it and closes it
+    try:
+        missing = services.write_firm_export(firm, storage.store(), out, now=now)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    audit.record("export.firm_data", firm_id=firm.id, target=firm, detail={"missing_files": len(missing)})
+    response = send_download(out, f"{firm.name}-{now.date().isoformat()}.zip", "application/zip", max_age=0)  # type: ignore[arg-type]
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
