@@ -8,11 +8,11 @@ import re
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, link_in
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from test_questionnaire import start, upload
 
+from tests.conftest import PASSWORD, link_in
 from webapp import audit, create_app, db, tenancy
 from webapp.models import AuditEvent, Consultancy, Invitation, Membership
 from webapp.models.audit import AuditLogIsAppendOnly
