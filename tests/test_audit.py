@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from test_questionnaire import start, upload
 
@@ -19,10 +19,20 @@ from webapp.models.audit import AuditLogIsAppendOnly
 from webapp.questionnaire.demo import pdf_bytes
 from webapp.reports import sample
 
+# Tests that commit for real (tests/test_committed_accounts.py) leave their events behind: the log is
+# append-only. Each test here looks only at the events written after it started.
+_SINCE = {"id": 0}
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_events(app, dbconn):
+    with app.app_context():
+        _SINCE["id"] = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
 
 def events(app, **where: Any) -> list[AuditEvent]:
     with app.app_context():
-        q = select(AuditEvent).order_by(AuditEvent.id)
+        q = select(AuditEvent).where(AuditEvent.id > _SINCE["id"]).order_by(AuditEvent.id)
         for key, value in where.items():
             q = q.where(getattr(AuditEvent, key) == value)
         return list(db.session.scalars(q))
@@ -197,7 +207,7 @@ def test_a_rolled_back_action_leaves_no_event(app, owner_client, monkeypatch):
     with pytest.raises(ConnectionError):
         client.post(f"/firms/{firm.id}/members/invite", data={"email": "wang@audit.cn", "role": "editor"})
     with app.app_context():
-        assert db.session.scalars(select(Invitation)).all() == []
+        assert db.session.scalars(select(Invitation)).all() == []  # no earlier test committed one
     assert actions(app) == ["auth.signin"]  # the owner's sign-in, and no invitation
 
 
@@ -451,15 +461,21 @@ def test_platform_admins_see_everything_and_filter_it(app, client, create_user, 
     login(client, admin)
     client.post("/lang/en")
     everything = table_rows(client.get("/admin/activity").get_data(as_text=True))
-    assert len(everything) == 5  # two invitations, the plan, two sign-ins
-    assert "Signed in" in everything[0] and "admin@audit.cn" in everything[0]
+    # newest first: two sign-ins, the plan, two invitations (then what earlier tests committed)
+    assert [
+        next(label for label in ("Signed in", "Plan changed", "Invitation sent") if label in row)
+        for row in everything[:5]
+    ] == ["Signed in", "Signed in", "Plan changed", "Invitation sent", "Invitation sent"]
+    assert "admin@audit.cn" in everything[0] and "other@audit.cn" in everything[1]
 
     by_firm = table_rows(client.get(f"/admin/activity?org=firm:{w['other'].id}").get_data(as_text=True))
-    assert len(by_firm) == 1 and "theirs@audit.cn" in by_firm[0] and "宁波别家审计有限公司" in by_firm[0]
+    assert "theirs@audit.cn" in by_firm[0] and "宁波别家审计有限公司" in by_firm[0]
+    assert not any("mine@audit.cn" in row or "Plan changed" in row for row in by_firm)
     by_user = table_rows(client.get("/admin/activity?user=OTHER@audit.cn").get_data(as_text=True))
     assert len(by_user) == 1 and "Signed in" in by_user[0]
     by_action = table_rows(client.get("/admin/activity?action=member.invited").get_data(as_text=True))
-    assert len(by_action) == 2
+    assert "theirs@audit.cn" in by_action[0] and "mine@audit.cn" in by_action[1]
+    assert all("Invitation sent" in row for row in by_action)
     client.post("/lang/zh")
     zh = client.get("/admin/activity").get_data(as_text=True)
     assert "平台操作记录" in zh and "登录" in zh

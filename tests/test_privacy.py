@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from test_questionnaire import start, upload
 
+from tests.conftest import PASSWORD
 from webapp import db, tenancy
 from webapp.models import Answer, AuditEvent, Comment, Membership
 from webapp.questionnaire.demo import pdf_bytes
@@ -200,3 +201,59 @@ def test_a_missing_evidence_file_is_listed_not_fatal(app, owner_client):
     assert data["assessments"][0]["evidence"][0]["in_this_zip"] is None
     with app.app_context():
         assert db.session.scalar(select(Membership.role).where(Membership.firm_id == firm.id)) == "owner"
+
+
+# ---- deleting an account --------------------------------------------------------------------------
+
+
+def test_a_person_deletes_their_account_and_what_they_wrote_stays_the_firms(
+    app, client, create_user, create_firm, login
+):
+    owner = create_user(email="owner@leaving.cn", name="王丽")
+    leaver = create_user(email="leaver@leaving.cn", name="张伟")
+    firm = create_firm(owner=owner, members={"editor": leaver})
+    login(client, leaver)
+    aid = start(client, firm.id)
+    r = client.post(
+        f"/firms/{firm.id}/assessments/{aid}/comments", data={"item": "pzb-certified", "body": "证书下月到期"}
+    )
+    assert r.status_code in (302, 303)
+    client.post("/account/tokens", data={"tk-name": "ERP"})
+
+    r = client.post("/account/delete", data={"password": "not-my-password"}, follow_redirects=True)
+    assert "密码不正确，账号未删除。" in r.get_data(as_text=True)
+    r = client.post("/account/delete", data={"password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/")
+    assert client.get("/account/settings").status_code == 302  # signed out
+    r = client.post("/account/signin", data={"email": "leaver@leaving.cn", "password": PASSWORD})
+    assert r.status_code == 401
+
+    with app.app_context(), tenancy.bypass():
+        from webapp.models import ApiToken, User
+
+        row = db.session.get(User, leaver.id)
+        assert (row.name, row.is_active_account) == ("", False)
+        assert "leaver" not in row.email and row.email.endswith("@deleted.invalid")
+        assert db.session.scalars(select(Membership).where(Membership.user_id == leaver.id)).all() == []
+        assert db.session.scalars(select(ApiToken).where(ApiToken.user_id == leaver.id)).all() == []
+        assert db.session.scalar(select(Comment.body).where(Comment.author_id == leaver.id)) == "证书下月到期"
+        (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "account.deleted")).all()
+        assert (event.actor_id, event.target_label) == (leaver.id, "leaver@leaving.cn")
+
+    other = app.test_client()
+    login(other, owner)
+    page = other.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic").get_data(as_text=True)
+    assert "证书下月到期" in page and "一位前成员" in page and "张伟" not in page
+
+
+def test_the_only_owner_cannot_leave_a_firm_without_an_owner(app, client, create_user, create_firm, login):
+    owner = create_user(email="sole@leaving.cn")
+    create_firm("杭州唯一所有者有限公司", owner=owner)
+    login(client, owner)
+    r = client.post("/account/delete", data={"password": PASSWORD}, follow_redirects=True)
+    assert "您是杭州唯一所有者有限公司唯一的所有者" in r.get_data(as_text=True)
+    with app.app_context():
+        from webapp.models import User
+
+        assert db.session.get(User, owner.id).is_active_account is True
+    assert client.get("/account/settings").status_code == 200

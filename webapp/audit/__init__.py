@@ -43,6 +43,7 @@ ACTIONS: dict[str, Any] = {
     "auth.registered": _l("Account created"),
     "auth.password_changed": _l("Password changed"),
     "auth.password_reset": _l("Password reset by email link"),
+    "account.deleted": _l("Account deleted"),
     "member.invited": _l("Invitation sent"),
     "member.invitation_accepted": _l("Invitation accepted"),
     "member.invitation_revoked": _l("Invitation withdrawn"),

@@ -46,7 +46,7 @@ def firm_activity(firm_id: int) -> ResponseReturnValue:
     action = request.args.get("action", "")
     if action not in FIRM_ACTIONS:
         action = ""
-    page = services.firm_events(firm.id, action=action or None, page=_page_number())
+    page = services.firm_events(firm.id, since=firm.created_at, action=action or None, page=_page_number())
     return render_template(
         "audit/firm.html",
         firm=firm,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +35,11 @@ def _page(q: Any, number: int) -> Page:
     return Page(events=rows[:PAGE_SIZE], number=number, has_next=len(rows) > PAGE_SIZE)
 
 
-def firm_events(firm_id: int, *, action: str | None = None, page: int = 1) -> Page:
-    """The events recorded with this firm, newest first (the caller admitted the firm's owner)."""
-    q = select(AuditEvent).where(AuditEvent.firm_id == firm_id)
+def firm_events(firm_id: int, *, since: dt.datetime, action: str | None = None, page: int = 1) -> Page:
+    """The events recorded with this firm since it was created (the log names ids without foreign
+    keys, and SQLite may give a deleted firm's id to a new one), newest first. The caller admitted
+    the firm's owner."""
+    q = select(AuditEvent).where(AuditEvent.firm_id == firm_id, AuditEvent.created_at >= since)
     if action:
         q = q.where(AuditEvent.action == action)
     return _page(q, page)

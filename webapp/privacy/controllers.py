@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import abort, render_template
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import logout_user
 
 from webapp import access, audit, db
+from webapp.auth.util import check_password
 from webapp.db import utcnow
 from webapp.models import Firm
 from webapp.privacy import services
@@ -52,3 +55,33 @@ def export_firm(firm_id: int) -> ResponseReturnValue:
     response = send_download(out, f"{firm.name}-{now.date().isoformat()}.zip", "application/zip", max_age=0)  # type: ignore[arg-type]
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@access.authed
+def delete_account() -> ResponseReturnValue:
+    """Delete the signed-in person's account, after their password; not while a firm or consultancy
+    would be left without an owner."""
+    user = access.signed_in()
+    back = redirect(url_for("auth.settings") + "#delete-account")
+    if not check_password(user, request.form.get("password", "")):
+        flash(_("The password is not right. Your account is not deleted."), "error")
+        return back
+    sole = services.organisations_only_owned_by(user)
+    if sole:
+        flash(
+            _(
+                "You are the only owner of %(names)s. Make someone else owner first (or delete the firm), "
+                "then delete your account.",
+                names="、".join(sole),
+            ),
+            "error",
+        )
+        return back
+    audit.record("account.deleted", target=user, actor=user)
+    services.delete_account(user, now=utcnow())
+    logout_user()
+    session.clear()
+    flash(
+        _("Your account is deleted. What you wrote in firms stays theirs, shown as by a former member."), "ok"
+    )
+    return redirect(url_for("core.index"))

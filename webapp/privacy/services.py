@@ -18,7 +18,7 @@ from typing import IO, Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from assessments.loader import FrameworkNotFound, load_framework
 from scoring.model import Framework
@@ -126,7 +126,10 @@ def personal_data(user: User, *, now: dt.datetime) -> dict[str, Any]:
                 or_(
                     AuditEvent.actor_id == user.id,
                     (AuditEvent.target_type == "user") & (AuditEvent.target_id == user.id),
-                )
+                ),
+                # the log names ids without foreign keys: never an event from before this account
+                # (SQLite may give a deleted row's id to a new one)
+                AuditEvent.created_at >= user.created_at,
             )
             .order_by(AuditEvent.id)
         )
@@ -269,7 +272,11 @@ def write_firm_export(firm: Firm, store: EvidenceStore, out: IO[bytes], *, now: 
         db.session.scalars(select(FactAnswer).where(FactAnswer.firm_id == fid).order_by(FactAnswer.fact))
     )
     events = list(
-        db.session.scalars(select(AuditEvent).where(AuditEvent.firm_id == fid).order_by(AuditEvent.id))
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.firm_id == fid, AuditEvent.created_at >= firm.created_at)
+            .order_by(AuditEvent.id)
+        )
     )
 
     missing: list[str] = []
@@ -536,3 +543,53 @@ def _answers_xlsx(
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# ---- deleting an account --------------------------------------------------------------------------
+
+
+def organisations_only_owned_by(user: User) -> list[str]:
+    """The firms and consultancies whose only owner is `user`: an account cannot go while one would be
+    left without an owner (someone else becomes owner first, or the firm is deleted)."""
+    owned = list(
+        db.session.scalars(
+            select(Membership).where(Membership.user_id == user.id, Membership.role == "owner")
+        )
+    )
+    names: list[str] = []
+    with tenancy.bypass():
+        for m in owned:
+            column = Membership.firm_id if m.firm_id is not None else Membership.consultancy_id
+            others = db.session.scalar(
+                select(Membership.id).where(
+                    column == m.org_id, Membership.role == "owner", Membership.user_id != user.id
+                )
+            )
+            if others is None:
+                model = Firm if m.firm_id is not None else Consultancy
+                names.append(db.session.get(model, m.org_id).name)  # type: ignore[union-attr]
+    return names
+
+
+DELETED_DOMAIN = "deleted.invalid"  # RFC 2606: never a real address
+
+
+def delete_account(user: User, *, now: dt.datetime) -> None:
+    """Delete the account: its memberships, section assignments and API tokens go; its name, email
+    address and password are erased, and it can never sign in again. The row itself stays, empty,
+    so that what the person wrote in a firm (answers, history, files, comments) stays the firm's,
+    shown as by "a former member" (an author without a name), and so that every page naming them
+    changes its ETag (the account's `updated_at` moves). The audit log keeps its events (the caller
+    records this one first)."""
+    db.session.execute(delete(Membership).where(Membership.user_id == user.id))
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    with tenancy.bypass():  # the person's assignments, in whichever firms
+        db.session.execute(delete(SectionAssignment).where(SectionAssignment.user_id == user.id))
+    user.email = f"deleted-{user.id}@{DELETED_DOMAIN}"
+    user.name = ""
+    user.password_hash = "!"  # noqa: S105 - not a hash: no password matches it
+    user.email_verified_at = None
+    user.is_active_account = False
+    user.is_platform_admin = False
+    user.password_changed_at = now  # every session of the account ends
+    db.session.flush()
