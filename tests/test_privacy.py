@@ -8,6 +8,7 @@ import json
 import re
 import zipfile
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 from test_questionnaire import start, upload
@@ -257,3 +258,86 @@ def test_the_only_owner_cannot_leave_a_firm_without_an_owner(app, client, create
 
         assert db.session.get(User, owner.id).is_active_account is True
     assert client.get("/account/settings").status_code == 200
+
+
+# ---- deleting a firm ------------------------------------------------------------------------------
+
+
+def test_an_owner_deletes_the_firm_and_may_restore_it_for_30_days(app, owner_client):
+    client, firm, _owner = owner_client
+    page = client.get(f"/firms/{firm.id}/delete").get_data(as_text=True)
+    assert "删除杭州测试机械有限公司" in page and "30 天" in page
+    r = client.post(f"/firms/{firm.id}/delete", data={"name": "杭州测试"})
+    assert r.status_code == 422 and "请按显示的内容准确输入企业名称以确认。" in r.get_data(as_text=True)
+    with app.app_context(), tenancy.bypass():
+        from webapp.models import Firm
+
+        assert db.session.get(Firm, firm.id).deletion_due_at is None
+
+    before = db.utcnow()
+    r = client.post(f"/firms/{firm.id}/delete", data={"name": " 杭州测试机械有限公司 "})
+    assert r.status_code == 302
+    with app.app_context(), tenancy.bypass():
+        due = db.session.get(Firm, firm.id).deletion_due_at
+    assert 29.9 < (due - before).total_seconds() / 86400 < 30.1
+    home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
+    assert "本企业将于" in home and "恢复企业" in home  # the firm still works, with a notice
+    assert client.post(f"/firms/{firm.id}/restore").status_code == 302
+    with app.app_context(), tenancy.bypass():
+        assert db.session.get(Firm, firm.id).deletion_due_at is None
+        got = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.firm_id == firm.id).order_by(AuditEvent.id)
+        ).all()
+    assert got == ["firm.deletion_scheduled", "firm.restored"]
+    assert "本企业将于" not in client.get(f"/firms/{firm.id}/").get_data(as_text=True)
+
+
+def test_only_owners_delete_a_firm(client, create_user, create_firm, login):
+    owner = create_user(email="o@del.cn")
+    editor = create_user(email="e@del.cn")
+    outsider = create_user(email="x@del.cn")
+    firm = create_firm(owner=owner, members={"editor": editor})
+    create_firm("别家", owner=outsider, region="330203")
+    login(client, editor)
+    assert client.post(f"/firms/{firm.id}/delete", data={"name": firm.name}).status_code == 403
+    assert client.post(f"/firms/{firm.id}/restore").status_code == 403
+    client.post("/account/signout")
+    login(client, outsider)
+    assert client.post(f"/firms/{firm.id}/delete", data={"name": firm.name}).status_code == 404
+
+
+def test_the_purge_deletes_due_firms_with_their_files_and_keeps_the_rest(app, owner_client, create_firm):
+    import datetime as dt
+
+    from webapp.models import Assessment, Evidence, Firm
+    from webapp.questionnaire import storage
+
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    upload(client, firm.id, aid, "pzb-certified", "证书.pdf", pdf_bytes("cert"))
+    kept = create_firm("宁波保留有限公司", owner=owner, region="330203")
+    with app.app_context(), tenancy.bypass():
+        key = db.session.scalar(select(Evidence.storage_key).where(Evidence.firm_id == firm.id))
+        assert storage.store(app).get(key) == pdf_bytes("cert")
+        db.session.get(Firm, firm.id).deletion_due_at = db.utcnow() - dt.timedelta(minutes=1)
+        db.session.get(Firm, kept.id).deletion_due_at = db.utcnow() + dt.timedelta(days=3)
+        db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["privacy", "purge-firms"])
+    assert result.exit_code == 0, result.output
+    assert f"Deleted firm {firm.id}" in result.output and "1 evidence files" in result.output
+    with app.app_context(), tenancy.bypass():
+        assert db.session.get(Firm, firm.id) is None
+        assert db.session.get(Firm, kept.id) is not None
+        assert db.session.scalars(select(Assessment).where(Assessment.firm_id == firm.id)).all() == []
+        assert db.session.scalars(select(Membership).where(Membership.firm_id == firm.id)).all() == []
+        (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "firm.deleted")).all()
+        assert (event.firm_id, event.actor_id, event.via, event.target_label) == (
+            firm.id,
+            None,
+            "cli",
+            "杭州测试机械有限公司",
+        )
+    with pytest.raises(FileNotFoundError):
+        storage.store(app).get(key)
+    assert "No firm is due" in app.test_cli_runner().invoke(args=["privacy", "purge-firms"]).output

@@ -61,6 +61,9 @@ ACTIONS: dict[str, Any] = {
     "evidence.deleted": _l("Evidence file deleted"),
     "assessment.draft_discarded": _l("Draft round discarded"),
     "plan.changed": _l("Plan changed"),
+    "firm.deletion_scheduled": _l("Firm deletion requested"),
+    "firm.restored": _l("Firm restored"),
+    "firm.deleted": _l("Firm deleted"),
 }
 
 # What can be recorded with a firm (the firm's page filters by these).
@@ -79,6 +82,8 @@ FIRM_ACTIONS = (
     "evidence.deleted",
     "assessment.draft_discarded",
     "plan.changed",
+    "firm.deletion_scheduled",
+    "firm.restored",
 )
 
 ORG_KINDS = ("firm", "consultancy", "regulator")

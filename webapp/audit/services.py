@@ -128,6 +128,8 @@ def describe(event: AuditEvent, role_labels: dict[str, Any]) -> str:
         return _assessment(event)
     if a in ("token.created", "token.revoked"):
         return f"{target} ({d.get('prefix', '')}…)"
+    if a in ("firm.deletion_scheduled", "firm.deleted") and d.get("due"):
+        return _("%(firm)s, due %(date)s", firm=target, date=str(d["due"])[:10])
     if a == "plan.changed":
         return _(
             "%(old)s → %(new)s (%(source)s)",

@@ -4,6 +4,7 @@ import tempfile
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import logout_user
 
@@ -85,3 +86,46 @@ def delete_account() -> ResponseReturnValue:
         _("Your account is deleted. What you wrote in firms stays theirs, shown as by a former member."), "ok"
     )
     return redirect(url_for("core.index"))
+
+
+def _owned_firm(firm_id: int) -> Firm:
+    firm = db.session.get(Firm, firm_id)  # tenant-scoped, and admitted for its owner
+    if firm is None:
+        abort(404)
+    return firm
+
+
+@access.firm("owner")
+def delete_firm(firm_id: int) -> ResponseReturnValue:
+    """An owner deletes the firm, after typing its name: it is kept 30 days, restorable, then
+    purged with everything (`flask privacy purge-firms`)."""
+    firm = _owned_firm(firm_id)
+    error = None
+    if request.method == "POST" and firm.deletion_due_at is None:
+        if request.form.get("name", "").strip() == firm.name:
+            due = services.schedule_firm_deletion(firm, now=utcnow())
+            audit.record("firm.deletion_scheduled", firm_id=firm.id, target=firm, detail={"due": due})
+            flash(
+                _(
+                    "%(name)s will be deleted on %(date)s. Until then any owner can restore it.",
+                    name=firm.name,
+                    date=format_date(due),
+                ),
+                "ok",
+            )
+            return redirect(url_for("orgs.profile", firm_id=firm.id))
+        error = _("Type the firm's name exactly as shown to confirm.")
+    counts = services.firm_counts(firm.id)
+    return render_template(
+        "privacy/delete_firm.html", firm=firm, counts=counts, error=error, grace_days=services.GRACE.days
+    ), 422 if error else 200
+
+
+@access.firm("owner")
+def restore_firm(firm_id: int) -> ResponseReturnValue:
+    firm = _owned_firm(firm_id)
+    if firm.deletion_due_at is not None:
+        services.restore_firm(firm)
+        audit.record("firm.restored", firm_id=firm.id, target=firm)
+        flash(_("%(name)s is restored and will not be deleted.", name=firm.name), "ok")
+    return redirect(url_for("orgs.profile", firm_id=firm.id))

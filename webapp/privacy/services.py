@@ -6,6 +6,7 @@ export in the audit log and answers with the file).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -593,3 +594,63 @@ def delete_account(user: User, *, now: dt.datetime) -> None:
     user.is_platform_admin = False
     user.password_changed_at = now  # every session of the account ends
     db.session.flush()
+
+
+# ---- deleting a firm ------------------------------------------------------------------------------
+
+GRACE = dt.timedelta(days=30)
+
+
+def schedule_firm_deletion(firm: Firm, *, now: dt.datetime) -> dt.datetime:
+    """An owner deletes the firm: it is kept `GRACE` (30 days), restorable, then purged."""
+    firm.deletion_due_at = now + GRACE
+    db.session.flush()
+    return firm.deletion_due_at
+
+
+def restore_firm(firm: Firm) -> None:
+    firm.deletion_due_at = None
+    db.session.flush()
+
+
+def firms_due(now: dt.datetime) -> list[Firm]:
+    """The firms whose grace period is over (across firms: for the purge command only)."""
+    with tenancy.bypass():
+        q = (
+            select(Firm)
+            .where(Firm.deletion_due_at.is_not(None), Firm.deletion_due_at <= now)
+            .order_by(Firm.id)
+        )
+        return list(db.session.scalars(q))
+
+
+def purge_firm(firm: Firm, store: EvidenceStore) -> int:
+    """Delete the firm and everything of it — memberships, invitations, grants, assessments with their
+    answers, history, comments and files (the database's foreign keys cascade) — and, once that
+    commits, its evidence objects in the store. Returns the number of files. The audit log keeps the
+    firm's events (they name its id, with no foreign key)."""
+    with tenancy.bypass():
+        keys = list(db.session.scalars(select(Evidence.storage_key).where(Evidence.firm_id == firm.id)))
+        db.session.execute(delete(Firm).where(Firm.id == firm.id))
+    db.session.expunge(firm)
+    for key in keys:
+        db.after_commit(lambda key=key: _delete_object(store, key))  # type: ignore[misc]
+    return len(keys)
+
+
+def _delete_object(store: EvidenceStore, key: str) -> None:
+    # gone already, or a key no store here made (demo rows)
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        store.delete(key)
+
+
+def firm_counts(firm_id: int) -> dict[str, int]:
+    """What deleting the firm takes with it: members, assessments, evidence files."""
+    from sqlalchemy import func
+
+    def count(model: Any) -> int:
+        return int(
+            db.session.scalar(select(func.count()).select_from(model).where(model.firm_id == firm_id)) or 0
+        )
+
+    return {"members": count(Membership), "assessments": count(Assessment), "files": count(Evidence)}
