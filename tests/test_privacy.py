@@ -282,6 +282,12 @@ def test_an_owner_deletes_the_firm_and_may_restore_it_for_30_days(app, owner_cli
     assert 29.9 < (due - before).total_seconds() / 86400 < 30.1
     home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
     assert "本企业将于" in home and "恢复企业" in home  # the firm still works, with a notice
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date
+
+    local_day = format_date(due.astimezone(ZoneInfo("Asia/Shanghai")).date(), "medium", locale="zh")
+    assert f"删除日期 {local_day}" in client.get(f"/firms/{firm.id}/activity").get_data(as_text=True)
     assert client.post(f"/firms/{firm.id}/restore").status_code == 302
     with app.app_context(), tenancy.bypass():
         assert db.session.get(Firm, firm.id).deletion_due_at is None

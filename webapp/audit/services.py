@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -97,6 +98,14 @@ def _assessment(event: AuditEvent) -> str:
     return _("%(framework)s, round %(n)s", framework=title, n=d.get("round", "?"))
 
 
+def _date(iso: str) -> str:
+    """A date of the detail (ISO, UTC) as the reader's calendar has it (Asia/Shanghai)."""
+    try:
+        return format_date(dt.datetime.fromisoformat(iso))
+    except ValueError:
+        return iso
+
+
 def describe(event: AuditEvent, role_labels: dict[str, Any]) -> str:
     """The particulars of an event in the reader's language, one line."""
     d = event.detail or {}
@@ -129,7 +138,7 @@ def describe(event: AuditEvent, role_labels: dict[str, Any]) -> str:
     if a in ("token.created", "token.revoked"):
         return f"{target} ({d.get('prefix', '')}…)"
     if a in ("firm.deletion_scheduled", "firm.deleted") and d.get("due"):
-        return _("%(firm)s, due %(date)s", firm=target, date=str(d["due"])[:10])
+        return _("%(firm)s, due %(date)s", firm=target, date=_date(d["due"]))
     if a == "plan.changed":
         return _(
             "%(old)s → %(new)s (%(source)s)",
