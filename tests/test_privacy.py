@@ -258,6 +258,12 @@ def test_the_only_owner_cannot_leave_a_firm_without_an_owner(app, client, create
 
         assert db.session.get(User, owner.id).is_active_account is True
     assert client.get("/account/settings").status_code == 200
+    # once the firm is on its way out, the owner may go
+    with app.app_context():
+        firm_id = db.session.scalar(select(Membership.firm_id).where(Membership.user_id == owner.id))
+    client.post(f"/firms/{firm_id}/delete", data={"name": "杭州唯一所有者有限公司"})
+    assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 302
+    assert client.get("/account/settings").status_code == 302
 
 
 # ---- deleting a firm ------------------------------------------------------------------------------
@@ -347,3 +353,17 @@ def test_the_purge_deletes_due_firms_with_their_files_and_keeps_the_rest(app, ow
     with pytest.raises(FileNotFoundError):
         storage.store(app).get(key)
     assert "No firm is due" in app.test_cli_runner().invoke(args=["privacy", "purge-firms"]).output
+
+
+def test_the_firm_export_names_outsiders_as_the_firms_pages_do(app, owner_client, create_user):
+    """Members by their address (the members page shows it); a consultant who commented by name only."""
+    client, firm, owner = owner_client
+    adviser = create_user(email="adviser@consulting.cn", name="陈顾问")
+    aid = start(client, firm.id)
+    _comment(app, firm.id, aid, adviser.id, "建议补充计量器具检定记录")
+    _comment(app, firm.id, aid, owner.id, "收到")
+    with client.post(f"/firms/{firm.id}/export") as r:
+        data = json.loads(zipfile.ZipFile(io.BytesIO(r.data)).read("firm.json"))
+    by = {c["text"]: c["by"] for c in data["assessments"][0]["comments"]}
+    assert by == {"建议补充计量器具检定记录": "陈顾问", "收到": owner.email}
+    assert "adviser@consulting.cn" not in json.dumps(data, ensure_ascii=False)

@@ -447,8 +447,9 @@ def write_firm_export(firm: Firm, store: EvidenceStore, out: IO[bytes], *, now: 
 
 
 def _user_emails(firm_id: int) -> dict[int | None, str]:
-    """The addresses of the people named in the firm's rows: its members, and anyone who once wrote
-    in it (a former member) — only those named by the firm's own rows."""
+    """How the export names the people in the firm's rows: a member by their address (the members
+    page shows it); anyone else who wrote in it (a consultant, someone who left) by their name only,
+    as the firm's pages show them; a deleted account as "a former member"."""
     named: set[int] = set()
     for model, columns in (
         (Answer, ("updated_by_id",)),
@@ -469,9 +470,9 @@ def _user_emails(firm_id: int) -> dict[int | None, str]:
             )
     if not named:
         return {}
-    return dict(
-        db.session.execute(select(User.id, User.email).where(User.id.in_(sorted(named)))).tuples().all()
-    )
+    members = set(db.session.scalars(select(Membership.user_id).where(Membership.firm_id == firm_id)))
+    rows = db.session.execute(select(User.id, User.email, User.name).where(User.id.in_(sorted(named))))
+    return {i: email if i in members else (name or "a former member") for i, email, name in rows}
 
 
 def _append_as_data(ws: Any, values: list[Any]) -> None:
@@ -551,7 +552,8 @@ def _answers_xlsx(
 
 def organisations_only_owned_by(user: User) -> list[str]:
     """The firms and consultancies whose only owner is `user`: an account cannot go while one would be
-    left without an owner (someone else becomes owner first, or the firm is deleted)."""
+    left without an owner (someone else becomes owner first, or the firm is deleted: a firm on its way
+    out needs no owner)."""
     owned = list(
         db.session.scalars(
             select(Membership).where(Membership.user_id == user.id, Membership.role == "owner")
@@ -567,8 +569,10 @@ def organisations_only_owned_by(user: User) -> list[str]:
                 )
             )
             if others is None:
-                model = Firm if m.firm_id is not None else Consultancy
-                names.append(db.session.get(model, m.org_id).name)  # type: ignore[union-attr]
+                org = db.session.get(Firm if m.firm_id is not None else Consultancy, m.org_id)
+                if isinstance(org, Firm) and org.deletion_due_at is not None:
+                    continue
+                names.append(org.name)  # type: ignore[union-attr]
     return names
 
 
