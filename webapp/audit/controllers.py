@@ -36,7 +36,6 @@ def _rows(events: list[Any], firm_names: dict[int, str] | None = None) -> list[d
     ]
 
 
-@db.read_only
 @access.firm("owner")
 def firm_activity(firm_id: int) -> ResponseReturnValue:
     """What was done in this firm: members, consultants, exports and deletions."""
@@ -78,7 +77,6 @@ def _org_arg(raw: str) -> tuple[str, int] | None:
     return None
 
 
-@db.read_only
 @access.admin
 def admin_activity() -> ResponseReturnValue:
     """Everything recorded, for platform admins: filter by organisation, user and action."""
