@@ -178,6 +178,7 @@ def test_every_route_against_every_role(app, dbconn, world):
                     nested.rollback()
                 checked += 1
                 status = r.status_code
+                r.close()  # a file sent as it is read (a firm's export) is closed with its response
                 if allowed:
                     bad = {401, 403} | (set() if has_dummy or rule.endpoint in BODY_404 else {404})
                     to_signin = status == 302 and "/account/signin" in r.headers.get("Location", "")

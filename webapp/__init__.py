@@ -33,8 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if app.config["TRUSTED_PROXIES"]:
-        # behind a load balancer: the client's address (rate limits by address) and scheme come from
-        # the headers the trusted proxies add, never from headers a client sends past them
+        # behind a load balancer: the client's address (rate limits by address, the audit log) and
+        # scheme come from the headers the trusted proxies add, never from headers a client sends past them
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = app.config["TRUSTED_PROXIES"]
@@ -77,10 +77,12 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.admin.blueprint import bp as admin_bp
+    from webapp.audit.blueprint import bp as audit_bp
     from webapp.auth.blueprint import bp as auth_bp
     from webapp.consultants.blueprint import bp as consultants_bp
     from webapp.core.blueprint import bp as core_bp
     from webapp.orgs.blueprint import bp as orgs_bp
+    from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.questionnaire.blueprint import bp as questionnaire_bp
     from webapp.regulators.blueprint import bp as regulators_bp
     from webapp.reports.blueprint import bp as reports_bp
@@ -94,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         questionnaire_bp,
         reports_bp,
+        audit_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
 

@@ -23,6 +23,8 @@ class Defaults:
     SECRET_KEY: str | None = None
     DATABASE_URL: str | None = None  # default: sqlite:///<instance>/qready.sqlite3
     REDIS_URL: str | None = None
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto. 0 (the default): the
+    # client's address is the connection's, and those headers, which anyone can send, are ignored.
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")

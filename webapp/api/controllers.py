@@ -13,7 +13,7 @@ import scoring
 from assessments.export import to_dict
 from assessments.loader import FrameworkNotFound, list_frameworks, load_framework
 from webapp import access as ui_access
-from webapp import db, inputs
+from webapp import audit, db, inputs
 from webapp.api import access
 from webapp.api.errors import ApiError
 from webapp.api.openapi import document
@@ -244,5 +244,6 @@ def report(assessment_id: int) -> Response:
         built = reports.get_report(inputs, lang, fmt)
     except RenderError:
         raise ApiError(503, "render_failed", _("The report could not be rendered. Please try again."))
+    audit.record("export.report", firm_id=a.firm_id, target=a, detail={"format": fmt, "lang": lang})
     mimetype = "application/pdf" if fmt == "pdf" else "text/html"
     return send_download(built.content, built.filename, mimetype, etag=built.key, conditional=True, max_age=0)

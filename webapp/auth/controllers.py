@@ -21,7 +21,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import access, db, mail, ratelimit
+from webapp import access, audit, db, mail, ratelimit
 from webapp.auth.forms import (
     ChangePasswordForm,
     ForgotForm,
@@ -99,6 +99,7 @@ def register() -> ResponseReturnValue:
             )
             db.session.add(user)
             db.session.flush()
+            audit.record("auth.registered", target=user, actor=user)
             _send_verification(user, next_url)
         flash(
             _(
@@ -181,7 +182,9 @@ def signin() -> ResponseReturnValue:
             ratelimit.forget_signin_attempts(email)
             session.clear()
             login_user(user, remember=form.remember.data)
+            audit.record("auth.signin", target=user, actor=user)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+        audit.record_alone("auth.signin_failed", target=user or ("user", None, email), actor=None)
         # The same message whether the email or the password is wrong.
         form.form_errors.append(_("The email or the password is not right."))
         status = 401
@@ -237,6 +240,7 @@ def reset(token: str) -> ResponseReturnValue:
             user.email_verified_at = utcnow()  # the link proved the address
         ratelimit.forget_signin_attempts(user.email)  # the owner is back: a lockout ends here
         logout_user()
+        audit.record("auth.password_reset", target=user, actor=user)
         flash(_("Your password is changed. Sign in with the new one."), "ok")
         return redirect(url_for("auth.signin"))
     return render_template("auth/reset.html", form=form), 200 if not form.errors else 422
@@ -267,7 +271,8 @@ def create_token() -> ResponseReturnValue:
     token_form = TokenForm(prefix="tk")
     if not token_form.validate_on_submit():
         return _settings_page(SettingsForm(obj=current_user), ChangePasswordForm(prefix="pw"), 422)
-    _row, token = tokens.create(current_user, token_form.name.data)
+    row, token = tokens.create(current_user, token_form.name.data)
+    audit.record("token.created", target=row, detail={"prefix": row.prefix})
     flash(_("Your new API token is below. Copy it now: it will not be shown again."), "ok")
     return _settings_page(SettingsForm(obj=current_user), ChangePasswordForm(prefix="pw"), 200, token)
 
@@ -281,6 +286,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     if row is None or row.user_id != current_user.id or row.revoked_at is not None:
         abort(404)
     tokens.revoke(row)
+    audit.record("token.revoked", target=row, detail={"prefix": row.prefix})
     flash(_("The token %(name)s is revoked.", name=row.name), "ok")
     return redirect(url_for("auth.settings"))
 
@@ -308,6 +314,7 @@ def change_password() -> ResponseReturnValue:
             current_user.password_hash = hash_password(pw_form.password.data)
             current_user.password_changed_at = utcnow()
             login_user(current_user._get_current_object())  # keep this session; others end
+            audit.record("auth.password_changed", target=current_user._get_current_object())
             flash(_("Your password is changed."), "ok")
             return redirect(url_for("auth.settings"))
     return _settings_page(SettingsForm(obj=current_user), pw_form, 422)

@@ -9,9 +9,10 @@ def register(app: Flask) -> None:
     from webapp.commands.db import db_cli
     from webapp.commands.demo import demo
     from webapp.commands.frameworks import frameworks
+    from webapp.commands.privacy import privacy
     from webapp.commands.report import report
     from webapp.commands.scoring import rescore, score
     from webapp.commands.tokens import tokens
 
-    for command in (db_cli, demo, frameworks, score, rescore, report, tokens):
+    for command in (db_cli, demo, frameworks, score, rescore, report, tokens, privacy):
         app.cli.add_command(command)

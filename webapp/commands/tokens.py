@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from webapp import db
+from webapp import audit, db
 from webapp.api import tokens as token_service
 from webapp.models import User
 
@@ -24,7 +24,8 @@ def create(email: str, name: str) -> None:
     if user is None:
         click.echo(f"No user with the email {email}.", err=True)
         sys.exit(2)
-    _row, token = token_service.create(user, name)
+    row, token = token_service.create(user, name)
+    audit.record("token.created", target=row, detail={"prefix": row.prefix, "for": user.email})
     db.session.commit()
     click.echo(f"Token {name!r} for {user.email}; it acts with this user's permissions. Keep it secret:")
     click.echo(token)

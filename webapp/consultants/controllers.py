@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp import access, db
+from webapp import access, audit, db
 from webapp.models import Consultancy, Invitation, Membership
 from webapp.orgs import services as org_services
 from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
@@ -54,6 +54,7 @@ def invite() -> ResponseReturnValue:
         inv = org_services.invite(
             email=form.email.data, role=form.role.data, by=current_user, consultancy_id=c.id
         )
+        audit.record("member.invited", org=("consultancy", c.id), target=inv)
         send_invitation(inv, c.name)
         flash(_("We sent an invitation to %(email)s.", email=inv.email), "ok")
         return redirect(url_for("consultants.home"))

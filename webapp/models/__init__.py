@@ -10,6 +10,7 @@ from webapp.models.assessments import (
     FactAnswer,
     SectionAssignment,
 )
+from webapp.models.audit import AuditEvent
 from webapp.models.billing import BillingAccount, PlanChange, StripeEvent
 from webapp.models.orgs import (
     CONSULTANCY_ROLES,
@@ -34,6 +35,7 @@ __all__ = [
     "AnswerHistory",
     "ApiToken",
     "Assessment",
+    "AuditEvent",
     "BillingAccount",
     "Comment",
     "Consultancy",

@@ -37,6 +37,8 @@ class Firm(TenantScoped, Base):
     founded_on: Mapped[dt.date | None] = mapped_column(Date)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)  # demo population, not a real firm
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # an owner asked to delete the firm: it goes, files and all, at this time unless restored before
+    deletion_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     def __repr__(self) -> str:
         return f"<Firm {self.id} {self.name}>"

@@ -16,6 +16,9 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule(
+    "/firms/<int:firm_id>/members/<int:membership_id>/role", "change_role", c.change_role, methods=["POST"]
+)
+bp.add_url_rule(
     "/firms/<int:firm_id>/members/invitations/<int:invitation_id>/revoke",
     "revoke_invitation",
     c.revoke_invitation,

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp import access, db, mail, ratelimit
+from webapp import access, audit, db, mail, ratelimit
 from webapp.auth.util import make_token, read_token
 from webapp.db import utcnow
-from webapp.models import ConsultancyGrant, Firm, Invitation, Membership
+from webapp.models import FIRM_ROLES, ConsultancyGrant, Firm, Invitation, Membership
 from webapp.orgs import services
 from webapp.orgs.forms import ROLE_LABELS, FirmForm, GrantForm, InviteForm
 
@@ -160,6 +160,7 @@ def invite(firm_id: int) -> ResponseReturnValue:
     form = InviteForm(kind="firm")
     if form.validate_on_submit():
         inv = services.invite(email=form.email.data, role=form.role.data, by=current_user, firm_id=firm.id)
+        audit.record("member.invited", firm_id=firm.id, target=inv)
         send_invitation(inv, firm.name)
         flash(_("We sent an invitation to %(email)s.", email=inv.email), "ok")
         return redirect(url_for("orgs.members", firm_id=firm.id))
@@ -185,8 +186,29 @@ def remove_member(firm_id: int, membership_id: int) -> ResponseReturnValue:
     if m.role == "owner" and services.owner_count(firm_id) <= 1:
         flash(_("A firm needs at least one owner. Make someone else owner first."), "error")
         return redirect(url_for("orgs.members", firm_id=firm_id))
+    audit.record("member.removed", firm_id=firm_id, target=m.user, detail={"role": m.role})
     db.session.delete(m)
     flash(_("%(name)s no longer has access.", name=m.user.name), "ok")
+    return redirect(url_for("orgs.members", firm_id=firm_id))
+
+
+@access.firm("owner")
+def change_role(firm_id: int, membership_id: int) -> ResponseReturnValue:
+    """An owner gives a member another role; the last owner stays an owner."""
+    m = db.session.get(Membership, membership_id)
+    if m is None or m.firm_id != firm_id:
+        abort(404)
+    role = request.form.get("role", "")
+    if role not in FIRM_ROLES:
+        abort(400)
+    if role == m.role:
+        return redirect(url_for("orgs.members", firm_id=firm_id))
+    if m.role == "owner" and services.owner_count(firm_id) <= 1:
+        flash(_("A firm needs at least one owner. Make someone else owner first."), "error")
+        return redirect(url_for("orgs.members", firm_id=firm_id))
+    audit.record("member.role_changed", firm_id=firm_id, target=m.user, detail={"old": m.role, "new": role})
+    m.role = role
+    flash(_("%(name)s is now %(role)s.", name=m.user.name, role=ROLE_LABELS[role]), "ok")
     return redirect(url_for("orgs.members", firm_id=firm_id))
 
 
@@ -202,9 +224,15 @@ def revoke_invitation(firm_id: int, invitation_id: int) -> ResponseReturnValue:
 def withdraw(inv: Invitation) -> None:
     """An owner withdraws a waiting invitation (of a firm or a consultancy: the caller checked)."""
     if services.revoke_invitation(inv, current_user):
+        audit.record("member.invitation_revoked", firm_id=inv.firm_id, org=_org_of(inv), target=inv)
         flash(_("The invitation to %(email)s is withdrawn; its link no longer works.", email=inv.email), "ok")
     else:
         flash(_("The invitation to %(email)s was already used or withdrawn.", email=inv.email), "error")
+
+
+def _org_of(inv: Invitation) -> tuple[str, int] | None:
+    """The invitation's organisation when it is not a firm (a firm is the event's `firm_id`)."""
+    return ("consultancy", inv.consultancy_id) if inv.consultancy_id is not None else None
 
 
 def _closed(state: str) -> ResponseReturnValue:
@@ -269,6 +297,13 @@ def invitation(token: str) -> ResponseReturnValue:
         m = services.accept_invitation(inv, user, max_age=max_age, now=utcnow())
         if m is None:  # used or withdrawn between the check and now
             return _closed(services.invitation_state(inv, max_age=max_age, now=utcnow()))
+        audit.record(
+            "member.invitation_accepted",
+            firm_id=inv.firm_id,
+            org=_org_of(inv),
+            target=inv,
+            detail={"role": m.role},
+        )
         session["org"] = f"{m.kind}:{m.org_id}"
         flash(_("You joined the organisation."), "ok")
         return redirect(url_for("core.home"))
@@ -294,6 +329,13 @@ def consultants(firm_id: int) -> ResponseReturnValue:
             form.code.errors.append(_("No consultancy has this code. Ask your consultant for it."))
             status = 422
         else:
+            if all(g.consultancy_id != consultancy.id for g in services.active_grants(firm.id)):
+                audit.record(
+                    "consultancy.granted",
+                    firm_id=firm.id,
+                    org=("consultancy", consultancy.id),
+                    target=consultancy,
+                )
             services.grant(firm.id, consultancy, current_user)
             flash(_("%(name)s can now work on your assessments.", name=consultancy.name), "ok")
             return redirect(url_for("orgs.consultants", firm_id=firm.id))
@@ -310,6 +352,7 @@ def revoke_grant(firm_id: int, grant_id: int) -> ResponseReturnValue:
     if g is None or g.firm_id != firm_id or g.revoked_at is not None:
         abort(404)
     services.revoke(g, current_user)
+    audit.record("consultancy.revoked", firm_id=firm_id, org=("consultancy", g.consultancy_id), target=g)
     flash(_("%(name)s no longer has access to your firm.", name=g.consultancy.name), "ok")
     return redirect(url_for("orgs.consultants", firm_id=firm_id))
 

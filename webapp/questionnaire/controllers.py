@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from scoring.model import AnswerType, Framework, Item, Section
 from scoring.submission import NUMBER_LIMIT
-from webapp import access, db, inputs
+from webapp import access, audit, db, inputs
 from webapp.billing import entitlements
 from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
@@ -228,6 +228,7 @@ def discard(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     previous_id, n = a.previous_id, a.round
     if not services.discard_draft(a, storage.store()):
         abort(409)
+    audit.record("assessment.draft_discarded", firm_id=firm_id, target=a)
     flash(_("The draft of round %(n)s was discarded.", n=n), "ok")
     if previous_id is not None:
         return redirect(url_for(".overview", firm_id=firm_id, assessment_id=previous_id), 303)
@@ -859,6 +860,7 @@ def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseRetu
         data = storage.store().get(ev.storage_key)
     except FileNotFoundError:
         abort(410)  # the row is there but the stored file is gone
+    audit.record("export.evidence", firm_id=firm_id, target=ev)
     response = send_download(data, ev.filename, ev.content_type, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -876,6 +878,7 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
     name = ev.filename
     if not services.delete_evidence(a, ev, storage.store(), current_user):
         abort(409)
+    audit.record("evidence.deleted", firm_id=firm_id, target=ev)
     fw = services.framework(a)
     flash(_("File removed: %(name)s", name=name), "ok")
     sec_id = present.section_of_item(fw, item_id) or fw.sections[0].id

@@ -17,6 +17,7 @@ from typing import Any
 import flask
 from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 import scoring
 from scoring.model import AnswerType, Condition, Framework, Item, Level, Section, Source, Text
@@ -36,6 +37,9 @@ def lang() -> str:
     if cached is None:
         cached = flask.g._qn_lang = current_lang()
     return str(cached)
+
+
+FORMER_MEMBER = _l("a former member")  # an author whose account was deleted
 
 
 def t(text: Text | None) -> str:
@@ -391,20 +395,23 @@ def item_view(
         sources=sources,
         version=state.version,
         fact_from=fact_from,
-        updated_by=names.get(state.updated_by_id or 0, ""),
+        updated_by=names.get(state.updated_by_id or 0) or (str(FORMER_MEMBER) if state.version else ""),
         updated_at=when(state.updated_at),
     )
 
 
 def comment_views(comments: Iterable[Comment], names: Mapping[int, str]) -> list[CommentView]:
-    return [CommentView(names.get(c.author_id or 0, "—"), when(c.created_at), c.body) for c in comments]
+    return [
+        CommentView(names.get(c.author_id or 0) or str(FORMER_MEMBER), when(c.created_at), c.body)
+        for c in comments
+    ]
 
 
 def history_views(fw: Framework, item: Item, entries: Iterable[HistoryEntry], mode: str) -> list[HistoryView]:
     return [
         HistoryView(
             when(h.changed_at),
-            h.changed_by or "—",
+            h.changed_by or str(FORMER_MEMBER),
             display_value(fw, item, h.old, mode),
             display_value(fw, item, h.new, mode),
             h.old.narrative != h.new.narrative,

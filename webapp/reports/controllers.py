@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from assessments.loader import FrameworkNotFound, load_framework
-from webapp import access, db, security
+from webapp import access, audit, db, security
 from webapp.billing import entitlements
 from webapp.i18n import current_lang
 from webapp.models import Assessment, Consultancy
@@ -80,6 +80,7 @@ def pdf(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         report = services.get_report(inputs, lang, "pdf")
     except RenderError as exc:
         return _render_failed(exc)
+    _record_report(inputs, firm_id, lang, "pdf")
     response = send_download(
         report.content,
         report.filename,
@@ -90,6 +91,20 @@ def pdf(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _record_report(inputs: services.ReportInputs, firm_id: int, lang: str, fmt: str) -> None:
+    r = inputs.current
+    audit.record(
+        "export.report",
+        firm_id=firm_id,
+        target=("assessment", r.id, f"{r.framework_id} {r.framework_version} #{r.round}"),
+        detail={
+            **audit.about_assessment(r.framework_id, r.framework_version, r.round),
+            "format": fmt,
+            "lang": lang,
+        },
+    )
 
 
 # ---- bulk reports for consultants ------------------------------------------------------------------
@@ -179,11 +194,13 @@ def bulk() -> ResponseReturnValue:
     if len(chosen) > jobs.MAX_REPORTS:
         return _bulk_page(c, _("Choose at most %(num)d assessments at a time.", num=jobs.MAX_REPORTS), 422)
     kind = "html" if request.form.get("format") == "html" else "pdf"
+    lang = _lang(request.form.get("lang", ""))
+    _record_bulk(c, chosen, kind, lang)
     req = jobs.BulkRequest(
         user_id=current_user.id,
         consultancy_id=c.id,
         assessment_ids=tuple(chosen),
-        lang=_lang(request.form.get("lang", "")),
+        lang=lang,
         kind=kind,
     )
     if jobs.redis_url() is not None:
@@ -192,6 +209,22 @@ def bulk() -> ResponseReturnValue:
     return send_download(
         data, f"qready-reports-{dt.date.today().isoformat()}.zip", "application/zip", max_age=0
     )
+
+
+def _record_bulk(c: Consultancy, chosen: list[int], kind: str, lang: str) -> None:
+    """One event for each firm whose reports go into the zip: its owners see the export."""
+    by_firm: dict[int, list[int]] = {}
+    for assessment_id, firm_id in db.session.execute(
+        select(Assessment.id, Assessment.firm_id).where(Assessment.id.in_(chosen))
+    ):
+        by_firm.setdefault(firm_id, []).append(assessment_id)
+    for firm_id, ids in by_firm.items():
+        audit.record(
+            "export.bulk_reports",
+            firm_id=firm_id,
+            org=("consultancy", c.id),
+            detail={"count": len(ids), "assessments": sorted(ids), "format": kind, "lang": lang},
+        )
 
 
 def _job_status(job_id: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Data rights: the privacy page, a person's own data export, a firm's complete export."""
