@@ -21,18 +21,22 @@ from webapp.models.orgs import (
     Membership,
     Regulator,
 )
+from webapp.models.plan import ACTION_STATUSES, Action, CalendarFeed
 from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
 __all__ = [
+    "ACTION_STATUSES",
     "ASSESSMENT_STATUSES",
     "CONSULTANCY_ROLES",
     "FIRM_ROLES",
     "REGULATOR_ROLES",
+    "Action",
     "Answer",
     "AnswerHistory",
     "ApiToken",
     "Assessment",
+    "CalendarFeed",
     "Comment",
     "Consultancy",
     "ConsultancyGrant",
