@@ -319,3 +319,53 @@ def test_my_actions_in_zh_and_en(app, owner_client):
     english(app, owner)
     en = client.get("/actions/mine").get_data(as_text=True)
     assert "My actions" in en and "overdue" in en and "pl-action overdue" in en
+
+
+def test_the_weekly_digest_mails_overdue_and_upcoming_in_the_owners_language(
+    app, owner_client, outbox, create_user, login
+):
+    from webapp.plan.services import today as plan_today
+
+    client, firm, owner = owner_client
+    start(client, firm.id)
+    consultant = _consultant(app, create_user, firm)
+    english(app, consultant)
+    today = plan_today()
+    for title, who, days in (
+        ("逾期的整改", owner, -3),
+        ("下周的整改", owner, 3),
+        ("明年的整改", owner, 300),
+        ("Consultant's review", consultant, 2),
+    ):
+        r = client.post(
+            f"/firms/{firm.id}/plan/new",
+            data={
+                "title": title,
+                "status": "open",
+                "owner": who.id,
+                "due_on": str(today + dt.timedelta(days=days)),
+            },
+        )
+        assert r.status_code == 303, r.data
+    result = app.test_cli_runner().invoke(args=["digest"])
+    assert result.exit_code == 0 and "2 digest mails sent" in result.output, result.output
+    mine = next(m for m in outbox if m.to == owner.email)
+    assert "逾期的整改" in mine.body and "下周的整改" in mine.body and "明年的整改" not in mine.body
+    assert (
+        "已逾期" in mine.body
+        and "1 项逾期" in mine.subject
+        and "http://qready.test/actions/mine" in mine.body
+    )
+    theirs = next(m for m in outbox if m.to == consultant.email)
+    assert (
+        "Consultant's review" in theirs.body
+        and "Overdue" not in theirs.body
+        and "0 overdue" in theirs.subject
+    )
+    # the firm revokes the consultancy's grant: no more mail about its actions
+    outbox.clear()
+    with app.app_context():
+        grant = db.session.scalar(select(ConsultancyGrant).where(ConsultancyGrant.firm_id == firm.id))
+    client.post(f"/firms/{firm.id}/consultants/{grant.id}/revoke")
+    result = app.test_cli_runner().invoke(args=["digest"])
+    assert "1 digest mails sent" in result.output and [m.to for m in outbox] == [owner.email]

@@ -8,10 +8,11 @@ from flask import Flask
 def register(app: Flask) -> None:
     from webapp.commands.db import db_cli
     from webapp.commands.demo import demo
+    from webapp.commands.digest import digest
     from webapp.commands.frameworks import frameworks
     from webapp.commands.report import report
     from webapp.commands.scoring import rescore, score
     from webapp.commands.tokens import tokens
 
-    for command in (db_cli, demo, frameworks, score, rescore, report, tokens):
+    for command in (db_cli, demo, digest, frameworks, score, rescore, report, tokens):
         app.cli.add_command(command)
