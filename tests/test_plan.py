@@ -369,3 +369,77 @@ def test_the_weekly_digest_mails_overdue_and_upcoming_in_the_owners_language(
     client.post(f"/firms/{firm.id}/consultants/{grant.id}/revoke")
     result = app.test_cli_runner().invoke(args=["digest"])
     assert "1 digest mails sent" in result.output and [m.to for m in outbox] == [owner.email]
+
+
+def test_the_plan_is_in_the_report_with_owner_due_and_status(app, owner_client):
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    r = client.post(
+        f"/firms/{firm.id}/plan/new",
+        data={
+            "title": "起草浙江制造团体标准",
+            "status": "in_progress",
+            "owner": owner.id,
+            "due_on": "2027-04-30",
+            "items": ["pinzibiao:pzb-zj-standard"],
+        },
+    )
+    assert r.status_code == 303
+    zh = client.get(f"/firms/{firm.id}/assessments/{aid}/report").get_data(as_text=True)
+    part = zh[zh.index('id="actions"') :]
+    part = part[: part.index("</section>")]
+    assert "起草浙江制造团体标准" in part and "王丽 Owner" in part and "进行中" in part and "2027" in part
+    en = client.get(f"/firms/{firm.id}/assessments/{aid}/report?lang=en").get_data(as_text=True)
+    part = en[en.index('id="actions"') :]
+    assert "Actions agreed" in part and "Status: In progress" in part and "Owner: 王丽 Owner" in part
+    # a status change is a new report (the cache key names the actions)
+    (act,) = _actions(app, firm.id)
+    client.post(
+        f"/firms/{firm.id}/plan/{act.id}",
+        data={
+            "title": act.title,
+            "status": "done",
+            "owner": owner.id,
+            "items": ["pinzibiao:pzb-zj-standard"],
+        },
+    )
+    en = client.get(f"/firms/{firm.id}/assessments/{aid}/report?lang=en").get_data(as_text=True)
+    assert "Status: Done" in en[en.index('id="actions"') :]
+
+
+def test_the_plan_in_the_api_only_for_the_firms_in_the_tokens_context(
+    app, owner_client, create_user, create_firm
+):
+    from webapp.api import tokens as token_service
+    from webapp.models import User
+
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    client.post(
+        f"/firms/{firm.id}/plan/new",
+        data={
+            "title": "API 行动",
+            "status": "open",
+            "owner": owner.id,
+            "due_on": "2027-01-02",
+            "items": ["pinzibiao:pzb-zj-standard"],
+        },
+    )
+    outsider = create_user()
+    create_firm("别家", owner=outsider)
+    with app.app_context():
+        _r, mine = token_service.create(db.session.get(User, owner.id), "t")
+        _r, theirs = token_service.create(db.session.get(User, outsider.id), "t")
+        db.session.commit()
+    api = app.test_client()
+    for url in (f"/api/v1/firms/{firm.id}/actions", f"/api/v1/assessments/{aid}/actions"):
+        r = api.get(url, headers={"Authorization": f"Bearer {mine}"})
+        assert r.status_code == 200, r.json
+        (a,) = r.json
+        assert a["title"] == "API 行动" and a["owner"] == "王丽 Owner" and a["due_on"] == "2027-01-02"
+        assert a["items"] == ["pzb-zj-standard"] and a["status"] == "open" and a["framework"] == "pinzibiao"
+        assert api.get(url, headers={"Authorization": f"Bearer {theirs}"}).status_code == 404
+    doc = api.get("/api/v1/openapi.json").json
+    assert (
+        "/firms/{firm_id}/actions" in doc["paths"] and "/assessments/{assessment_id}/actions" in doc["paths"]
+    )
