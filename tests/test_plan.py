@@ -58,7 +58,19 @@ def test_make_a_plan_from_the_path_spreads_dates_by_effort(app, owner_client):
     client.post(f"/firms/{firm.id}/assessments/{aid}/plan")
     assert len(_actions(app, firm.id)) == len(actions)
     page = client.get(f"/firms/{firm.id}/plan").get_data(as_text=True)
-    assert "Improvement plan" in page and actions[0].title in page and "Progress toward the targets" in page
+    assert "Improvement plan" in page and "Progress toward the targets" in page
+    # a step reads as its item's action in the reader's language
+    from assessments.loader import load_framework
+
+    item = load_framework("pinzibiao").item(actions[0].items[0])
+    assert actions[0].title == "" and item.action.en in page and item.action.zh not in page
+    from webapp.models import User
+
+    with app.app_context():
+        db.session.get(User, owner.id).locale = "zh"
+        db.session.commit()
+    page = client.get(f"/firms/{firm.id}/plan").get_data(as_text=True)
+    assert item.action.zh in page and "改进计划" in page
 
 
 def test_section_assignees_own_their_steps(app, client, create_user, create_firm, login):
@@ -160,10 +172,11 @@ def test_done_actions_count_the_answer_changes_since(app, owner_client):
     act = next(a for a in _actions(app, firm.id) if a.items == ["pzb-zj-standard"])
     version = rows(app, Answer, assessment_id=aid, item_id="pzb-zj-standard")[0].version
     save(client, firm.id, aid, "pzb-zj-standard", version, value="published")
-    client.post(
+    r = client.post(
         f"/firms/{firm.id}/plan/{act.id}",
-        data={"title": act.title, "status": "done", "items": ["pinzibiao:pzb-zj-standard"]},
+        data={"title": "Standard published", "status": "done", "items": ["pinzibiao:pzb-zj-standard"]},
     )
+    assert r.status_code == 303
     page = client.get(f"/firms/{firm.id}/plan").get_data(as_text=True)
     assert "1 answer change since the action was made" in page
 

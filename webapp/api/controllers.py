@@ -18,6 +18,7 @@ from webapp.api import access
 from webapp.api.errors import ApiError
 from webapp.api.openapi import document
 from webapp.models import Action, Assessment, Firm
+from webapp.plan import services as plan_services
 from webapp.questionnaire import services as q
 from webapp.questionnaire.messages import error_message, submit_message
 from webapp.util import send_download
@@ -246,7 +247,14 @@ def report(assessment_id: int) -> Response:
 
 def _actions_json(actions: list[Action]) -> list[dict[str, Any]]:
     names = q.user_names(a.owner_id for a in actions)
-    return [{**a.as_dict(), "owner": names.get(a.owner_id) if a.owner_id else None} for a in actions]
+    return [
+        {
+            **a.as_dict(),
+            "title": plan_services.title_of(a),
+            "owner": names.get(a.owner_id) if a.owner_id else None,
+        }
+        for a in actions
+    ]
 
 
 def _actions_of(firm_id: int, framework_id: str | None = None) -> list[Action]:

@@ -61,6 +61,7 @@ def send_digests(days: int = 7, *, day: dt.date | None = None) -> int:
                 overdue=overdue,
                 upcoming=upcoming,
                 firms=names,
+                title_of=services.title_of,
                 days=days,
                 link=url_for("plan.mine", _external=True),
             )

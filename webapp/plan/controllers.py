@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -182,7 +183,7 @@ def edit_action(firm_id: int, action_id: int) -> ResponseReturnValue:
             firm_id,
             action,
             data={
-                "title": action.title,
+                "title": services.title_of(action),
                 "items": [f"{fw}:{i}" for i in action.items or ()],
                 "targets": [f"{fw}:{x}" for x in action.targets or ()],
                 "owner": action.owner_id,
@@ -253,7 +254,8 @@ def feed(token: str) -> ResponseReturnValue:
         abort(404)
     actions = services.actions_for_user(user.id)
     names = services.firm_names(a.firm_id for a in actions)
-    body = ical.calendar(actions, names, host=request.host)
+    with force_locale(user.locale or "zh"):  # the owner's language, whoever's calendar app asks
+        body = ical.calendar(actions, names, host=request.host)
     response = current_app_response(body)
     return response
 

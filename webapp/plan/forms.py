@@ -4,6 +4,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -30,7 +31,7 @@ class ActionForm(FlaskForm):
     title = StringField(_l("What is to be done"), validators=[DataRequired(), Length(max=300)])
     items = SelectMultipleField(_l("Questions it improves"), validators=[Optional()])
     targets = SelectMultipleField(_l("Targets it serves"), validators=[Optional()])
-    owner = SelectField(_l("Owner"), coerce=_int_or_none, validators=[Optional()])
+    owner = SelectField(lazy_pgettext("action", "Owner"), coerce=_int_or_none, validators=[Optional()])
     due_on = DateField(_l("Due on"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[DataRequired()])
     evidence = SelectField(_l("Evidence"), coerce=_int_or_none, validators=[Optional()])

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from webapp.db import utcnow
 from webapp.models import Action
 from webapp.models.plan import OPEN_STATUSES
+from webapp.plan.services import title_of
 
 CRLF = "\r\n"
 LIMIT = 75  # octets per line, CRLF not counted
@@ -66,7 +67,8 @@ def calendar(actions: Iterable[Action], firm_names: Mapping[int, str], *, host: 
         if a.due_on is None or a.status not in OPEN_STATUSES:
             continue
         firm = firm_names.get(a.firm_id, "")
-        summary = f"{a.title} · {firm}" if firm else a.title
+        title = title_of(a)
+        summary = f"{title} · {firm}" if firm else title
         lines += [
             "BEGIN:VEVENT",
             f"UID:action-{a.id}@{host.split(':')[0] or 'qready'}",

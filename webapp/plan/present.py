@@ -129,7 +129,7 @@ def action_views(
                 a.id,
                 a.firm_id,
                 (firm_names or {}).get(a.firm_id, ""),
-                a.title,
+                services.title_of(a),
                 a.status,
                 str(STATUS_LABELS.get(a.status, a.status)),
                 a.owner_id,

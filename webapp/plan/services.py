@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 import scoring
+from assessments.loader import FrameworkNotFound
 from scoring.model import Framework
 from webapp import db, tenancy
 from webapp.db import utcnow
@@ -31,6 +32,7 @@ from webapp.models import (
 from webapp.models.plan import OPEN_STATUSES
 from webapp.questionnaire import services as q
 from webapp.questionnaire.present import section_of_item, t
+from webapp.questionnaire.scoring import framework_of
 
 # How long a step takes, by the item's effort: the plan made from a path spreads the due dates so
 WEEKS_BY_EFFORT = {"low": 2, "medium": 4, "high": 8}
@@ -132,6 +134,21 @@ def my_actions(user_id: int) -> list[Action]:
     """The user's actions in every firm of the context (the tenant filter drops the others)."""
     stmt = select(Action).where(Action.owner_id == user_id)
     return list(db.session.scalars(stmt.order_by(Action.due_on.is_(None), Action.due_on, Action.id)))
+
+
+def title_of(a: Action) -> str:
+    """The action's title. A step made from a path keeps no text of its own (an empty title): it reads
+    as its item's action, in the reader's language."""
+    if a.title or not a.framework_id or not a.items:
+        return a.title
+    try:
+        fw = framework_of(a.framework_id, q.latest_version(a.framework_id))
+    except (q.StartError, FrameworkNotFound):
+        return a.items[0]
+    item = fw.item(a.items[0])
+    if item is None:
+        return a.items[0]
+    return t(item.action) or t(item.text)
 
 
 def is_overdue(a: Action, day: dt.date) -> bool:
@@ -280,7 +297,7 @@ def plan_from_path(
         made.append(
             create(
                 a.firm_id,
-                title=t(item.action)[:300] or t(item.text)[:300],
+                title="",  # read as the item's action, in each reader's language (`title_of`)
                 by=by,
                 framework_id=a.framework_id,
                 items=[iid],

@@ -686,6 +686,11 @@ class _Builder:
             )
         return out
 
+    def _step_title(self, items: tuple[str, ...]) -> str:
+        """A step made from a path keeps no title of its own: its item's action, in the report's language."""
+        item = self.fw.item(items[0]) if items else None
+        return (self.t(item.action) or self.t(item.text)) if item is not None else ""
+
     def actions(self) -> list[dict[str, Any]]:
         """The plan's actions on this framework: what, who, by when, how far."""
         status = {"open": _("Open"), "in_progress": _("In progress"), "done": _("Done")}
@@ -695,7 +700,7 @@ class _Builder:
         titles = {tg.id: self.t(tg.title) for tg in self.fw.targets}
         return [
             {
-                "title": a.title,
+                "title": a.title or self._step_title(a.items),
                 "owner": a.owner or "—",
                 "due": format_date(a.due_on, "medium") if a.due_on else "—",
                 "status": status.get(a.status, a.status),
