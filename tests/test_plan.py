@@ -54,6 +54,9 @@ def test_make_a_plan_from_the_path_spreads_dates_by_effort(app, owner_client):
         due += dt.timedelta(weeks=weeks[a.effort])
         assert a.due_on == due
         assert a.items and a.targets and a.framework_id == "pinzibiao"
+    # the verdict's path shows each step's action
+    verdict = client.get(f"/firms/{firm.id}/assessments/{aid}/verdict").get_data(as_text=True)
+    assert verdict.count("In the plan: Open") >= len(actions)
     # again: every step already has an open action, nothing is added twice
     client.post(f"/firms/{firm.id}/assessments/{aid}/plan")
     assert len(_actions(app, firm.id)) == len(actions)

@@ -219,6 +219,7 @@ class PlanPanel:
     this_week: list[ActionView]
     done: list[ActionView]
     progress: list[TargetProgressView]
+    by_item: dict[str, ActionView] = field(default_factory=dict)  # the newest action on each item
 
 
 def plan_panel(
@@ -243,4 +244,5 @@ def plan_panel(
         [v for v in views if v.this_week],
         done[:5],
         progress_views(firm_id, actions) if with_progress else [],
+        {it.id: v for v in views if v.status != "dropped" for it in v.items},
     )
