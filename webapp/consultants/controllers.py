@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import access, db
+from webapp.consultants import portfolio as pf
 from webapp.models import Consultancy, Invitation, Membership
 from webapp.orgs import services as org_services
 from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
 from webapp.orgs.forms import ROLE_LABELS, InviteForm
+from webapp.questionnaire.present import readiness_label
 
 
 def _consultancy() -> Consultancy:
@@ -25,11 +27,31 @@ def _consultancy() -> Consultancy:
 def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
     c = _consultancy()
     members = list(db.session.scalars(select(Membership).where(Membership.consultancy_id == c.id)))
+    p = pf.portfolio(c.id)
+    args = request.args
+    filters = {k: args.get(k, "")[:100] for k in ("q", "city", "industry", "target", "readiness")}
+    sort = args.get("sort", "name") if args.get("sort") in pf.SORTS else "name"
+    descending = args.get("dir") == "desc"
+    lines = pf.select_lines(
+        p,
+        search=filters["q"],
+        city=filters["city"],
+        industry=filters["industry"],
+        target=filters["target"],
+        readiness=filters["readiness"],
+        sort=sort,
+        descending=descending,
+    )
     return (
         render_template(
             "consultants/home.html",
             consultancy=c,
-            clients=org_services.client_firms(c.id),
+            portfolio=p,
+            lines=lines,
+            filters=filters,
+            sort=sort,
+            descending=descending,
+            readiness_label=readiness_label,
             members=members,
             invitations=pending_invitations(consultancy_id=c.id),
             form=form,
