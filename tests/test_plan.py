@@ -298,7 +298,7 @@ def test_the_calendar_feed_is_rfc5545_and_revocable(app, owner_client):
     lines = ical.unfold(raw.decode("utf-8"))
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR" and "VERSION:2.0" in lines
     summary = next(x for x in lines if x.startswith("SUMMARY:"))
-    assert summary.startswith("SUMMARY:" + ical.escape(long_title))
+    assert summary == "SUMMARY:" + ical.escape(f"{long_title} · {firm.name}")
     assert "\\;" in summary and "\\," in summary and "\\\\" in summary
     assert "DESCRIPTION:第一行\\n第二行" in lines and "DTSTART;VALUE=DATE:20270305" in lines
     assert any(x.startswith("UID:action-") for x in lines) and any(x.startswith("DTSTAMP:") for x in lines)
@@ -367,6 +367,7 @@ def test_the_weekly_digest_mails_overdue_and_upcoming_in_the_owners_language(
     assert result.exit_code == 0 and "2 digest mails sent" in result.output, result.output
     mine = next(m for m in outbox if m.to == owner.email)
     assert "逾期的整改" in mine.body and "下周的整改" in mine.body and "明年的整改" not in mine.body
+    assert f"逾期的整改 · {firm.name}" in mine.body
     assert (
         "已逾期" in mine.body
         and "1 项逾期" in mine.subject

@@ -38,14 +38,12 @@ def send_digests(days: int = 7, *, day: dt.date | None = None) -> int:
     for user in db.session.scalars(select(User).where(User.id.in_(owner_ids)).order_by(User.id)):
         if not user.is_active_account:
             continue
+        mine, names = services.actions_for_user(user.id)
         actions = [
-            a
-            for a in services.actions_for_user(user.id)
-            if a.status in OPEN_STATUSES and a.due_on is not None and a.due_on < horizon
+            a for a in mine if a.status in OPEN_STATUSES and a.due_on is not None and a.due_on < horizon
         ]
         if not actions:
             continue
-        names = services.firm_names(a.firm_id for a in actions)
         overdue = [a for a in actions if a.due_on < today]  # type: ignore[operator]
         upcoming = [a for a in actions if a.due_on >= today]  # type: ignore[operator]
         with force_locale(user.locale or "zh"):

@@ -252,8 +252,7 @@ def feed(token: str) -> ResponseReturnValue:
     user = services.feed_user(token)
     if user is None:
         abort(404)
-    actions = services.actions_for_user(user.id)
-    names = services.firm_names(a.firm_id for a in actions)
+    actions, names = services.actions_for_user(user.id)
     with force_locale(user.locale or "zh"):  # the owner's language, whoever's calendar app asks
         body = ical.calendar(actions, names, host=request.host)
     response = current_app_response(body)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -460,16 +461,23 @@ def feed_user(token: str) -> User | None:
     return user if user is not None and user.is_active_account else None
 
 
-def actions_for_user(user_id: int) -> list[Action]:
-    """The user's actions in the firms they may reach now (outside a request: the context is built
-    here, so a revoked grant drops that firm's actions at once)."""
-    roles = firm_roles_of(user_id)
+@contextmanager
+def as_user(user_id: int) -> Iterator[None]:
+    """Read as the user may now (outside a request: the calendar feed, the digest): the context is
+    built here, so a revoked grant drops that firm at once."""
     before = tenancy.context()
-    tenancy.set_context(tenancy.TenantContext(roles=roles))
+    tenancy.set_context(tenancy.TenantContext(roles=firm_roles_of(user_id)))
     try:
-        return my_actions(user_id)
+        yield
     finally:
         tenancy.set_context(before)
+
+
+def actions_for_user(user_id: int) -> tuple[list[Action], dict[int, str]]:
+    """The user's actions in the firms they may reach now, with those firms' names."""
+    with as_user(user_id):
+        actions = my_actions(user_id)
+        return actions, firm_names(a.firm_id for a in actions)
 
 
 def firm_names(firm_ids: Iterable[int]) -> dict[int, str]:
