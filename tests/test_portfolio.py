@@ -151,3 +151,28 @@ def test_portfolio_filters_sorts_and_searches(app, client, create_user, create_f
         grant.revoked_at = grant.granted_at
         db.session.commit()
     assert firm.name not in cons.get("/consultant/").get_data(as_text=True)
+
+
+def test_a_new_user_signs_up_as_a_consultancy(app, client, create_user, create_firm, login):
+    from webapp.models import Membership
+
+    user = create_user(name="新顾问")
+    login(client, user)
+    assert "登记咨询机构" in client.get("/home").get_data(as_text=True)
+    r = client.post("/consultant/new", data={"name": ""})
+    assert r.status_code == 422 and "该字段是必填字段" in r.get_data(as_text=True)
+    r = client.post("/consultant/new", data={"name": "新锐质量咨询"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/consultant/")
+    with app.app_context():
+        c = db.session.scalar(select(Consultancy).where(Consultancy.name == "新锐质量咨询"))
+        m = db.session.scalar(select(Membership).where(Membership.consultancy_id == c.id))
+        assert m.user_id == user.id and m.role == "owner" and len(c.code) == 8
+        code = c.code
+    page = client.get("/consultant/").get_data(as_text=True)
+    assert "新锐质量咨询" in page and code in page
+    # a firm grants access with the code: the client is in the portfolio
+    owner = create_user()
+    firm = create_firm("授权测试企业", owner=owner)
+    oc = login(app.test_client(), owner)
+    assert oc.post(f"/firms/{firm.id}/consultants", data={"code": code.lower()}).status_code == 302
+    assert "授权测试企业" in client.get("/consultant/").get_data(as_text=True)
