@@ -460,3 +460,20 @@ def test_the_plan_in_the_api_only_for_the_firms_in_the_tokens_context(
     assert (
         "/firms/{firm_id}/actions" in doc["paths"] and "/assessments/{assessment_id}/actions" in doc["paths"]
     )
+
+
+def test_the_plan_page_only_reads(app, owner_client):
+    """Showing the progress scores the draft again but writes nothing (a GET)."""
+    from webapp.models import Assessment
+
+    client, firm, owner = owner_client
+    aid = start(client, firm.id)
+    save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting")
+    client.post(f"/firms/{firm.id}/assessments/{aid}/plan")
+    version = rows(app, Answer, assessment_id=aid, item_id="pzb-zj-standard")[0].version
+    save(client, firm.id, aid, "pzb-zj-standard", version, value="published")  # the kept numbers are stale
+    (before,) = rows(app, Assessment, id=aid)
+    assert before.scored_at is None
+    assert client.get(f"/firms/{firm.id}/plan").status_code == 200
+    (after,) = rows(app, Assessment, id=aid)
+    assert after.scored_at is None and after.summary == before.summary

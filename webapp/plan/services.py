@@ -245,12 +245,15 @@ def latest_assessment(firm_id: int, framework_id: str) -> Assessment | None:
 
 
 def score_now(a: Assessment) -> scoring.Result:
-    """The assessment's result from the answers stored now (a draft keeps its headline numbers)."""
-    if a.status == "draft":
-        return q.refresh(a)
-    fw = q.framework(a)
+    """The assessment's result from the answers stored now. Only read: the pages that show the plan
+    are GETs, and the verdict keeps a draft's headline numbers itself."""
     return q.score_states(
-        a, fw, q.answer_states(a.id), q.evidence_items(a.id), q.firm_of(a.firm_id), q.scoring_date(a)
+        a,
+        q.framework(a),
+        q.answer_states(a.id),
+        q.evidence_items(a.id),
+        q.firm_of(a.firm_id),
+        q.scoring_date(a),
     )
 
 
