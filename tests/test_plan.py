@@ -466,7 +466,7 @@ def test_the_plan_page_only_reads(app, owner_client):
     """Showing the progress scores the draft again but writes nothing (a GET)."""
     from webapp.models import Assessment
 
-    client, firm, owner = owner_client
+    client, firm, _owner = owner_client
     aid = start(client, firm.id)
     save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting")
     client.post(f"/firms/{firm.id}/assessments/{aid}/plan")
