@@ -477,3 +477,30 @@ def test_the_plan_page_only_reads(app, owner_client):
     assert client.get(f"/firms/{firm.id}/plan").status_code == 200
     (after,) = rows(app, Assessment, id=aid)
     assert after.scored_at is None and after.summary == before.summary
+
+
+def test_a_gap_becomes_an_action_one_by_one(app, owner_client):
+    client, firm, owner = owner_client
+    english(app, owner)
+    aid = start(client, firm.id)
+    save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting")
+    verdict = client.get(f"/firms/{firm.id}/assessments/{aid}/verdict").get_data(as_text=True)
+    links = re.findall(r'href="(/firms/\d+/plan/new\?[^"]+)">Add to the plan<', verdict)
+    assert links
+    link = next(x for x in links if "pzb-zj-standard" in x).replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(
+        r'<option selected value="pinzibiao:pzb-zj-standard"|<option value="pinzibiao:pzb-zj-standard" selected',
+        form,
+    )
+    from assessments.loader import load_framework
+
+    action = load_framework("pinzibiao").item("pzb-zj-standard").action.en
+    assert action[:40] in form
+    r = client.post(
+        f"/firms/{firm.id}/plan/new",
+        data={"title": action, "status": "open", "items": ["pinzibiao:pzb-zj-standard"], "owner": owner.id},
+    )
+    assert r.status_code == 303
+    verdict = client.get(f"/firms/{firm.id}/assessments/{aid}/verdict").get_data(as_text=True)
+    assert "In the plan: Open" in verdict

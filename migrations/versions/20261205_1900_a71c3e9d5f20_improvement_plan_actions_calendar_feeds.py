@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assessment_id', sa.Integer(), nullable=True),
     sa.Column('framework_id', sa.String(length=64), nullable=True),
-    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('title', sa.String(length=1000), nullable=False),
     sa.Column('items', sa.JSON(), nullable=False),
     sa.Column('targets', sa.JSON(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True),

@@ -28,7 +28,7 @@ class Action(FirmOwned, Base):
         ForeignKey("assessments.id", ondelete="SET NULL"), index=True
     )
     framework_id: Mapped[str | None] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(1000))  # room for the longest item action and more
     items: Mapped[list[str]] = mapped_column(JSON, default=list)  # item ids of the framework
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)  # target ids of the framework
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -142,7 +142,7 @@ def new_action(firm_id: int) -> ResponseReturnValue:
         form = _form(
             firm_id,
             data={
-                "title": request.args.get("title", "")[:300],
+                "title": request.args.get("title", "")[:1000],
                 "items": request.args.getlist("item"),
                 "targets": request.args.getlist("target"),
                 "owner": current_user.id,

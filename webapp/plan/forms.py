@@ -28,7 +28,7 @@ def _int_or_none(v: Any) -> int | None:
 class ActionForm(FlaskForm):
     """One action. `items` and `targets` are "framework:id" values; all must be of one framework."""
 
-    title = StringField(_l("What is to be done"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("What is to be done"), validators=[DataRequired(), Length(max=1000)])
     items = SelectMultipleField(_l("Questions it improves"), validators=[Optional()])
     targets = SelectMultipleField(_l("Targets it serves"), validators=[Optional()])
     owner = SelectField(lazy_pgettext("action", "Owner"), coerce=_int_or_none, validators=[Optional()])

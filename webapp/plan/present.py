@@ -220,6 +220,7 @@ class PlanPanel:
     done: list[ActionView]
     progress: list[TargetProgressView]
     by_item: dict[str, ActionView] = field(default_factory=dict)  # the newest action on each item
+    framework_id: str | None = None
 
 
 def plan_panel(
@@ -245,4 +246,5 @@ def plan_panel(
         done[:5],
         progress_views(firm_id, actions) if with_progress else [],
         {it.id: v for v in views if v.status != "dropped" for it in v.items},
+        framework_id,
     )
