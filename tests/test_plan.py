@@ -266,6 +266,9 @@ def test_a_consultant_works_through_the_grant_only(app, owner_client, create_use
         grant = db.session.scalar(select(ConsultancyGrant).where(ConsultancyGrant.firm_id == firm.id))
     assert client.post(f"/firms/{firm.id}/consultants/{grant.id}/revoke").status_code == 302
     assert cons.get(f"/firms/{firm.id}/plan").status_code == 404
+    (act,) = _actions(app, firm.id)
+    form = client.get(f"/firms/{firm.id}/plan/{act.id}").get_data(as_text=True)
+    assert "陈顾问 Consultant 已无权访问本企业" in form
     assert "顾问的行动" not in cons.get("/actions/mine").get_data(as_text=True)
     text = app.test_client().get(feed)
     assert text.status_code == 200 and "顾问的行动" not in text.get_data(as_text=True)

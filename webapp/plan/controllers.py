@@ -118,7 +118,10 @@ def _form(firm_id: int, action: Action | None = None, **kwargs: Any) -> ActionFo
 def _render_form(
     firm: Firm, form: ActionForm, action: Action | None, status: int = 200
 ) -> ResponseReturnValue:
-    return render_template("plan/form.html", firm=firm, form=form, action=action), status
+    gone = ""  # the owner no longer has access to the firm (left it, or their consultancy's grant ended)
+    if action is not None and action.owner_id and action.owner_id not in {c[0] for c in form.owner.choices}:
+        gone = services.names([action.owner_id]).get(action.owner_id, "")
+    return render_template("plan/form.html", firm=firm, form=form, action=action, owner_gone=gone), status
 
 
 def _apply(form: ActionForm, action: Action) -> None:
