@@ -507,3 +507,27 @@ def test_a_gap_becomes_an_action_one_by_one(app, owner_client):
     assert r.status_code == 303
     verdict = client.get(f"/firms/{firm.id}/assessments/{aid}/verdict").get_data(as_text=True)
     assert "In the plan: Open" in verdict
+
+
+def test_a_plan_for_a_second_target_reuses_the_open_actions(app, owner_client):
+    client, firm, owner = owner_client
+    english(app, owner)
+    aid = start(client, firm.id, "standards-adoption")
+    with app.app_context():
+        from webapp.models import Assessment
+        from webapp.plan.services import score_now
+
+        with tenancy.bypass():
+            result = score_now(db.session.get(Assessment, aid))
+    paths = {p.target: set(p.items) for p in result.paths}
+    shared = [(x, y, paths[x] & paths[y]) for x in paths for y in paths if x < y and paths[x] & paths[y]]
+    assert shared, paths  # two targets share a step
+    first, second, common = shared[0]
+    client.post(f"/firms/{firm.id}/assessments/{aid}/plan", data={"target": first})
+    n = len(_actions(app, firm.id))
+    client.post(f"/firms/{firm.id}/assessments/{aid}/plan", data={"target": second})
+    actions = _actions(app, firm.id)
+    assert len(actions) == n + len(paths[second] - paths[first])
+    for a in actions:
+        if a.items[0] in common:
+            assert set(a.targets) == {first, second}

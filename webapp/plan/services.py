@@ -262,7 +262,7 @@ def plan_from_path(
 ) -> list[Action]:
     """One action per step of the path to ready of each target not ready yet (or of `target`):
     an item on the paths of several targets is one action serving them all; an item that already
-    has an open action is left out. Owners: whoever is assigned the item's section, else `by`.
+    has an open action gets no second one (that action serves these targets too). Owners: whoever is assigned the item's section, else `by`.
     Due dates follow one another per owner, each step taking 2, 4 or 8 weeks by its effort."""
     start = day or today()
     fw = q.framework(a)
@@ -278,8 +278,8 @@ def plan_from_path(
             wanted.setdefault(iid, [])
             if path.target not in wanted[iid]:
                 wanted[iid].append(path.target)
-    taken = {
-        iid
+    taken: dict[str, Action] = {
+        iid: act
         for act in actions_of(a.firm_id)
         if act.framework_id == a.framework_id and act.status in OPEN_STATUSES
         for iid in act.items or ()
@@ -290,7 +290,13 @@ def plan_from_path(
     made = []
     for iid, targets in wanted.items():
         item = fw.item(iid)
-        if item is None or iid in taken:
+        if item is None:
+            continue
+        if iid in taken:  # its open action now serves these targets too
+            act = taken[iid]
+            missing = [x for x in targets if x not in (act.targets or ())]
+            if missing:
+                act.targets = [*(act.targets or ()), *missing]
             continue
         owner = assignees.get(section_of_item(fw, iid) or "")
         if owner not in allowed:
