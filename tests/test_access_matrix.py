@@ -30,7 +30,7 @@ FIRM_ROLE = {"owner": "owner", "editor": "editor", "viewer": "viewer", "consulta
 SECTION, ITEM = "basic", "pzb-certified"
 # Endpoints whose form names an object: with the empty form of this test, "not found" is their answer.
 BODY_404 = {"orgs.switch"}
-DUMMY_ARGS = {"token", "job_id", "token_id", "grant_id", "invitation_id", "user_id"}
+DUMMY_ARGS = {"token", "job_id", "token_id", "grant_id", "invitation_id", "user_id", "action_id"}
 
 
 @pytest.fixture
@@ -88,6 +88,7 @@ def world(app, dbconn, create_user, create_firm):
             "grant_id": 999999,
             "invitation_id": 999999,
             "user_id": 999999,
+            "action_id": 999999,
         }
         return {"users": users, "tokens": tokens, "args": args, "theirs": theirs.id}
 

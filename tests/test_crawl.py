@@ -652,6 +652,7 @@ DUMMY: dict[str, Any] = {
     "framework_id": "no-such-framework",
     "token": "not-a-token",
     "job_id": "no-such-job",
+    "action_id": 999999,
 }
 
 
@@ -659,6 +660,7 @@ DUMMY: dict[str, Any] = {
 # found nothing, fails).
 FIRM_PAGES = ("core.firm_home", "orgs.profile", "orgs.members", "questionnaire.overview")
 FIRM_PAGES += ("questionnaire.section", "questionnaire.verdict", "reports.view", "auth.settings")
+FIRM_PAGES += ("plan.plan", "plan.mine", "plan.calendar")
 FIRM_API = ("api.firms", "api.firm_assessments", "api.assessment", "api.result", "api.report")
 REACHED = {
     "firm": (*FIRM_PAGES, *FIRM_API, "orgs.consultants", "orgs.edit_profile", "questionnaire.download"),

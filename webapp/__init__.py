@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.consultants.blueprint import bp as consultants_bp
     from webapp.core.blueprint import bp as core_bp
     from webapp.orgs.blueprint import bp as orgs_bp
+    from webapp.plan.blueprint import bp as plan_bp
     from webapp.privacy.blueprint import bp as privacy_bp
     from webapp.questionnaire.blueprint import bp as questionnaire_bp
     from webapp.regulators.blueprint import bp as regulators_bp
@@ -98,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         audit_bp,
         privacy_bp,
+        plan_bp,
     ):
         app.register_blueprint(bp)
 

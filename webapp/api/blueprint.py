@@ -20,3 +20,5 @@ bp.add_url_rule("/assessments/<int:assessment_id>/answers", "answers", c.patch_a
 bp.add_url_rule("/assessments/<int:assessment_id>/submit", "submit", c.submit, methods=["POST"])
 bp.add_url_rule("/assessments/<int:assessment_id>/result", "result", c.result)
 bp.add_url_rule("/assessments/<int:assessment_id>/report", "report", c.report)
+bp.add_url_rule("/firms/<int:firm_id>/actions", "firm_actions", c.firm_actions)
+bp.add_url_rule("/assessments/<int:assessment_id>/actions", "assessment_actions", c.assessment_actions)

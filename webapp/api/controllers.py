@@ -18,7 +18,8 @@ from webapp.api import access
 from webapp.api.errors import ApiError
 from webapp.api.openapi import document
 from webapp.billing import entitlements
-from webapp.models import Assessment, Firm
+from webapp.models import Action, Assessment, Firm
+from webapp.plan import services as plan_services
 from webapp.questionnaire import services as q
 from webapp.questionnaire.messages import error_message, submit_message
 from webapp.util import send_download
@@ -247,3 +248,36 @@ def report(assessment_id: int) -> Response:
     audit.record("export.report", firm_id=a.firm_id, target=a, detail={"format": fmt, "lang": lang})
     mimetype = "application/pdf" if fmt == "pdf" else "text/html"
     return send_download(built.content, built.filename, mimetype, etag=built.key, conditional=True, max_age=0)
+
+
+def _actions_json(actions: list[Action]) -> list[dict[str, Any]]:
+    names = q.user_names(a.owner_id for a in actions)
+    return [
+        {
+            **a.as_dict(),
+            "title": plan_services.title_of(a),
+            "owner": names.get(a.owner_id) if a.owner_id else None,
+        }
+        for a in actions
+    ]
+
+
+def _actions_of(firm_id: int, framework_id: str | None = None) -> list[Action]:
+    stmt = select(Action).where(Action.firm_id == firm_id)
+    if framework_id is not None:
+        stmt = stmt.where(Action.framework_id == framework_id)
+    return list(db.session.scalars(stmt.order_by(Action.due_on.is_(None), Action.due_on, Action.id)))
+
+
+@access.token_firm("viewer")
+def firm_actions(firm_id: int) -> Response:
+    """The firm's improvement plan: every action."""
+    access.require_firm_role(ui_access.firm_role(firm_id), "viewer")
+    return jsonify(_actions_json(_actions_of(firm_id)))
+
+
+@access.token_firm("viewer")
+def assessment_actions(assessment_id: int) -> Response:
+    """The plan's actions on the assessment's framework (the firm's plan for it, whichever round made them)."""
+    a = _assessment(assessment_id, "viewer")
+    return jsonify(_actions_json(_actions_of(a.firm_id, a.framework_id)))

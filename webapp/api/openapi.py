@@ -116,6 +116,20 @@ def document() -> dict[str, Any]:
                     },
                 },
             },
+            "/firms/{firm_id}/actions": {
+                "parameters": [_path_id("firm_id")],
+                "get": {
+                    "summary": "The firm's improvement plan: its actions, soonest due first",
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Action")}), **ERRORS},
+                },
+            },
+            "/assessments/{assessment_id}/actions": {
+                "parameters": [_path_id("assessment_id")],
+                "get": {
+                    "summary": "The plan's actions on the assessment's framework",
+                    "responses": {"200": _ok({"type": "array", "items": _ref("Action")}), **ERRORS},
+                },
+            },
             "/assessments/{assessment_id}": {
                 "parameters": [_path_id("assessment_id")],
                 "get": {
@@ -267,6 +281,25 @@ def document() -> dict[str, Any]:
                         "updated_at": {"type": "string"},
                         "submitted_at": NULLABLE_STR,
                         "summary": {"type": ["object", "null"]},
+                    },
+                },
+                "Action": {
+                    "type": "object",
+                    "required": ["id", "firm_id", "title", "items", "targets", "status"],
+                    "properties": {
+                        "id": ID,
+                        "firm_id": ID,
+                        "assessment_id": {"type": ["integer", "null"]},
+                        "framework": NULLABLE_STR,
+                        "title": {"type": "string"},
+                        "items": {"type": "array", "items": {"type": "string"}},
+                        "targets": {"type": "array", "items": {"type": "string"}},
+                        "owner_id": {"type": ["integer", "null"]},
+                        "owner": NULLABLE_STR,
+                        "due_on": {"type": ["string", "null"], "format": "date"},
+                        "status": {"enum": ["open", "in_progress", "done", "dropped"]},
+                        "notes": NULLABLE_STR,
+                        "done_at": NULLABLE_STR,
                     },
                 },
                 "AssessmentDetail": {

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import access, audit, db
+from webapp.consultants import portfolio as pf
+from webapp.consultants.forms import ConsultancyForm
 from webapp.models import Consultancy, Invitation, Membership
 from webapp.orgs import services as org_services
 from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
 from webapp.orgs.forms import ROLE_LABELS, InviteForm
+from webapp.questionnaire.present import readiness_label
 
 
 def _consultancy() -> Consultancy:
@@ -25,11 +28,31 @@ def _consultancy() -> Consultancy:
 def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
     c = _consultancy()
     members = list(db.session.scalars(select(Membership).where(Membership.consultancy_id == c.id)))
+    p = pf.portfolio(c.id)
+    args = request.args
+    filters = {k: args.get(k, "")[:100] for k in ("q", "city", "industry", "target", "readiness")}
+    sort = args.get("sort", "name") if args.get("sort") in pf.SORTS else "name"
+    descending = args.get("dir") == "desc"
+    lines = pf.select_lines(
+        p,
+        search=filters["q"],
+        city=filters["city"],
+        industry=filters["industry"],
+        target=filters["target"],
+        readiness=filters["readiness"],
+        sort=sort,
+        descending=descending,
+    )
     return (
         render_template(
             "consultants/home.html",
             consultancy=c,
-            clients=org_services.client_firms(c.id),
+            portfolio=p,
+            lines=lines,
+            filters=filters,
+            sort=sort,
+            descending=descending,
+            readiness_label=readiness_label,
             members=members,
             invitations=pending_invitations(consultancy_id=c.id),
             form=form,
@@ -69,3 +92,32 @@ def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
         abort(404)
     withdraw(inv)
     return redirect(url_for("consultants.home"))
+
+
+# Codes a firm owner types: no 0/O or 1/I to mistake for each other.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_code() -> str:
+    import secrets
+
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
+        if org_services.consultancy_by_code(code) is None:
+            return code
+
+
+@access.authed
+def new_consultancy() -> ResponseReturnValue:
+    """A new user signs up as a consultancy: they become its owner and get its code for clients."""
+    form = ConsultancyForm()
+    if form.validate_on_submit():
+        c = Consultancy(name=form.name.data.strip(), code=new_code())
+        db.session.add(c)
+        db.session.flush()
+        db.session.add(Membership(user_id=current_user.id, consultancy_id=c.id, role="owner"))
+        db.session.flush()
+        session["org"] = f"consultancy:{c.id}"
+        flash(_("%(name)s is created. You are its owner.", name=c.name), "ok")
+        return redirect(url_for("consultants.home"))
+    return render_template("consultants/new.html", form=form), 422 if form.errors else 200

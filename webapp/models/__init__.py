@@ -23,20 +23,24 @@ from webapp.models.orgs import (
     Membership,
     Regulator,
 )
+from webapp.models.plan import ACTION_STATUSES, Action, CalendarFeed
 from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
 __all__ = [
+    "ACTION_STATUSES",
     "ASSESSMENT_STATUSES",
     "CONSULTANCY_ROLES",
     "FIRM_ROLES",
     "REGULATOR_ROLES",
+    "Action",
     "Answer",
     "AnswerHistory",
     "ApiToken",
     "Assessment",
     "AuditEvent",
     "BillingAccount",
+    "CalendarFeed",
     "Comment",
     "Consultancy",
     "ConsultancyGrant",

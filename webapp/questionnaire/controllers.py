@@ -32,6 +32,7 @@ from webapp.billing import entitlements
 from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
+from webapp.plan.present import plan_panel
 from webapp.questionnaire import messages, pagecache, present, services, storage
 from webapp.questionnaire.present import t
 from webapp.questionnaire.scoring import framework_of
@@ -916,4 +917,5 @@ def verdict(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         **_header(a, v.framework),
         v=view,
         provisional=v.provisional,
+        plan=plan_panel(a.firm_id, can_edit=_can_edit(a.firm_id), framework_id=a.framework_id),
     )

@@ -39,7 +39,7 @@ import scoring
 from assessments.loader import framework_file, load_framework
 from scoring.model import AnswerType, Framework, Item, Source, Text
 from webapp import db
-from webapp.models import Answer, Assessment, Comment, Consultancy, Evidence, Firm, User
+from webapp.models import Action, Answer, Assessment, Comment, Consultancy, Evidence, Firm, User
 from webapp.orgs.services import profile_facts
 from webapp.questionnaire.plans import plan_title
 from webapp.questionnaire.scoring import submission
@@ -131,12 +131,25 @@ class Preparer:
 
 
 @dataclass(frozen=True)
+class ActionRow:
+    """An action of the firm's improvement plan on this framework (`webapp.plan`)."""
+
+    title: str
+    owner: str | None
+    due_on: dt.date | None
+    status: str
+    items: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     firm: FirmInfo
     current: RoundInputs
     previous: RoundInputs | None
     comments: tuple[CommentRow, ...]
     preparer: Preparer
+    actions: tuple[ActionRow, ...] = ()
 
     def digest(self, lang: str) -> str:
         """The cache key: every input the report shows, the language and the template version."""
@@ -148,6 +161,7 @@ class ReportInputs:
             "current": asdict(self.current),
             "previous": asdict(self.previous) if self.previous else None,
             "comments": [asdict(c) for c in self.comments],
+            "actions": [asdict(a) for a in self.actions],
             "preparer": self.preparer.key(),
             "frameworks": sorted(
                 {
@@ -238,6 +252,16 @@ def load_inputs(
         .where(Comment.assessment_id == a.id, Comment.firm_id == a.firm_id)
         .order_by(Comment.created_at, Comment.id)
     )
+    actions = db.session.execute(
+        select(Action.title, User.name, Action.due_on, Action.status, Action.items, Action.targets)
+        .outerjoin(User, User.id == Action.owner_id)
+        .where(
+            Action.firm_id == a.firm_id,
+            Action.framework_id == a.framework_id,
+            Action.status != "dropped",
+        )
+        .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+    )
     return ReportInputs(
         firm=FirmInfo(
             id=firm.id,
@@ -254,6 +278,10 @@ def load_inputs(
         previous=previous,
         comments=tuple(CommentRow(c.item_id, c.name, c.body, c.created_at) for c in comments),
         preparer=preparer or Preparer(),
+        actions=tuple(
+            ActionRow(r.title, r.name, r.due_on, r.status, tuple(r.items or ()), tuple(r.targets or ()))
+            for r in actions
+        ),
     )
 
 
@@ -673,6 +701,31 @@ class _Builder:
             )
         return out
 
+    def _step_title(self, items: tuple[str, ...]) -> str:
+        """A step made from a path keeps no title of its own: its item's action, in the report's language."""
+        item = self.fw.item(items[0]) if items else None
+        return (self.t(item.action) or self.t(item.text)) if item is not None else ""
+
+    def actions(self) -> list[dict[str, Any]]:
+        """The plan's actions on this framework: what, who, by when, how far."""
+        status = {"open": _("Open"), "in_progress": _("In progress"), "done": _("Done")}
+        numbers = {
+            it.id: f"{n}.{m}" for n, s in enumerate(self.fw.sections, 1) for m, it in enumerate(s.items, 1)
+        }
+        titles = {tg.id: self.t(tg.title) for tg in self.fw.targets}
+        return [
+            {
+                "title": a.title or self._step_title(a.items),
+                "owner": a.owner or "—",
+                "due": format_date(a.due_on, "medium") if a.due_on else "—",
+                "status": status.get(a.status, a.status),
+                "done": a.status == "done",
+                "questions": [numbers[i] for i in a.items if i in numbers],
+                "serves": [titles[x] for x in a.targets if x in titles],
+            }
+            for a in self.inputs.actions
+        ]
+
     def plan(self) -> list[dict[str, Any]]:
         effort = {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}
         out = []
@@ -918,6 +971,7 @@ def assemble(inputs: ReportInputs, lang: str) -> dict[str, Any]:
             "gates": b.gates(),
             "paths": b.paths(),
             "plan": b.plan(),
+            "actions": b.actions(),
             "benchmarks": b.benchmarks(),
             "comparison": b.comparison(),
             "appendix": b.appendix(),
