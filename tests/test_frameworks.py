@@ -148,14 +148,20 @@ def fixture_data(fid: str = "demo", version: str = "1.0.0", prefix: str = "dm") 
         ],
         "gates": [
             {"id": "no-incident", "title": T("无重大事故", "No major incident"),
-             "passes_if": {"item": f"{prefix}-incident", "eq": False}, "sources": [dict(Q004)]},
+             "passes_if": {"item": f"{prefix}-incident", "eq": False}, "sources": [dict(Q004)],
+             "rule": {"document": "示例〔2022〕1号", "issuer": "示例局", "date": "2022-08-15",
+                      "in_force_from": "2022-09-01"}},
             {"id": "in-zhejiang", "title": T("浙江注册", "Registered in Zhejiang"),
-             "passes_if": {"profile": "registered_in_zhejiang", "eq": True}},
+             "passes_if": {"profile": "registered_in_zhejiang", "eq": True},
+             "rule": {"document": "示例办法", "issuer": "示例局", "date": "2019",
+                      "unconfirmed": T("未见原文", "Text not seen")}},
         ],
         "targets": [
             {"id": "certify", "title": T("认证", "Certification"), "description": T("可认证", "Can certify"),
-             "threshold": 70, "gates": ["no-incident", "in-zhejiang"], "sources": [{"standard": "rule"}]},
-            {"id": "apply", "title": T("申请", "Apply"), "threshold": 60.5, "gates": ["in-zhejiang"]},
+             "threshold": 70, "gates": ["no-incident", "in-zhejiang"], "sources": [{"standard": "rule"}],
+             "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
+            {"id": "apply", "title": T("申请", "Apply"), "threshold": 60.5, "gates": ["in-zhejiang"],
+             "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
         ],
     }  # fmt: skip
 
@@ -840,7 +846,7 @@ def test_xlsx_round_trip_and_determinism(fw: Framework, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(a)
     assert wb.sheetnames == [
         "framework", "modes", "scales", "levels", "sections", "items", "options", "bands", "gates", "targets",
-        "sources", "help",
+        "sources", "rules", "help",
     ]  # fmt: skip
     wb.close()
 
