@@ -210,6 +210,8 @@ def _gate(g: Gate, explicit: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"id": g.id, "title": _text(g.title), "passes_if": _condition(g.passes_if)}
     if explicit or g.sources:
         out["sources"] = _sources(g.sources)
+    if g.exempt_if is not None:
+        out["exempt_if"] = _condition(g.exempt_if)
     if g.rule is not None:
         out["rule"] = _rule(g.rule)
     return out
@@ -443,7 +445,7 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "options": ("item", "value", "points", "label_zh", "label_en"),
     "bands": ("item", "min", "max", "points", "label_zh", "label_en"),
-    "gates": ("id", "title_zh", "title_en", "passes_if"),
+    "gates": ("id", "title_zh", "title_en", "passes_if", "exempt_if"),
     "targets": ("id", "title_zh", "title_en", "description_zh", "description_en", "threshold", "gates"),
     "sources": ("for", "id", "doc", "quote", "standard", "verify", "note"),
     "rules": (
@@ -460,7 +462,7 @@ _HEADERS: dict[str, tuple[str, ...]] = {
         "assumption_en",
     ),
 }
-_WIDE = re.compile(r"_(zh|en)$|^(quote|note|applies_if|passes_if)$")
+_WIDE = re.compile(r"_(zh|en)$|^(quote|note|applies_if|passes_if|exempt_if)$")
 _HELP = (
     ("sheet", "what it holds"),
     ("framework", "id, version, status (draft / published), title, description, notes; scale, near_margin,"),
@@ -473,7 +475,10 @@ _HELP = (
     ("", "applies_if: one condition per line: 'item <id> <op> <value>' or 'profile <fact> <op> <value>',"),
     ("", 'op = eq, ne, in, gte, lte; value in JSON: true, 5, "published", ["small", "micro"].'),
     ("options / bands", "one row per option or band, in order, naming the item. Bands: min <= x < max."),
-    ("gates", "passes_if: one condition as in applies_if."),
+    (
+        "gates",
+        "passes_if: one condition as in applies_if; exempt_if (optional): the gate passes when it holds.",
+    ),
     ("targets", "threshold on the framework's scale; gates comma-separated."),
     ("sources", "for = item, gate or target; either doc + quote (verbatim in the seed plan) or standard."),
     ("rules", "for = gate or target: the document (number, issuer, date, in force from / to; unconfirmed:"),
@@ -635,7 +640,20 @@ def export_xlsx(framework: Framework, path: Path | str, *, status: str | None = 
     _sheet(wb, "items", items)
     _sheet(wb, "options", options)
     _sheet(wb, "bands", bands)
-    _sheet(wb, "gates", [[g.id, g.title.zh, g.title.en, _cond_line(g.passes_if)] for g in fw.gates])
+    _sheet(
+        wb,
+        "gates",
+        [
+            [
+                g.id,
+                g.title.zh,
+                g.title.en,
+                _cond_line(g.passes_if),
+                _cond_line(g.exempt_if) if g.exempt_if else None,
+            ]
+            for g in fw.gates
+        ],
+    )
     _sheet(
         wb,
         "targets",
@@ -866,6 +884,8 @@ class _Reader:
             self.put_text(g, r, "title")
             cond = r.get("passes_if")
             g["passes_if"] = self.condition(_str(cond), _str(r["_row"])) if cond is not None else None
+            if r.get("exempt_if") is not None:
+                g["exempt_if"] = self.condition(_str(r["exempt_if"]), _str(r["_row"]))
             g["sources"] = []
             gates[_str(r.get("id"))] = g
         targets: dict[str, dict[str, Any]] = {}

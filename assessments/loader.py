@@ -122,7 +122,7 @@ ITEM_KEYS = (
 )
 OPTION_KEYS = (("value", "label", "points"), ())
 BAND_KEYS = (("points",), ("min", "max", "label"))
-GATE_KEYS = (("id", "title", "passes_if"), ("sources", "rule"))
+GATE_KEYS = (("id", "title", "passes_if"), ("sources", "rule", "exempt_if"))
 TARGET_KEYS = (("id", "title", "threshold", "gates"), ("description", "sources", "rule"))
 RULE_KEYS = ((), ("document", "issuer", "date", "in_force_from", "in_force_to", "unconfirmed", "assumption"))
 RULE_DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")  # "2022", "2022-08" or "2022-08-15"
@@ -840,12 +840,18 @@ class _Parser:
             for i, x in enumerate(self.list_(m.get("sources"), f"{path}.sources", where))
         ]
         rule = self.rule(m["rule"], f"{path}.rule", where) if "rule" in m else None
+        exempt = self.condition(m["exempt_if"], f"{path}.exempt_if", where) if "exempt_if" in m else None
         if gid is None or title is None or cond is None or any(s is None for s in sources):
             return None
-        if "rule" in m and rule is None:
+        if ("rule" in m and rule is None) or ("exempt_if" in m and exempt is None):
             return None
         return Gate(
-            id=gid, passes_if=cond, title=title, sources=tuple(s for s in sources if s is not None), rule=rule
+            id=gid,
+            passes_if=cond,
+            title=title,
+            sources=tuple(s for s in sources if s is not None),
+            rule=rule,
+            exempt_if=exempt,
         )
 
     def rule(self, value: object, path: str, where: str | None) -> Rule | None:

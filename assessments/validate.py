@@ -475,6 +475,8 @@ class _FrameworkChecker:
         decided: set[str] = set()
         for gate in self.fw.gates:
             self.check_condition(gate.passes_if, gate.id, "passes_if", None)
+            if gate.exempt_if is not None:
+                self.check_condition(gate.exempt_if, gate.id, "exempt_if", None)
             if gate.item is not None:
                 decided.add(gate.item)
                 ref = self.fw.item(gate.item)

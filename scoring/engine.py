@@ -34,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from itertools import combinations
 from typing import NamedTuple
 
-from .model import AnswerType, Effort, Framework, Rule, Source, Text
+from .model import AnswerType, Condition, Effort, Framework, Rule, Source, Text
 from .path import Cover
 from .submission import InvalidSubmission, Submission, validate
 from .tables import ItemTable, Tables, tables_for
@@ -555,6 +555,11 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
     gates: list[GateResult] = []
     for g in t.gates:
         cond = g.passes_if
+        if g.exempt_if is not None and _holds_known(g.exempt_if, app, answers, sub.profile, as_of):
+            gates.append(
+                GateResult(g.id, PASS, cond.item, cond.profile, "exempt", g.title, g.sources, g.rule)
+            )
+            continue
         if cond.item is not None:
             gt = t.by_id[cond.item]
             if not applies[gt.pos]:
@@ -692,6 +697,25 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
         confidence=Confidence(n_app, n_ans, ev_asked, ev_given),
         screening=screening,
     )
+
+
+def _holds_known(
+    c: Condition,
+    app: _Applicability,
+    answers: Mapping[str, object],
+    profile: Mapping[str, object],
+    as_of: datetime.date | None,
+) -> bool:
+    """Whether a condition holds on a known value: an answered, applicable item or a present profile fact."""
+    if c.item is not None:
+        ref = app.t.by_id[c.item]
+        return (
+            c.item in answers
+            and app.reason(ref) is None
+            and condition_holds(c.op, answers[c.item], c.value, as_of)
+        )
+    v = profile.get(c.profile or "")
+    return v is not None and condition_holds(c.op, v, c.value, as_of)
 
 
 def _reaches(points: Decimal, max_points: Decimal, scale: Decimal, threshold: Decimal) -> bool:
@@ -852,6 +876,8 @@ def _plan_paths(
             feasible = True
             forced: list[int] = []
             for gp in t.target_gates[ti]:
+                if gates[gp].reason == "exempt":
+                    continue  # exempt on answers no plan changes (the path never suggests changing them)
                 c = t.gates[gp].passes_if
                 if c.item is None:
                     continue

@@ -242,6 +242,9 @@ class Gate:
     title: Text
     sources: tuple[Source, ...] = ()
     rule: Rule | None = None  # where the condition comes from (every released version since 1.1.0 has one)
+    # The gate passes, whatever `passes_if` says, when this holds (an exemption: "except 数字经济 firms").
+    # Tested on the current answers or profile; unknown (unanswered, missing) means not exempt.
+    exempt_if: Condition | None = None
 
     @property
     def item(self) -> str | None:

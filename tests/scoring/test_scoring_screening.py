@@ -132,3 +132,27 @@ def test_a_gate_and_a_condition_read_the_date(mini: Framework) -> None:
     # reference answers know the condition: the ideal date passes it, the zero date fails it
     assert condition_holds(Op.YEARS_GTE, ideal_answer(fw, "p-since", as_of=AS_OF), Decimal(3), AS_OF)
     assert not condition_holds(Op.YEARS_GTE, zero_answer(fw, "p-since", as_of=AS_OF), Decimal(3), AS_OF)
+
+
+def test_an_exemption_passes_the_gate(mini: Framework) -> None:
+    """Hangzhou: 实施卓越绩效管理满3年, except 数字经济, 生命健康 and 农业 organisations."""
+    fw = dataclasses.replace(
+        mini,
+        gates=(
+            dataclasses.replace(
+                mini.gates[0], exempt_if=Condition(Op.IN, ("A", "I"), profile="industry_section")
+            ),
+            mini.gates[1],
+        ),
+    )
+    failing = {**FULL_ANSWERS, "b-incident": True, "p-lead": "100"}
+    assert run(fw, failing, "full").gate("no-incident").status == "fail"  # type: ignore[attr-defined]
+    r = score(
+        fw,
+        Submission(
+            answers=failing, mode="full", as_of=AS_OF, profile={**FULL_PROFILE, "industry_section": "A"}
+        ),
+    )
+    g = r.gate("no-incident")
+    assert g is not None and (g.status, g.reason) == ("pass", "exempt")
+    assert all(p.items == () or "b-incident" not in p.items for p in r.paths)
