@@ -885,8 +885,8 @@ class _Parser:
         if assumption is None and "assumption" not in m and strings["document"] is None:
             self.err(where, f"{path}: needs 'document' (with issuer and date) or 'assumption' (the reason)")
             ok = False
-        if strings["document"] is not None and (strings["issuer"] is None or strings["date"] is None):
-            self.err(where, f"{path}: a document needs its 'issuer' and 'date'")
+        if strings["document"] is not None and strings["date"] is None:
+            self.err(where, f"{path}: a document needs its 'date' (and its 'issuer' where known)")
             ok = False
         if not ok:
             return None
