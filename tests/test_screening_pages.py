@@ -74,3 +74,15 @@ def test_report_and_api_say_it_is_a_screening(app, owner_client):
         "worth_full_evaluation"
         in spec["components"]["schemas"]["TargetResult"]["properties"]["readiness"]["enum"]
     )
+
+
+def test_question_numbers_are_the_standards_clauses_or_none(app, owner_client):
+    """Questions of "4.1 领导" were numbered 3.1, 3.2 (positions); numbers shown are GB/T 19580's or none."""
+    client, firm, _owner = owner_client
+    aid = start(client, firm.id, "performance-excellence", "full")
+    page = client.get(f"/firms/{firm.id}/assessments/{aid}/sections/leadership").get_data(as_text=True)
+    numbers = re.findall(r'<span class="qn-num" aria-hidden="true">([^<]*)</span>', page)
+    assert numbers[:3] == ["4.1.2", "4.1.3", "4.1.4"]
+    aid = start(client, firm.id, "pinzibiao")
+    page = client.get(f"/firms/{firm.id}/assessments/{aid}/sections/basic").get_data(as_text=True)
+    assert 'class="qn-num"' not in page

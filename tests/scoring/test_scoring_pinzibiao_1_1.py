@@ -38,7 +38,9 @@ def test_a_firm_without_the_management_systems_is_not_likely_to_pass() -> None:
     cert = new.target("pinzibiao-certification")
     assert cert is not None and cert.readiness == "not_ready"
     assert {b.gate for b in cert.blocking if b.kind == "gate"} == {"quality-system", "pe-self-evaluated"}
-    assert new.score < old.score - 8  # the core requirements weigh more: 10 + 5 + 5 + 6 points, not 5 + 2 + 2 + 3
+    assert (
+        new.score < old.score - 8
+    )  # the core requirements weigh more: 10 + 5 + 5 + 6 points, not 5 + 2 + 2 + 3
 
 
 def test_the_firms_own_tests_are_not_the_certification_test() -> None:
@@ -75,3 +77,40 @@ def test_the_lines_are_estimates_and_every_condition_has_a_rule() -> None:
     assert all(t.rule is not None and t.rule.is_assumption for t in fw.targets)
     assert all(g.rule is not None for g in fw.gates)
     assert fw.gate_by_id("no-major-incident").rule.is_assumption  # type: ignore[union-attr]  # the 3 years
+
+
+def std(version: str | None = None) -> Framework:
+    return load_framework("standards-adoption", version)
+
+
+def test_a_province_wide_adoption_target_is_no_pass_fail_line_for_one_firm() -> None:
+    """Seed 003's 65 % is the province's 2020 target for 规上 firms: 1.1.0 scores it in bands, no gate."""
+    old = run(std("1.0.0"), **{"std-adoption-rate": 50})
+    assert old.target("standards-benchmark").readiness != "ready"  # type: ignore[union-attr]
+    new = run(std(), **{"std-adoption-rate": 50})
+    assert new.target("standards-benchmark").readiness == "ready"  # type: ignore[union-attr]
+    assert new.item("std-adoption-rate").points < new.item("std-adoption-rate").max_points  # type: ignore[union-attr]
+
+
+def test_every_instrument_used_for_inspection_is_calibrated() -> None:
+    """calibration-95 was invented; GB/T 19001 7.1.5 expects every instrument used for conformity calibrated."""
+    assert (
+        run(std("1.0.0"), **{"std-calibration-coverage": 96}).target("measurement-compliance").readiness
+        == "ready"
+    )  # type: ignore[union-attr]
+    r = run(std(), **{"std-calibration-coverage": 96})
+    assert r.target("measurement-compliance").readiness == "not_ready"  # type: ignore[union-attr]
+    assert r.gate("calibration-all").status == "fail"  # type: ignore[union-attr]
+    assert std().gate_by_id("calibration-95") is None
+
+
+def test_the_other_frameworks_show_their_lines_as_estimates() -> None:
+    for fid in ("chief-quality-officer", "labelling-four-100", "standards-adoption"):
+        fw = load_framework(fid)
+        assert fw.version == "1.1.0"
+        assert all(g.rule is not None for g in fw.gates), fid
+        assert all(t.rule is not None for t in fw.targets), fid
+    cqo = load_framework("chief-quality-officer")
+    assert cqo.targets[0].rule.is_assumption  # type: ignore[union-attr]  # the 75 line
+    levels = cqo.item("cqo-qualification") or next(i for i in cqo.items if "漳州" in i.help.zh)
+    assert "各地" not in levels.help.zh and "仅作参考" in levels.help.zh

@@ -476,11 +476,23 @@ def section_lines(
     return out
 
 
+_CLAUSE = re.compile(r"^GB/T 19580-2012 (\d+(?:\.\d+)+)")
+
+
 def item_numbers(fw: Framework) -> dict[str, str]:
+    """The number shown before each question: the clause of GB/T 19580 the item scores ("4.1.2"), or
+    none (""). A number made from positions ("3.1" for a question of "4.1 领导") would look like the
+    standard's and is not."""
     out = {}
-    for n, sec in enumerate(fw.sections, start=1):
-        for m, item in enumerate(sec.items, start=1):
-            out[item.id] = f"{n}.{m}"
+    for sec in fw.sections:
+        for item in sec.items:
+            number = ""
+            for src in item.sources:
+                m = _CLAUSE.match(src.standard or "")
+                if m is not None:
+                    number = m.group(1)
+                    break
+            out[item.id] = number
     return out
 
 
