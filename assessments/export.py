@@ -244,6 +244,8 @@ def framework_data(
     out["title"] = _text(fw.title)
     out["description"] = _text(fw.description)
     _put_text(out, "notes", fw.notes)
+    if explicit or fw.changes:
+        out["changes"] = [_text(c) for c in fw.changes]
     for key in ("scale", "near_margin", "evidence_cap"):
         value: Decimal = getattr(fw, key)
         if explicit or value != getattr(_DEFAULTS, key):
@@ -467,6 +469,7 @@ _HELP = (
     ("sheet", "what it holds"),
     ("framework", "id, version, status (draft / published), title, description, notes; scale, near_margin,"),
     ("", "evidence_cap as numbers. zh and en side by side."),
+    ("", "changes: what is new in this version, one row per line (zh and en), as many rows as needed."),
     ("modes", "assessment modes; the first is the default. Leave empty for the single mode 'default'."),
     ("scales / levels", "maturity scales and their levels (percent = share of an item's points)."),
     ("sections", "sections in order; items name their section."),
@@ -567,6 +570,7 @@ def export_xlsx(framework: Framework, path: Path | str, *, status: str | None = 
             meta.append([key, status, None, None])
         else:
             meta.append([key, getattr(fw, key), None, None])
+    meta.extend(["changes", None, c.zh, c.en] for c in fw.changes)  # one row per line of "what is new"
     _sheet(wb, "framework", meta)
     modes = [] if fw.modes == (DEFAULT_MODE,) else fw.modes
     _sheet(
@@ -803,7 +807,15 @@ class _Reader:
 
     def _read(self, wb: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        meta = {str(r.get("field")): r for r in self.rows(wb, "framework") if r.get("field") is not None}
+        rows = [r for r in self.rows(wb, "framework") if r.get("field") is not None]
+        meta = {str(r.get("field")): r for r in rows if r.get("field") != "changes"}
+        changes = [
+            self.text({"x_zh": r.get("zh"), "x_en": r.get("en")}, "x")
+            for r in rows
+            if r.get("field") == "changes"
+        ]
+        if changes:
+            out["changes"] = changes
         for key in meta:
             if key not in _META_ROWS:
                 self.err(None, f"sheet 'framework': unknown field {key!r}")

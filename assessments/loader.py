@@ -93,7 +93,18 @@ SEMVER_RE = re.compile(
 # Keys of each mapping in the file format: (required, optional).
 FRAMEWORK_KEYS = (
     ("id", "version", "title", "description", "sections"),
-    ("status", "notes", "scale", "near_margin", "evidence_cap", "modes", "scales", "gates", "targets"),
+    (
+        "status",
+        "notes",
+        "changes",
+        "scale",
+        "near_margin",
+        "evidence_cap",
+        "modes",
+        "scales",
+        "gates",
+        "targets",
+    ),
 )
 MODE_KEYS = (("id", "title"), ("description", "screening"))
 SCALE_KEYS = (("id", "title", "levels"), ())
@@ -477,6 +488,10 @@ class _Parser:
         title = self.text(m["title"], "title", None) if "title" in m else None
         description = self.text(m["description"], "description", None) if "description" in m else None
         notes = self.opt_text(m, "notes", "framework", None)
+        changes = [
+            self.text(x, f"changes[{i}]", None)
+            for i, x in enumerate(self.list_(m.get("changes"), "changes", None))
+        ]
         scale = self.opt_number(m, "scale", "framework", None)
         near_margin = self.opt_number(m, "near_margin", "framework", None)
         evidence_cap = self.opt_number(m, "evidence_cap", "framework", None)
@@ -516,6 +531,7 @@ class _Parser:
             near_margin=defaults.near_margin if near_margin is None else near_margin,
             evidence_cap=defaults.evidence_cap if evidence_cap is None else evidence_cap,
             notes=notes,
+            changes=tuple(c for c in changes if c is not None),
         )
         return fw, status
 

@@ -328,6 +328,8 @@ class Framework:
     near_margin: Decimal = Decimal(10)  # on `scale`: a score this far below a threshold is "near"
     evidence_cap: Decimal = Decimal("0.5")  # share of points an item keeps without its evidence
     notes: Text | None = None
+    # What is new in this version, for the user moving to it from an earlier one (one line each)
+    changes: tuple[Text, ...] = ()
     _index: dict[str, Item] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:

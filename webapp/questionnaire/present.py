@@ -511,6 +511,23 @@ def section_of_item(fw: Framework, item_id: str) -> str | None:
     return None
 
 
+def version_changes(old: Framework, new: Framework) -> dict[str, Any] | None:
+    """What a new round moving from framework version `old` to `new` changes, for the user: the
+    version's own "what is new" lines, and the questions added and gone (answers carry by question).
+    None when the version stays."""
+    if old.version == new.version:
+        return None
+    old_ids = {i.id for i in old.items}
+    new_ids = {i.id for i in new.items}
+    return {
+        "from": old.version,
+        "to": new.version,
+        "notes": [t(c) for c in new.changes],
+        "added": [t(i.text) for i in new.items if i.id not in old_ids],
+        "removed": [t(i.text) for i in old.items if i.id not in new_ids],
+    }
+
+
 # ---- the verdict -------------------------------------------------------------------------------------
 
 
