@@ -481,6 +481,30 @@ def test_fixture_validates(root: Path) -> None:
     assert validate.validate_path(root / "demo" / "1.0.0.yaml") == []
 
 
+def test_a_target_or_gate_without_its_rule_is_refused(root: Path) -> None:
+    """Every line and condition names its document or is flagged an assumption (issue 16)."""
+    data = fixture_data()
+    del data["gates"][0]["rule"]
+    del data["targets"][1]["rule"]
+    write_fw(root, data)
+    problems = {(p.item, p.message.split(":")[0]) for p in validate.validate_path(root)}
+    assert problems == {("no-incident", "gate without a rule"), ("apply", "target without a rule")}
+    # an assumption must say why; a document its date
+    data = fixture_data()
+    data["gates"][0]["rule"] = {"document": "某办法"}
+    data["targets"][0]["rule"] = {
+        "assumption": {"zh": "估计", "en": "estimate"},
+        "document": "x",
+        "date": "2020",
+    }
+    write_fw(root, data)
+    messages = " ".join(p.message for p in validate.validate_path(root))
+    assert "a document needs its 'date'" in messages and "an assumption names no document" in messages
+    # the released 1.0.0 files predate provenance and keep their bytes; every later version has rules
+    assert all(g.rule is None for g in loader.load_framework("pinzibiao", "1.0.0", SHIPPED_ROOT).gates)
+    assert all(g.rule is not None for g in loader.load_framework("pinzibiao", "1.1.0", SHIPPED_ROOT).gates)
+
+
 Mutation = Callable[[dict[str, Any]], None]
 
 
