@@ -44,6 +44,7 @@ from scoring.model import (
     Item,
     Level,
     Mode,
+    Rule,
     Scale,
     Section,
     Source,
@@ -175,9 +176,22 @@ def _level(lv: Level) -> dict[str, Any]:
     return out
 
 
-def _mode(m: Mode) -> dict[str, Any]:
+def _mode(m: Mode, explicit: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"id": m.id, "title": _text(m.title)}
     _put_text(out, "description", m.description)
+    if explicit or m.screening:
+        out["screening"] = m.screening
+    return out
+
+
+def _rule(r: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("document", "issuer", "date", "in_force_from", "in_force_to"):
+        value = getattr(r, key)
+        if value is not None:
+            out[key] = value
+    _put_text(out, "unconfirmed", r.unconfirmed)
+    _put_text(out, "assumption", r.assumption)
     return out
 
 
@@ -196,6 +210,10 @@ def _gate(g: Gate, explicit: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"id": g.id, "title": _text(g.title), "passes_if": _condition(g.passes_if)}
     if explicit or g.sources:
         out["sources"] = _sources(g.sources)
+    if g.exempt_if is not None:
+        out["exempt_if"] = _condition(g.exempt_if)
+    if g.rule is not None:
+        out["rule"] = _rule(g.rule)
     return out
 
 
@@ -206,6 +224,8 @@ def _target(t: Target, explicit: bool) -> dict[str, Any]:
     out["gates"] = list(t.gates)
     if explicit or t.sources:
         out["sources"] = _sources(t.sources)
+    if t.rule is not None:
+        out["rule"] = _rule(t.rule)
     return out
 
 
@@ -224,12 +244,14 @@ def framework_data(
     out["title"] = _text(fw.title)
     out["description"] = _text(fw.description)
     _put_text(out, "notes", fw.notes)
+    if explicit or fw.changes:
+        out["changes"] = [_text(c) for c in fw.changes]
     for key in ("scale", "near_margin", "evidence_cap"):
         value: Decimal = getattr(fw, key)
         if explicit or value != getattr(_DEFAULTS, key):
             out[key] = _num(value)
     if explicit or fw.modes != (DEFAULT_MODE,):
-        out["modes"] = [_mode(m) for m in fw.modes]
+        out["modes"] = [_mode(m, explicit) for m in fw.modes]
     if explicit or fw.scales:
         out["scales"] = [_scale(s) for s in fw.scales]
     out["sections"] = [_section(fw, s, explicit) for s in fw.sections]
@@ -392,7 +414,7 @@ _META_ROWS = (
 _META_TEXTS = ("title", "description", "notes")
 _HEADERS: dict[str, tuple[str, ...]] = {
     "framework": ("field", "value", "zh", "en"),
-    "modes": ("id", "title_zh", "title_en", "description_zh", "description_en"),
+    "modes": ("id", "title_zh", "title_en", "description_zh", "description_en", "screening"),
     "scales": ("id", "title_zh", "title_en"),
     "levels": ("scale", "value", "percent", "label_zh", "label_en", "descriptor_zh", "descriptor_en"),
     "sections": ("id", "title_zh", "title_en", "description_zh", "description_en"),
@@ -425,15 +447,29 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "options": ("item", "value", "points", "label_zh", "label_en"),
     "bands": ("item", "min", "max", "points", "label_zh", "label_en"),
-    "gates": ("id", "title_zh", "title_en", "passes_if"),
+    "gates": ("id", "title_zh", "title_en", "passes_if", "exempt_if"),
     "targets": ("id", "title_zh", "title_en", "description_zh", "description_en", "threshold", "gates"),
     "sources": ("for", "id", "doc", "quote", "standard", "verify", "note"),
+    "rules": (
+        "for",
+        "id",
+        "document",
+        "issuer",
+        "date",
+        "in_force_from",
+        "in_force_to",
+        "unconfirmed_zh",
+        "unconfirmed_en",
+        "assumption_zh",
+        "assumption_en",
+    ),
 }
-_WIDE = re.compile(r"_(zh|en)$|^(quote|note|applies_if|passes_if)$")
+_WIDE = re.compile(r"_(zh|en)$|^(quote|note|applies_if|passes_if|exempt_if)$")
 _HELP = (
     ("sheet", "what it holds"),
     ("framework", "id, version, status (draft / published), title, description, notes; scale, near_margin,"),
     ("", "evidence_cap as numbers. zh and en side by side."),
+    ("", "changes: what is new in this version, one row per line (zh and en), as many rows as needed."),
     ("modes", "assessment modes; the first is the default. Leave empty for the single mode 'default'."),
     ("scales / levels", "maturity scales and their levels (percent = share of an item's points)."),
     ("sections", "sections in order; items name their section."),
@@ -442,9 +478,15 @@ _HELP = (
     ("", "applies_if: one condition per line: 'item <id> <op> <value>' or 'profile <fact> <op> <value>',"),
     ("", 'op = eq, ne, in, gte, lte; value in JSON: true, 5, "published", ["small", "micro"].'),
     ("options / bands", "one row per option or band, in order, naming the item. Bands: min <= x < max."),
-    ("gates", "passes_if: one condition as in applies_if."),
+    (
+        "gates",
+        "passes_if: one condition as in applies_if; exempt_if (optional): the gate passes when it holds.",
+    ),
     ("targets", "threshold on the framework's scale; gates comma-separated."),
     ("sources", "for = item, gate or target; either doc + quote (verbatim in the seed plan) or standard."),
+    ("rules", "for = gate or target: the document (number, issuer, date, in force from / to; unconfirmed:"),
+    ("", "why it is not confirmed) or an assumption (the reason). At most one row per gate or target."),
+    ("modes", "screening: true for a mode whose targets get a screening band, never a verdict."),
     ("", "The full format: docs/frameworks.md. Check a workbook with `flask frameworks import-xlsx`."),
 )
 
@@ -482,6 +524,22 @@ def _en(t: Text | None) -> str | None:
     return None if t is None else t.en
 
 
+def _rule_row(kind: str, owner: str, r: Rule) -> list[object]:
+    return [
+        kind,
+        owner,
+        r.document,
+        r.issuer,
+        r.date,
+        r.in_force_from,
+        r.in_force_to,
+        _zh(r.unconfirmed),
+        _en(r.unconfirmed),
+        _zh(r.assumption),
+        _en(r.assumption),
+    ]
+
+
 def _cond_line(c: Condition) -> str:
     subject = f"item {c.item}" if c.item is not None else f"profile {c.profile}"
     value = json.dumps(_value(c.value), ensure_ascii=False)
@@ -512,10 +570,23 @@ def export_xlsx(framework: Framework, path: Path | str, *, status: str | None = 
             meta.append([key, status, None, None])
         else:
             meta.append([key, getattr(fw, key), None, None])
+    meta.extend(["changes", None, c.zh, c.en] for c in fw.changes)  # one row per line of "what is new"
     _sheet(wb, "framework", meta)
     modes = [] if fw.modes == (DEFAULT_MODE,) else fw.modes
     _sheet(
-        wb, "modes", [[m.id, m.title.zh, m.title.en, _zh(m.description), _en(m.description)] for m in modes]
+        wb,
+        "modes",
+        [
+            [
+                m.id,
+                m.title.zh,
+                m.title.en,
+                _zh(m.description),
+                _en(m.description),
+                True if m.screening else None,
+            ]
+            for m in modes
+        ],
     )
     _sheet(wb, "scales", [[s.id, s.title.zh, s.title.en] for s in fw.scales])
     _sheet(
@@ -573,7 +644,20 @@ def export_xlsx(framework: Framework, path: Path | str, *, status: str | None = 
     _sheet(wb, "items", items)
     _sheet(wb, "options", options)
     _sheet(wb, "bands", bands)
-    _sheet(wb, "gates", [[g.id, g.title.zh, g.title.en, _cond_line(g.passes_if)] for g in fw.gates])
+    _sheet(
+        wb,
+        "gates",
+        [
+            [
+                g.id,
+                g.title.zh,
+                g.title.en,
+                _cond_line(g.passes_if),
+                _cond_line(g.exempt_if) if g.exempt_if else None,
+            ]
+            for g in fw.gates
+        ],
+    )
     _sheet(
         wb,
         "targets",
@@ -595,6 +679,9 @@ def export_xlsx(framework: Framework, path: Path | str, *, status: str | None = 
     for t in fw.targets:
         sources.extend(_source_row("target", t.id, src) for src in t.sources)
     _sheet(wb, "sources", sources)
+    rules = [_rule_row("gate", g.id, g.rule) for g in fw.gates if g.rule is not None]
+    rules += [_rule_row("target", t.id, t.rule) for t in fw.targets if t.rule is not None]
+    _sheet(wb, "rules", rules)
     ws = wb.create_sheet("help")
     for r, (a, b) in enumerate(_HELP, start=1):
         _cell(ws, r, 1, a)
@@ -720,7 +807,15 @@ class _Reader:
 
     def _read(self, wb: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        meta = {str(r.get("field")): r for r in self.rows(wb, "framework") if r.get("field") is not None}
+        rows = [r for r in self.rows(wb, "framework") if r.get("field") is not None]
+        meta = {str(r.get("field")): r for r in rows if r.get("field") != "changes"}
+        changes = [
+            self.text({"x_zh": r.get("zh"), "x_en": r.get("en")}, "x")
+            for r in rows
+            if r.get("field") == "changes"
+        ]
+        if changes:
+            out["changes"] = changes
         for key in meta:
             if key not in _META_ROWS:
                 self.err(None, f"sheet 'framework': unknown field {key!r}")
@@ -742,6 +837,9 @@ class _Reader:
             m: dict[str, Any] = {"id": r.get("id")}
             self.put_text(m, r, "title")
             self.put_text(m, r, "description")
+            screening = self.boolean(r, "screening")
+            if screening is not None and screening is not False:
+                m["screening"] = screening  # true, or something the loader reports
             modes.append(m)
         if modes:
             out["modes"] = modes
@@ -798,6 +896,8 @@ class _Reader:
             self.put_text(g, r, "title")
             cond = r.get("passes_if")
             g["passes_if"] = self.condition(_str(cond), _str(r["_row"])) if cond is not None else None
+            if r.get("exempt_if") is not None:
+                g["exempt_if"] = self.condition(_str(r["exempt_if"]), _str(r["_row"]))
             g["sources"] = []
             gates[_str(r.get("id"))] = g
         targets: dict[str, dict[str, Any]] = {}
@@ -829,6 +929,25 @@ class _Reader:
                 self.err(owner_id, f"{r['_row']}: unknown {kind} {owner_id!r}")
             else:
                 table[owner_id]["sources"].append(src)
+        rule_owners = {"gate": gates, "target": targets}
+        for r in self.rows(wb, "rules") if "rules" in wb.sheetnames else ():  # older workbooks have none
+            rule: dict[str, Any] = {}
+            for key in ("document", "issuer", "date", "in_force_from", "in_force_to"):
+                if r.get(key) is not None:
+                    rule[key] = _str(r[key])
+            self.put_text(rule, r, "unconfirmed")
+            self.put_text(rule, r, "assumption")
+            kind = _str(r.get("for"))
+            table = rule_owners.get(kind)
+            owner_id = _str(r.get("id"))
+            if table is None:
+                self.err(owner_id, f"{r['_row']}: 'for' must be gate or target, got {kind!r}")
+            elif owner_id not in table:
+                self.err(owner_id, f"{r['_row']}: unknown {kind} {owner_id!r}")
+            elif "rule" in table[owner_id]:
+                self.err(owner_id, f"{r['_row']}: a second rule for {kind} {owner_id!r}")
+            else:
+                table[owner_id]["rule"] = rule
         if gates:
             out["gates"] = list(gates.values())
         if targets:

@@ -42,6 +42,7 @@ from scoring.model import (
     Mode,
     Op,
     Option,
+    Rule,
     Scale,
     Section,
     Source,
@@ -92,9 +93,20 @@ SEMVER_RE = re.compile(
 # Keys of each mapping in the file format: (required, optional).
 FRAMEWORK_KEYS = (
     ("id", "version", "title", "description", "sections"),
-    ("status", "notes", "scale", "near_margin", "evidence_cap", "modes", "scales", "gates", "targets"),
+    (
+        "status",
+        "notes",
+        "changes",
+        "scale",
+        "near_margin",
+        "evidence_cap",
+        "modes",
+        "scales",
+        "gates",
+        "targets",
+    ),
 )
-MODE_KEYS = (("id", "title"), ("description",))
+MODE_KEYS = (("id", "title"), ("description", "screening"))
 SCALE_KEYS = (("id", "title", "levels"), ())
 LEVEL_KEYS = (("value", "percent", "label"), ("descriptor",))
 SECTION_KEYS = (("id", "title", "items"), ("description", "points"))
@@ -121,8 +133,10 @@ ITEM_KEYS = (
 )
 OPTION_KEYS = (("value", "label", "points"), ())
 BAND_KEYS = (("points",), ("min", "max", "label"))
-GATE_KEYS = (("id", "title", "passes_if"), ("sources",))
-TARGET_KEYS = (("id", "title", "threshold", "gates"), ("description", "sources"))
+GATE_KEYS = (("id", "title", "passes_if"), ("sources", "rule", "exempt_if"))
+TARGET_KEYS = (("id", "title", "threshold", "gates"), ("description", "sources", "rule"))
+RULE_KEYS = ((), ("document", "issuer", "date", "in_force_from", "in_force_to", "unconfirmed", "assumption"))
+RULE_DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")  # "2022", "2022-08" or "2022-08-15"
 SOURCE_KEYS = ((), ("doc", "quote", "standard", "verify", "note"))
 TEXT_KEYS = (("zh", "en"), ())
 CONDITION_SUBJECTS = ("item", "profile")
@@ -474,6 +488,10 @@ class _Parser:
         title = self.text(m["title"], "title", None) if "title" in m else None
         description = self.text(m["description"], "description", None) if "description" in m else None
         notes = self.opt_text(m, "notes", "framework", None)
+        changes = [
+            self.text(x, f"changes[{i}]", None)
+            for i, x in enumerate(self.list_(m.get("changes"), "changes", None))
+        ]
         scale = self.opt_number(m, "scale", "framework", None)
         near_margin = self.opt_number(m, "near_margin", "framework", None)
         evidence_cap = self.opt_number(m, "evidence_cap", "framework", None)
@@ -513,6 +531,7 @@ class _Parser:
             near_margin=defaults.near_margin if near_margin is None else near_margin,
             evidence_cap=defaults.evidence_cap if evidence_cap is None else evidence_cap,
             notes=notes,
+            changes=tuple(c for c in changes if c is not None),
         )
         return fw, status
 
@@ -524,9 +543,10 @@ class _Parser:
         mid = self.ident(m.get("id"), f"{path}.id", where) if "id" in m else None
         title = self.text(m["title"], f"{path}.title", where) if "title" in m else None
         description = self.opt_text(m, "description", path, where)
+        screening = self.boolean(m, "screening", False, path, where)
         if mid is None or title is None:
             return None
-        return Mode(id=mid, title=title, description=description)
+        return Mode(id=mid, title=title, description=description, screening=screening)
 
     def scale(self, value: object, path: str) -> Scale | None:
         where = _peek_id(value)
@@ -783,6 +803,9 @@ class _Parser:
             if op in (Op.GTE, Op.LTE) and not isinstance(cvalue, (Decimal, str)):
                 self.err(where, f"{path}.{op.value}: expected a number or a date")
                 return None
+            if op in (Op.YEARS_GTE, Op.YEARS_LT) and not (isinstance(cvalue, Decimal) and cvalue >= 0):
+                self.err(where, f"{path}.{op.value}: expected a number of years (0 or more)")
+                return None
         if subject is None:
             return None
         if subjects[0] == "item":
@@ -832,9 +855,66 @@ class _Parser:
             self.source(x, f"{path}.sources[{i}]", where)
             for i, x in enumerate(self.list_(m.get("sources"), f"{path}.sources", where))
         ]
+        rule = self.rule(m["rule"], f"{path}.rule", where) if "rule" in m else None
+        exempt = self.condition(m["exempt_if"], f"{path}.exempt_if", where) if "exempt_if" in m else None
         if gid is None or title is None or cond is None or any(s is None for s in sources):
             return None
-        return Gate(id=gid, passes_if=cond, title=title, sources=tuple(s for s in sources if s is not None))
+        if ("rule" in m and rule is None) or ("exempt_if" in m and exempt is None):
+            return None
+        return Gate(
+            id=gid,
+            passes_if=cond,
+            title=title,
+            sources=tuple(s for s in sources if s is not None),
+            rule=rule,
+            exempt_if=exempt,
+        )
+
+    def rule(self, value: object, path: str, where: str | None) -> Rule | None:
+        """A rule's provenance: a document (number, issuer, date, in force from / to, unconfirmed: why
+        it is not confirmed) or an assumption (why QReady assumes it)."""
+        m = self.mapping(value, path, where, RULE_KEYS)
+        if m is None:
+            return None
+        ok = True
+        strings: dict[str, str | None] = {}
+        for key in ("document", "issuer", "date", "in_force_from", "in_force_to"):
+            if key not in m:
+                strings[key] = None
+                continue
+            v = self.string(m[key], f"{path}.{key}", where)
+            if v is None:
+                ok = False
+            elif key in ("date", "in_force_from", "in_force_to") and not RULE_DATE_RE.match(v):
+                self.err(where, f'{path}.{key}: {v!r} is not a date like "2022", "2022-08" or "2022-08-15"')
+                ok = False
+            strings[key] = v
+        unconfirmed = self.opt_text(m, "unconfirmed", path, where)
+        assumption = self.opt_text(m, "assumption", path, where)
+        if ("unconfirmed" in m and unconfirmed is None) or ("assumption" in m and assumption is None):
+            ok = False
+        if assumption is not None and any(strings.values()):
+            self.err(
+                where, f"{path}: an assumption names no document (give either the document or the assumption)"
+            )
+            ok = False
+        if assumption is None and "assumption" not in m and strings["document"] is None:
+            self.err(where, f"{path}: needs 'document' (with issuer and date) or 'assumption' (the reason)")
+            ok = False
+        if strings["document"] is not None and strings["date"] is None:
+            self.err(where, f"{path}: a document needs its 'date' (and its 'issuer' where known)")
+            ok = False
+        if not ok:
+            return None
+        return Rule(
+            document=strings["document"],
+            issuer=strings["issuer"],
+            date=strings["date"],
+            in_force_from=strings["in_force_from"],
+            in_force_to=strings["in_force_to"],
+            unconfirmed=unconfirmed,
+            assumption=assumption,
+        )
 
     def target(self, value: object, path: str) -> Target | None:
         where = _peek_id(value)
@@ -854,7 +934,10 @@ class _Parser:
             self.source(x, f"{path}.sources[{i}]", where)
             for i, x in enumerate(self.list_(m.get("sources"), f"{path}.sources", where))
         ]
+        rule = self.rule(m["rule"], f"{path}.rule", where) if "rule" in m else None
         if tid is None or title is None or threshold is None or any(s is None for s in sources):
+            return None
+        if "rule" in m and rule is None:
             return None
         return Target(
             id=tid,
@@ -863,6 +946,7 @@ class _Parser:
             threshold=threshold,
             sources=tuple(s for s in sources if s is not None),
             description=description,
+            rule=rule,
         )
 
 

@@ -66,7 +66,7 @@ REFERENCE_AS_OF = dt.date(2025, 1, 1)
 class ProfileFact:
     """A fact of the firm's profile that conditions and gates may test (docs/frameworks.md)."""
 
-    type: str  # "str" | "bool" | "int"
+    type: str  # "str" | "bool" | "int" | "date"
     pattern: re.Pattern[str] | None = None
     values: tuple[str, ...] = ()
 
@@ -81,6 +81,19 @@ PROFILE_FACTS: dict[str, ProfileFact] = {
     "size_class": ProfileFact("str", values=("large", "medium", "small", "micro")),
     "above_scale": ProfileFact("bool"),
     "years_operating": ProfileFact("int"),
+    "founded_on": ProfileFact("date"),  # "YYYY-MM-DD": test it with years_gte / years_lt
+}
+
+YEARS_OPS = (Op.YEARS_GTE, Op.YEARS_LT)
+
+# Released before rules carried their provenance (`rule`): exempt from the provenance check while their
+# bytes are these (a changed file is refused anyway: "released version changed").
+PRE_PROVENANCE: dict[str, str] = {
+    "chief-quality-officer/1.0.0": "2f0af6defc695f9d981cbf0a44521584322246117b11f73671f0a5b9a34eb236",
+    "labelling-four-100/1.0.0": "d6cc93b79458637e9402951f1173ba9e76265d4354e70c14e64103e1998f0936",
+    "performance-excellence/1.0.0": "7b93c5a0976a7b7f4f046916506bcbeeed7fe374e9105220a688a75b9e3be0ae",
+    "pinzibiao/1.0.0": "ad1ef719170546797e9ee66762f9e55d39573e88ec4f2f284370a62c32f23b38",
+    "standards-adoption/1.0.0": "90399845ce3bbdea11a3b0af617993471941d4a0ee19fb73a3bb546981846fa1",
 }
 
 
@@ -404,6 +417,10 @@ class _FrameworkChecker:
         t = ref.answer_type
         values = list(cond.value) if isinstance(cond.value, tuple) else [cond.value]
         label = f"{what}: item {ref.id!r} ({t.value})"
+        if cond.op in YEARS_OPS:
+            if t is not AnswerType.DATE:
+                self.err(where, f"{label}: '{cond.op.value}' counts years since a date: it needs a date item")
+            return
         if cond.op in (Op.GTE, Op.LTE) and t not in (AnswerType.PERCENT, AnswerType.NUMBER, AnswerType.DATE):
             self.err(where, f"{label}: '{cond.op.value}' needs a percent, number or date item")
             return
@@ -429,6 +446,13 @@ class _FrameworkChecker:
 
     def check_profile_value(self, cond: Condition, fact: ProfileFact, where: str | None, what: str) -> None:
         label = f"{what}: profile fact {cond.profile!r} ({fact.type})"
+        if cond.op in YEARS_OPS:
+            if fact.type != "date":
+                self.err(where, f"{label}: '{cond.op.value}' counts years since a date: it needs a date fact")
+            return
+        if fact.type == "date":
+            self.err(where, f"{label}: test a date fact with years_gte or years_lt")
+            return
         if cond.op in (Op.GTE, Op.LTE) and fact.type != "int":
             self.err(where, f"{label}: '{cond.op.value}' needs a number fact")
             return
@@ -451,6 +475,8 @@ class _FrameworkChecker:
         decided: set[str] = set()
         for gate in self.fw.gates:
             self.check_condition(gate.passes_if, gate.id, "passes_if", None)
+            if gate.exempt_if is not None:
+                self.check_condition(gate.exempt_if, gate.id, "exempt_if", None)
             if gate.item is not None:
                 decided.add(gate.item)
                 ref = self.fw.item(gate.item)
@@ -770,6 +796,7 @@ def _validate(files: list[Path], root: Path, *, directory: bool, check_released:
 
     problems.extend(_check_facts(frameworks))
     problems.extend(_check_sources(frameworks))
+    problems.extend(_check_provenance(frameworks))
     if check_released:
         problems.extend(_check_released(checked, root, directory))
     return problems
@@ -909,6 +936,27 @@ def _check_sources(frameworks: list[tuple[_Checked, Framework]]) -> list[Problem
             )
         else:
             problems.append(Problem(file, owner, f"quote not found in {doc}: {quote!r}"))
+    return problems
+
+
+def _check_provenance(frameworks: list[tuple[_Checked, Framework]]) -> list[Problem]:
+    """Every target and gate names its document or is flagged an assumption (`rule`)."""
+    problems: list[Problem] = []
+    for c, fw in frameworks:
+        key = f"{fw.id}/{fw.version}"
+        if key in PRE_PROVENANCE and file_sha256(c.path) == PRE_PROVENANCE[key]:
+            continue
+        owners = [("gate", g.id, g.rule) for g in fw.gates] + [("target", t.id, t.rule) for t in fw.targets]
+        for kind, owner, rule in owners:
+            if rule is None:
+                problems.append(
+                    Problem(
+                        c.display,
+                        owner,
+                        f"{kind} without a rule: name its document (rule: {{document, issuer, date}}) "
+                        "or flag it (rule: {assumption: {zh, en}}) with the reason",
+                    )
+                )
     return problems
 
 

@@ -13,7 +13,7 @@ import math
 from decimal import Decimal, localcontext
 
 from .engine import item_points
-from .model import AnswerType, Framework, Item
+from .model import AnswerType, Framework, Item, Op
 from .tables import ItemTable, tables_for
 from .values import CONTEXT, as_number, condition_holds, parse_date, years_before
 
@@ -86,7 +86,16 @@ def _candidates(
             years_before(as_of, y).isoformat() for y in sorted(years, key=lambda y: (y < 0, abs(y)))
         ]
         for gp in t.gates:
-            for v in _values(fw.gates[gp].passes_if.value):
+            cond = fw.gates[gp].passes_if
+            if cond.op in (Op.YEARS_GTE, Op.YEARS_LT):  # whole years: the edge and either side of it
+                n = as_number(cond.value)
+                if n is not None:
+                    y = math.ceil(n)
+                    for day in (years_before(as_of, y).isoformat(), years_before(as_of, y - 1).isoformat()):
+                        if day not in dates:
+                            dates.append(day)
+                continue
+            for v in _values(cond.value):
                 if parse_date(v) is not None and v not in dates:
                     dates.append(v)
         return dates
@@ -111,7 +120,7 @@ def _pick(
         for value in _candidates(it, framework, mode, as_of, ideal):
             pts = item_points(it, value, mode, as_of)
             conds = [framework.gates[gp].passes_if for gp in it.gates]
-            passing = Decimal(sum(condition_holds(c.op, value, c.value) for c in conds))
+            passing = Decimal(sum(condition_holds(c.op, value, c.value, as_of) for c in conds))
             # ideal: most gates passed, then most points; zero: fewest points, then most gates failed
             key = (passing, pts) if ideal else (-pts, len(conds) - passing)
             if best is None or key > best[0]:

@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from .engine import NEAR, NOT_APPLICABLE, NOT_READY, READY, Result, num
+from .engine import NEAR, NOT_APPLICABLE, NOT_READY, NOT_YET, READY, WORTH_FULL, Result, num
 from .values import CONTEXT
 
-_RANK = {NOT_READY: 0, NEAR: 1, READY: 2}
+_RANK = {
+    NOT_READY: 0,
+    NOT_YET: 0,
+    NEAR: 1,
+    WORTH_FULL: 1,
+    READY: 2,
+}  # screening bands rank as near / not ready
 
 
 def _opt(x: Decimal | None) -> float | None:

@@ -34,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from itertools import combinations
 from typing import NamedTuple
 
-from .model import AnswerType, Effort, Framework, Source, Text
+from .model import AnswerType, Condition, Effort, Framework, Rule, Source, Text
 from .path import Cover
 from .submission import InvalidSubmission, Submission, validate
 from .tables import ItemTable, Tables, tables_for
@@ -61,6 +61,13 @@ ANSWERED, UNANSWERED, NOT_APPLICABLE = "answered", "unanswered", "not_applicable
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 # Target readiness values (and NOT_APPLICABLE: outside the firm's region)
 READY, NEAR, NOT_READY = "ready", "near", "not_ready"
+# ... and in a screening mode (`Mode.screening`), a screening band instead of a verdict
+WORTH_FULL, NOT_YET = "worth_full_evaluation", "not_yet"
+# Every score here is the firm's own: said with every result (the API, the verdict page, the report)
+SELF_ASSESSED = Text(
+    "这是企业的自评分数，不是评审员的评分；各奖项的分数线是评审员打分的要求。",
+    "This is the firm's self-assessed score, not a reviewer's score; award lines are set for reviewers' scores.",
+)
 OUTSIDE_REGION = "outside_region"  # the reason of a target or gate that does not concern the firm
 
 
@@ -133,6 +140,7 @@ class GateResult(NamedTuple):
     reason: str  # answer | profile | not_applicable | unanswered | profile_missing | outside_region
     title: Text
     sources: tuple[Source, ...]
+    rule: Rule | None = None  # where the condition comes from
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -142,6 +150,7 @@ class GateResult(NamedTuple):
             "profile": self.profile,
             "reason": self.reason,
             "sources": _sources(self.sources),
+            "rule": None if self.rule is None else self.rule.as_dict(),
         }
 
 
@@ -180,10 +189,16 @@ class TargetResult(NamedTuple):
     blocking: tuple[Blocker, ...]
     reason: str | None = None  # not_applicable: outside_region
     region: tuple[str, ...] = ()  # the target's region-code prefixes (empty: everywhere)
+    rule: Rule | None = None  # where the threshold comes from (a document or a QReady assumption)
 
     @property
     def applicable(self) -> bool:
         return self.readiness != NOT_APPLICABLE
+
+    @property
+    def screening(self) -> bool:
+        """A screening band (quick mode of an award framework), not a verdict."""
+        return self.readiness in (WORTH_FULL, NOT_YET)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -194,6 +209,7 @@ class TargetResult(NamedTuple):
             "score": num(self.score),
             "threshold": num(self.threshold),
             "blocking": [b.to_dict() for b in self.blocking],
+            "rule": None if self.rule is None else self.rule.as_dict(),
         }
 
 
@@ -321,6 +337,7 @@ class Result:
     paths: tuple[Path, ...]
     unanswered: tuple[str, ...]
     confidence: Confidence
+    screening: bool = False  # the mode screens: targets get a screening band, never "ready"
 
     def item(self, item_id: str) -> ItemScore | None:
         for it in self.items:
@@ -362,6 +379,8 @@ class Result:
             "percent": num(self.percent),
             "score": num(self.score),
             "scale": num(self.scale),
+            "screening": self.screening,
+            "self_assessed": {"zh": SELF_ASSESSED.zh, "en": SELF_ASSESSED.en},
             "sections": [s.to_dict() for s in self.sections],
             "gates": [g.to_dict() for g in self.gates],
             "targets": [t.to_dict() for t in self.targets],
@@ -397,7 +416,7 @@ def item_points(t: ItemTable, value: object, mode: str, as_of: datetime.date | N
 class _Applicability:
     """Which items apply, decided lazily so a condition may look at any item's applicability."""
 
-    __slots__ = ("answers", "memo", "mode", "na", "profile", "t")
+    __slots__ = ("answers", "as_of", "memo", "mode", "na", "profile", "t")
 
     def __init__(
         self, t: Tables, sub: Submission, mode: str, answers: Mapping[str, object] | None = None
@@ -407,6 +426,7 @@ class _Applicability:
         self.na = sub.na
         self.profile = sub.profile
         self.mode = mode
+        self.as_of = sub.as_of
         self.memo: dict[int, str | None] = {}  # pos -> None (applies) or the reason it does not
 
     def reason(self, it: ItemTable) -> str | None:
@@ -421,7 +441,7 @@ class _Applicability:
         for c in it.conditions:
             if c.profile is not None:
                 v = self.profile.get(c.profile)
-                if v is not None and not condition_holds(c.op, v, c.value):
+                if v is not None and not condition_holds(c.op, v, c.value, self.as_of):
                     why = "applies_if"
                     break
             elif c.item is not None:
@@ -429,7 +449,7 @@ class _Applicability:
                 if (
                     c.item in self.answers
                     and self.reason(ref) is None
-                    and not condition_holds(c.op, self.answers[c.item], c.value)
+                    and not condition_holds(c.op, self.answers[c.item], c.value, self.as_of)
                 ):
                     why = "applies_if"
                     break
@@ -535,6 +555,11 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
     gates: list[GateResult] = []
     for g in t.gates:
         cond = g.passes_if
+        if g.exempt_if is not None and _holds_known(g.exempt_if, app, answers, sub.profile, as_of):
+            gates.append(
+                GateResult(g.id, PASS, cond.item, cond.profile, "exempt", g.title, g.sources, g.rule)
+            )
+            continue
         if cond.item is not None:
             gt = t.by_id[cond.item]
             if not applies[gt.pos]:
@@ -542,15 +567,15 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
             elif not answered[gt.pos]:
                 status, reason = UNKNOWN, "unanswered"
             else:
-                ok = condition_holds(cond.op, answers[cond.item], cond.value)
+                ok = condition_holds(cond.op, answers[cond.item], cond.value, as_of)
                 status, reason = (PASS if ok else FAIL), "answer"
         else:
             v = sub.profile.get(cond.profile or "")
             if v is None:
                 status, reason = UNKNOWN, "profile_missing"
             else:
-                status, reason = (PASS if condition_holds(cond.op, v, cond.value) else FAIL), "profile"
-        gates.append(GateResult(g.id, status, cond.item, cond.profile, reason, g.title, g.sources))
+                status, reason = (PASS if condition_holds(cond.op, v, cond.value, as_of) else FAIL), "profile"
+        gates.append(GateResult(g.id, status, cond.item, cond.profile, reason, g.title, g.sources, g.rule))
 
     # targets: first those outside the firm's region, and the gates only they use
     outside = [target.in_region(sub.profile) is False for target in t.targets]
@@ -561,11 +586,14 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
                 if gp not in used:
                     gates[gp] = gates[gp]._replace(status=NOT_APPLICABLE, reason=OUTSIDE_REGION)
     targets: list[TargetResult] = []
+    screening = fw.is_screening(mode)
     for ti, target in enumerate(t.targets):
         thr = target.threshold
         if outside[ti]:
             targets.append(
-                TargetResult(target.id, NOT_APPLICABLE, score_, thr, (), OUTSIDE_REGION, target.region)
+                TargetResult(
+                    target.id, NOT_APPLICABLE, score_, thr, (), OUTSIDE_REGION, target.region, target.rule
+                )
             )
             continue
         blocking: list[Blocker] = []
@@ -582,13 +610,17 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
             blocking.append(
                 Blocker("score", score_short=thr - score_, points_short=thr * total_max / scale - total)
             )
-        if reached and not failed and not unknown:
+        if screening:  # a screening band: worth a full self-evaluation, or not yet; never a verdict
+            readiness = WORTH_FULL if reached and not failed else NOT_YET
+        elif reached and not failed and not unknown:
             readiness = READY
         elif not failed and _reaches(total, total_max, scale, thr - fw.near_margin):
             readiness = NEAR
         else:
             readiness = NOT_READY
-        targets.append(TargetResult(target.id, readiness, score_, thr, tuple(blocking), None, target.region))
+        targets.append(
+            TargetResult(target.id, readiness, score_, thr, tuple(blocking), None, target.region, target.rule)
+        )
 
     gaps: tuple[Gap, ...] = ()
     paths: list[Path] = []
@@ -663,7 +695,27 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
         paths=tuple(paths),
         unanswered=tuple(unanswered),
         confidence=Confidence(n_app, n_ans, ev_asked, ev_given),
+        screening=screening,
     )
+
+
+def _holds_known(
+    c: Condition,
+    app: _Applicability,
+    answers: Mapping[str, object],
+    profile: Mapping[str, object],
+    as_of: datetime.date | None,
+) -> bool:
+    """Whether a condition holds on a known value: an answered, applicable item or a present profile fact."""
+    if c.item is not None:
+        ref = app.t.by_id[c.item]
+        return (
+            c.item in answers
+            and app.reason(ref) is None
+            and condition_holds(c.op, answers[c.item], c.value, as_of)
+        )
+    v = profile.get(c.profile or "")
+    return v is not None and condition_holds(c.op, v, c.value, as_of)
 
 
 def _reaches(points: Decimal, max_points: Decimal, scale: Decimal, threshold: Decimal) -> bool:
@@ -749,7 +801,7 @@ def _plan_paths(
         return it.level_best[mode] if it.kind is _SCALE else it.max_points
 
     open_targets = [
-        ti for ti in range(len(t.targets)) if targets[ti].readiness not in (READY, NOT_APPLICABLE)
+        ti for ti in range(len(t.targets)) if targets[ti].readiness not in (READY, WORTH_FULL, NOT_APPLICABLE)
     ]
     if not open_targets:
         return []
@@ -824,6 +876,8 @@ def _plan_paths(
             feasible = True
             forced: list[int] = []
             for gp in t.target_gates[ti]:
+                if gates[gp].reason == "exempt":
+                    continue  # exempt on answers no plan changes (the path never suggests changing them)
                 c = t.gates[gp].passes_if
                 if c.item is None:
                     continue
@@ -831,14 +885,14 @@ def _plan_paths(
                 if not st.applies[gi]:
                     continue  # the gate passes: its item does not apply
                 if gi in qs:
-                    feasible = feasible and condition_holds(c.op, ideal(gi), c.value)
-                elif c.item in answers and condition_holds(c.op, answers[c.item], c.value):
+                    feasible = feasible and condition_holds(c.op, ideal(gi), c.value, sub.as_of)
+                elif c.item in answers and condition_holds(c.op, answers[c.item], c.value, sub.as_of):
                     continue
                 elif gi in is_controlling:
                     feasible = False  # passing it would change a controlling item outside Q
                 else:
                     v = ideal(gi)
-                    if v is not _NO_IDEAL and not condition_holds(c.op, v, c.value):
+                    if v is not _NO_IDEAL and not condition_holds(c.op, v, c.value, sub.as_of):
                         feasible = False
                     elif gi not in forced:
                         forced.append(gi)

@@ -131,6 +131,9 @@ class Op(str, Enum):
     IN = "in"
     GTE = "gte"
     LTE = "lte"
+    # whole years since a date (a date answer or a profile date) at the scoring date `as_of`
+    YEARS_GTE = "years_gte"
+    YEARS_LT = "years_lt"
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,44 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """Where a target's line or a gate's condition comes from: an official document, or a QReady
+    assumption with its reason.
+
+    A document rule names the document (`document`: its number, e.g. "杭政办函〔2022〕48号", or its
+    title when it has no number), the `issuer`, the `date` issued ("YYYY", "YYYY-MM" or "YYYY-MM-DD")
+    and when it is in force (`in_force_from`, `in_force_to`; None = not known / open). `unconfirmed`
+    says why we could not confirm the text or that it is still in force (shown to the user).
+    An assumption rule has only `assumption`: why QReady assumes it ("QReady estimate — not an
+    official line").
+    """
+
+    document: str | None = None
+    issuer: str | None = None
+    date: str | None = None
+    in_force_from: str | None = None
+    in_force_to: str | None = None
+    unconfirmed: Text | None = None
+    assumption: Text | None = None
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.assumption is not None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key in ("document", "issuer", "date", "in_force_from", "in_force_to"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        for key in ("unconfirmed", "assumption"):
+            text = getattr(self, key)
+            if text is not None:
+                out[key] = {"zh": text.zh, "en": text.en}
+        return out
+
+
+@dataclass(frozen=True)
 class Gate:
     """An eligibility rule of a target, decided by one item's answer or one profile fact.
 
@@ -200,6 +241,10 @@ class Gate:
     passes_if: Condition
     title: Text
     sources: tuple[Source, ...] = ()
+    rule: Rule | None = None  # where the condition comes from (every released version since 1.1.0 has one)
+    # The gate passes, whatever `passes_if` says, when this holds (an exemption: "except 数字经济 firms").
+    # Tested on the current answers or profile; unknown (unanswered, missing) means not exempt.
+    exempt_if: Condition | None = None
 
     @property
     def item(self) -> str | None:
@@ -225,6 +270,7 @@ class Target:
     sources: tuple[Source, ...] = ()
     description: Text | None = None
     region: tuple[str, ...] = ()
+    rule: Rule | None = None  # where the threshold comes from (an official line or a QReady assumption)
 
     def in_region(self, profile: Mapping[str, object]) -> bool | None:
         """Whether a firm with these profile facts is where the target exists: True or False from its
@@ -258,9 +304,13 @@ def region_prefix(code: str) -> str:
 
 @dataclass(frozen=True)
 class Mode:
+    """An assessment mode. In a `screening` mode the targets get a screening band
+    (`worth_full_evaluation` / `not_yet`), never a verdict: only another mode gives "ready"."""
+
     id: str
     title: Text
     description: Text | None = None
+    screening: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +328,8 @@ class Framework:
     near_margin: Decimal = Decimal(10)  # on `scale`: a score this far below a threshold is "near"
     evidence_cap: Decimal = Decimal("0.5")  # share of points an item keeps without its evidence
     notes: Text | None = None
+    # What is new in this version, for the user moving to it from an earlier one (one line each)
+    changes: tuple[Text, ...] = ()
     _index: dict[str, Item] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -306,3 +358,7 @@ class Framework:
     @property
     def default_mode(self) -> str:
         return self.modes[0].id
+
+    def is_screening(self, mode: str) -> bool:
+        """Whether `mode` is a screening mode (targets get a screening band, never a verdict)."""
+        return any(m.id == mode and m.screening for m in self.modes)

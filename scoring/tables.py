@@ -131,6 +131,8 @@ def _build_in_context(fw: Framework) -> Tables:
             raise FrameworkError(f"duplicate gate id {g.id!r}")
         gate_pos[g.id] = gi
         _check_condition(fw, f"gate {g.id!r}", g.passes_if)
+        if g.exempt_if is not None:
+            _check_condition(fw, f"gate {g.id!r} exempt_if", g.exempt_if)
         if g.passes_if.item is not None:
             decided.setdefault(g.passes_if.item, []).append(gi)
 

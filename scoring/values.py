@@ -18,6 +18,7 @@ from .model import Op
 CONTEXT = Context(prec=60, Emax=999_999, Emin=-999_999, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 _EQ, _NE, _IN, _GTE = Op.EQ, Op.NE, Op.IN, Op.GTE  # module constants: faster than class look-ups
+_YEARS_GTE, _YEARS_LT = Op.YEARS_GTE, Op.YEARS_LT
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -90,8 +91,19 @@ def _compare(a: object, b: object) -> int | None:
     return None
 
 
-def condition_holds(op: Op, actual: object, expected: object) -> bool:
-    """Whether a known value satisfies `op expected`. Values of different kinds never order."""
+def condition_holds(op: Op, actual: object, expected: object, as_of: datetime.date | None = None) -> bool:
+    """Whether a known value satisfies `op expected`. Values of different kinds never order.
+
+    `years_gte` / `years_lt` count the whole years from the date `actual` ("YYYY-MM-DD") to `as_of`
+    (`whole_years`): "adopted at least 3 years ago" is `years_gte 3`. Without `as_of`, or when `actual`
+    is no date, they do not hold."""
+    if op is _YEARS_GTE or op is _YEARS_LT:
+        d = parse_date(actual)
+        n = as_number(expected)
+        if d is None or n is None or as_of is None:
+            return False
+        years = whole_years(d, as_of)
+        return years >= n if op is _YEARS_GTE else years < n
     if op is _EQ and type(actual) is type(expected) and type(actual) in (bool, str):
         return actual == expected  # the common case: a yes/no or option answer
     if op is _EQ:

@@ -148,14 +148,20 @@ def fixture_data(fid: str = "demo", version: str = "1.0.0", prefix: str = "dm") 
         ],
         "gates": [
             {"id": "no-incident", "title": T("无重大事故", "No major incident"),
-             "passes_if": {"item": f"{prefix}-incident", "eq": False}, "sources": [dict(Q004)]},
+             "passes_if": {"item": f"{prefix}-incident", "eq": False}, "sources": [dict(Q004)],
+             "rule": {"document": "示例〔2022〕1号", "issuer": "示例局", "date": "2022-08-15",
+                      "in_force_from": "2022-09-01"}},
             {"id": "in-zhejiang", "title": T("浙江注册", "Registered in Zhejiang"),
-             "passes_if": {"profile": "registered_in_zhejiang", "eq": True}},
+             "passes_if": {"profile": "registered_in_zhejiang", "eq": True},
+             "rule": {"document": "示例办法", "issuer": "示例局", "date": "2019",
+                      "unconfirmed": T("未见原文", "Text not seen")}},
         ],
         "targets": [
             {"id": "certify", "title": T("认证", "Certification"), "description": T("可认证", "Can certify"),
-             "threshold": 70, "gates": ["no-incident", "in-zhejiang"], "sources": [{"standard": "rule"}]},
-            {"id": "apply", "title": T("申请", "Apply"), "threshold": 60.5, "gates": ["in-zhejiang"]},
+             "threshold": 70, "gates": ["no-incident", "in-zhejiang"], "sources": [{"standard": "rule"}],
+             "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
+            {"id": "apply", "title": T("申请", "Apply"), "threshold": 60.5, "gates": ["in-zhejiang"],
+             "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
         ],
     }  # fmt: skip
 
@@ -473,6 +479,30 @@ def test_load_refuses_invalid(tmp_path: Path) -> None:
 def test_fixture_validates(root: Path) -> None:
     assert validate.validate_path(root) == []
     assert validate.validate_path(root / "demo" / "1.0.0.yaml") == []
+
+
+def test_a_target_or_gate_without_its_rule_is_refused(root: Path) -> None:
+    """Every line and condition names its document or is flagged an assumption (issue 16)."""
+    data = fixture_data()
+    del data["gates"][0]["rule"]
+    del data["targets"][1]["rule"]
+    write_fw(root, data)
+    problems = {(p.item, p.message.split(":")[0]) for p in validate.validate_path(root)}
+    assert problems == {("no-incident", "gate without a rule"), ("apply", "target without a rule")}
+    # an assumption must say why; a document its date
+    data = fixture_data()
+    data["gates"][0]["rule"] = {"document": "某办法"}
+    data["targets"][0]["rule"] = {
+        "assumption": {"zh": "估计", "en": "estimate"},
+        "document": "x",
+        "date": "2020",
+    }
+    write_fw(root, data)
+    messages = " ".join(p.message for p in validate.validate_path(root))
+    assert "a document needs its 'date'" in messages and "an assumption names no document" in messages
+    # the released 1.0.0 files predate provenance and keep their bytes; every later version has rules
+    assert all(g.rule is None for g in loader.load_framework("pinzibiao", "1.0.0", SHIPPED_ROOT).gates)
+    assert all(g.rule is not None for g in loader.load_framework("pinzibiao", "1.1.0", SHIPPED_ROOT).gates)
 
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -840,7 +870,7 @@ def test_xlsx_round_trip_and_determinism(fw: Framework, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(a)
     assert wb.sheetnames == [
         "framework", "modes", "scales", "levels", "sections", "items", "options", "bands", "gates", "targets",
-        "sources", "help",
+        "sources", "rules", "help",
     ]  # fmt: skip
     wb.close()
 

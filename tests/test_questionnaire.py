@@ -240,10 +240,10 @@ def test_figures_read_after_an_autosave_are_up_to_date(app, owner_client):
     assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
     assert save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting").status_code == 200
     home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
-    assert "2/34" in home.replace(" ", "")
+    assert "2/37" in home.replace(" ", "")
     (a,) = rows(app, Assessment, id=aid)
     assert a.scored_at is not None and a.summary["answered"] == 2
-    assert save(client, firm.id, aid, "pzb-made-in-zhejiang", 0, value=True).status_code == 200
+    assert save(client, firm.id, aid, "pzb-std-approved", 0, value=True).status_code == 200
     assert rows(app, Assessment, id=aid)[0].scored_at is None
     with app.app_context(), tenancy.bypass():
         from webapp.api.controllers import _assessment_json
@@ -426,7 +426,7 @@ def test_not_applicable_needs_a_justification(app, owner_client):
     aid = start(client, firm.id)
     r = save(client, firm.id, aid, "pzb-iso14001", 0, na="   ")
     assert r.status_code == 422 and r.json["errors"][0]["code"] == "na_blank_justification"
-    r = save(client, firm.id, aid, "pzb-made-in-zhejiang", 0, na="我们不生产")
+    r = save(client, firm.id, aid, "pzb-zj-standard", 0, na="我们没有标准")
     assert r.status_code == 422 and r.json["errors"][0]["code"] == "na_not_allowed"
     r = save(client, firm.id, aid, "pzb-iso14001", 0, value=True)
     assert r.status_code == 200
@@ -497,11 +497,11 @@ def test_viewer_reads_but_cannot_save(client, create_user, create_firm, login):
     assert progress(other, firm.id, aid, "basic")["section"] == {
         "id": "basic",
         "answered": 0,
-        "applicable": 6,
+        "applicable": 9,
     }
     assert other.get(f"/firms/{firm.id}/assessments/{aid}/progress?section=nope").status_code == 404
     whole = other.get(f"/firms/{firm.id}/assessments/{aid}/progress").json
-    assert whole == {"progress": {"answered": 0, "applicable": 34}}
+    assert whole == {"progress": {"answered": 0, "applicable": 37}}
     assert other.post(f"/firms/{firm.id}/assessments/{aid}/sections/basic", data={}).status_code == 403
     assert other.post(f"/firms/{firm.id}/assessments", data={"framework": "pinzibiao"}).status_code == 403
 
@@ -515,7 +515,7 @@ def test_section_form_works_without_javascript(app, owner_client):
         data={
             "value-pzb-certified": "no",
             "value-pzb-zj-standard": "drafting",
-            "value-pzb-made-in-zhejiang": "yes",
+            "value-pzb-std-approved": "yes",
             "version-pzb-certified": "0",
             "version-pzb-zj-standard": "0",
             "go": "next",
@@ -523,7 +523,7 @@ def test_section_form_works_without_javascript(app, owner_client):
     )
     assert r.status_code == 303 and r.headers["Location"].endswith("/sections/management")
     saved = {a.item_id: a.value for a in rows(app, Answer, assessment_id=aid)}
-    assert saved == {"pzb-certified": False, "pzb-zj-standard": "drafting", "pzb-made-in-zhejiang": True}
+    assert saved == {"pzb-certified": False, "pzb-zj-standard": "drafting", "pzb-std-approved": True}
     # a bad number re-renders the form with the message, nothing saved
     english(app, owner)
     sec = next(

@@ -44,7 +44,7 @@ def verdict(client, firm_id: int, aid: int) -> str:
 
 def test_verdict_page_shows_another_citys_award_as_not_for_the_region(app, owner_client):
     client, firm, _owner = owner_client
-    aid = start(client, firm.id, "performance-excellence", "quick")
+    aid = start(client, firm.id, "performance-excellence", "full")  # quick mode is a screening (no verdict)
     page = verdict(client, firm.id, aid)
     order = [tid for _cls, tid, _html in target_cards(page)]
     assert order[-1] == SHAOXING  # listed last
@@ -73,7 +73,7 @@ def test_verdict_page_shows_another_citys_award_as_not_for_the_region(app, owner
 def test_verdict_page_in_english(app, owner_client):
     client, firm, owner = owner_client
     english(app, owner)
-    aid = start(client, firm.id, "performance-excellence", "quick")
+    aid = start(client, firm.id, "performance-excellence", "full")  # quick mode is a screening (no verdict)
     page = verdict(client, firm.id, aid)
     assert [tid for _cls, tid, _html in target_cards(page)][-1] == SHAOXING
     cls, html = cards(page)[SHAOXING]
@@ -88,7 +88,7 @@ def test_a_shaoxing_firm_sees_its_award_and_not_hangzhous(app, client, create_us
     owner = create_user()
     firm = create_firm("绍兴测试纺织有限公司", owner=owner, region="330602")
     login(client, owner)
-    aid = start(client, firm.id, "performance-excellence", "quick")
+    aid = start(client, firm.id, "performance-excellence", "full")  # quick mode is a screening (no verdict)
     page = verdict(client, firm.id, aid)
     by_id = cards(page)
     assert "not_ready" in by_id[SHAOXING][0].split() and "未达标" in by_id[SHAOXING][1]
@@ -104,7 +104,7 @@ def verdict_entries(summary: str) -> list[tuple[str, str]]:
 
 def test_report_html_shows_the_award_as_not_for_the_region(app, owner_client):
     client, firm, owner = owner_client
-    aid = start(client, firm.id, "performance-excellence", "quick")
+    aid = start(client, firm.id, "performance-excellence", "full")  # quick mode is a screening (no verdict)
     page = client.get(f"/firms/{firm.id}/assessments/{aid}/report").get_data(as_text=True)
     summary = page[page.index('id="summary"') : page.index('id="scores"')]
     entries = verdict_entries(summary)
@@ -133,7 +133,7 @@ def test_report_html_shows_the_award_as_not_for_the_region(app, owner_client):
 
 def test_api_result_gives_not_applicable_with_a_reason(app, owner_client):
     client, firm, owner = owner_client
-    aid = start(client, firm.id, "performance-excellence", "quick")
+    aid = start(client, firm.id, "performance-excellence", "full")  # quick mode is a screening (no verdict)
     with app.app_context():
         _row, token = token_service.create(db.session.get(User, owner.id), "test")
         db.session.commit()
@@ -155,7 +155,7 @@ def test_api_result_gives_not_applicable_with_a_reason(app, owner_client):
 
 def test_firm_home_never_shows_another_citys_award_as_a_failure(app, owner_client):
     client, firm, _owner = owner_client
-    aid = start(client, firm.id, "performance-excellence", "quick")
+    aid = start(client, firm.id, "performance-excellence", "full")  # quick mode is a screening (no verdict)
     verdict(client, firm.id, aid)
     home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
     targets = home[home.index('id="targets-title"') :]

@@ -197,3 +197,27 @@ def test_a_store_without_its_own_copy_copies_the_bytes(tmp_path):
     assert local.get("k2") == b"%PDF-2"
     with pytest.raises(FileNotFoundError):
         storage.copy(local, "missing", "k3")
+
+
+def test_a_new_round_moves_to_the_newest_version_and_says_what_is_new(app, owner_client):
+    """A round submitted under 1.0.0: the next one uses 1.1.0, carries the answers question by question,
+    and the confirmation page lists what is new in 1.1.0 (issue 16)."""
+    from webapp import db, tenancy
+
+    client, firm, _owner = owner_client
+    aid, _needs = submitted_with_evidence(app, client, firm.id)
+    with app.app_context(), tenancy.bypass():
+        a = db.session.get(Assessment, aid)
+        a.framework_version = "1.0.0"  # as if submitted before 1.1.0 was released
+        db.session.commit()
+    page = client.get(f"/firms/{firm.id}/assessments/{aid}/rounds/new").get_data(as_text=True)
+    assert "1.1.0 版的变化" in page
+    new_fw, old_fw = load_framework("pinzibiao", "1.1.0"), load_framework("pinzibiao", "1.0.0")
+    assert new_fw.changes[0].zh in page  # the version's own "what is new" lines
+    assert new_fw.item("pzb-std-approved").text.zh in page  # type: ignore[union-attr]  # a new question
+    assert old_fw.item("pzb-made-in-zhejiang").text.zh in page  # type: ignore[union-attr]  # one no longer asked
+    new = new_round(client, firm.id, aid, [])
+    (b,) = rows(app, Assessment, id=new)
+    assert b.framework_version == "1.1.0"
+    carried = {x.item_id for x in rows(app, Answer, assessment_id=new)}
+    assert "pzb-iso9001" in carried and "pzb-made-in-zhejiang" not in carried

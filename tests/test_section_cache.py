@@ -40,7 +40,7 @@ def test_every_change_shows_on_the_next_load(app, owner_client):
     assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
     page = _page(client, firm.id, aid)
     assert 'name="value-pzb-certified" value="yes" checked' in page
-    assert "适用题目已答 1 / 34" in page
+    assert "适用题目已答 1 / 37" in page
 
     # evidence, then its removal
     assert upload(client, firm.id, aid, "pzb-certified", "证书.pdf", pdf_bytes("证书")).status_code == 303
@@ -143,7 +143,7 @@ def test_language_and_csrf_token_are_per_request(app, owner_client):
     assert set(re.findall(r'name="csrf_token" value="([^"]+)"', again)) and "\x00" not in again
     assert client.post("/lang/en", data={"next": "/"}).status_code in (302, 303)
     en = _page(client, firm.id, aid)
-    assert 'lang="en"' in en and "0 of 34 applicable questions answered" in en and en != zh
+    assert 'lang="en"' in en and "0 of 37 applicable questions answered" in en and en != zh
 
 
 def test_etag_gives_not_modified_until_something_changes(app, owner_client):

@@ -23,8 +23,19 @@ from scoring_synth import (
 
 from scoring import Submission, clear_cache, compare, dumps, ideal_answer, score, zero_answer
 from scoring.engine import Path, Result, item_points
-from scoring.model import AnswerType, Framework
+from scoring.model import AnswerType, Framework, Op
 from scoring.tables import tables_for
+
+READY = ("ready", "worth_full_evaluation")  # the verdict, and a screening mode's pass band
+
+
+def ready_in(fw: Framework, mode: str | None) -> str:
+    """What "ready" is in `mode`: a screening mode says "worth a full self-evaluation" instead."""
+    return "worth_full_evaluation" if fw.is_screening(mode or fw.default_mode) else "ready"
+
+
+def not_ready_in(fw: Framework, mode: str | None) -> str:
+    return "not_yet" if fw.is_screening(mode or fw.default_mode) else "not_ready"
 
 
 def _with(sub: Submission, **changes: Any) -> Submission:
@@ -64,7 +75,9 @@ def check_bounds(fw: Framework, data: st.DataObject) -> None:
     for g in r.gaps:
         assert g.points_recoverable > 0 or g.gates
         assert g.points + g.points_recoverable == attainable(fw, g.item, r.mode) <= g.max_points
-    settled = [x.id for x in r.targets if x.readiness in ("ready", "not_applicable")]
+    settled = [x.id for x in r.targets if x.readiness in (*READY, "not_applicable")]
+    if fw.is_screening(r.mode):  # a screening mode gives a band, never a verdict
+        assert {x.readiness for x in r.targets} <= {"worth_full_evaluation", "not_yet", "not_applicable"}
     assert set(r.path_to_ready) == {x.id for x in fw.targets} - set(settled)
     for x in r.targets:  # a target outside the firm's region has nothing blocking it
         assert (x.readiness == "not_applicable") == (x.reason == "outside_region")
@@ -99,11 +112,11 @@ def check_ideal(fw: Framework, data: st.DataObject) -> None:
         tr = rt.target(target.id)
         assert tr is not None
         if not capped or rt.points * fw.scale >= target.threshold * rt.max_points:
-            assert tr.readiness == "ready", (target.id, tr)
+            assert tr.readiness == ready_in(fw, mode), (target.id, tr)
             assert target.id not in rt.path_to_ready
         else:
             path = next(p for p in rt.paths if p.target == target.id)
-            assert tr.readiness != "ready" and not path.reachable
+            assert tr.readiness not in READY and not path.reachable
     whole = score(fw, ideal_submission(fw, mode))  # gates of targets outside its region do not apply
     assert [
         g.id for g in whole.gates if g.item is not None and g.status not in ("pass", "not_applicable")
@@ -116,7 +129,7 @@ def check_zero(fw: Framework, data: st.DataObject) -> None:
     profile = data.draw(st.sampled_from([{}, {"years_operating": 30, "is_manufacturing": True}]))
     r = score(fw, zero_submission(fw, mode, profile))
     assert r.points == 0
-    assert [x.readiness for x in r.targets] == ["not_ready"] * len(r.targets)
+    assert [x.readiness for x in r.targets] == [not_ready_in(fw, mode)] * len(r.targets)
 
 
 def check_improvement_never_lowers(fw: Framework, data: st.DataObject) -> None:
@@ -168,14 +181,16 @@ def check_failed_gate(fw: Framework, data: st.DataObject) -> None:
     cond = gate.passes_if
     if cond.item is not None:
         value = zero_answer(fw, cond.item, mode=mode, as_of=AS_OF)
+        if cond.op in (Op.YEARS_GTE, Op.YEARS_LT):  # "adopted >= 0 years ago": only a future date fails it
+            value = failing_value(cond)
         na = {k: v for k, v in base.na.items() if k != cond.item}
         sub = _with(base, answers={**base.answers, cond.item: value}, na=na)
         probe = score(fw, sub)
         g = probe.gate(gate.id)
         assert g is not None
         if g.status == "pass":
-            # the gate item does not apply here (its own applies_if): the gate passes, by design
-            assert g.reason == "not_applicable"
+            # the gate item does not apply here (its own applies_if), or the firm is exempt: by design
+            assert g.reason in ("not_applicable", "exempt")
             return
     else:
         assert cond.profile is not None
@@ -191,7 +206,7 @@ def check_failed_gate(fw: Framework, data: st.DataObject) -> None:
     for tr in users:
         assert tr is not None
         if tr.applicable:
-            assert tr.readiness == "not_ready"
+            assert tr.readiness == not_ready_in(fw, r.mode)
             assert any(b.kind == "gate" and b.gate == gate.id for b in tr.blocking)
         else:
             assert tr.reason == "outside_region" and tr.blocking == ()
@@ -287,9 +302,9 @@ def assert_path_promise(fw: Framework, sub: Submission, r: Result | None = None)
         if path.reachable:
             assert answers_suffice, (where, target)
             if not path.profile_gates:
-                assert target.readiness == "ready", (where, target)
+                assert target.readiness == ready_in(fw, after.mode), (where, target)
         elif profile_failed:
-            assert target.readiness == "not_ready", where
+            assert target.readiness == not_ready_in(fw, after.mode), where
         else:  # no plan reaches it: the path gets furthest, yet not far enough
             assert not answers_suffice, where
 

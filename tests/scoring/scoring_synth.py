@@ -125,9 +125,14 @@ def frameworks(
             kw["max_value"] = draw(st.sampled_from([None, Decimal(100)]))
         elif kind is AnswerType.DATE:
             kw["bands"] = draw(_bands(top, 1, 10))
-        gate = kind in (AnswerType.YES_NO, AnswerType.CHOICE) and draw(st.integers(0, 3)) == 0
+        gate = (
+            kind in (AnswerType.YES_NO, AnswerType.CHOICE, AnswerType.DATE) and draw(st.integers(0, 3)) == 0
+        )
         if gate:
-            if kind is AnswerType.YES_NO:
+            if kind is AnswerType.DATE:
+                # "adopted at least n whole years ago": the zero answer (today) fails it
+                cond = Condition(Op.YEARS_GTE, _dec(draw(st.integers(1, 6))), item=iid)
+            elif kind is AnswerType.YES_NO:
                 # 0 points: "a major incident?" - no passes; else yes passes
                 cond = Condition(Op.EQ, top != 0, item=iid)
             else:
@@ -147,6 +152,7 @@ def frameworks(
                             Condition(Op.EQ, True, profile="is_manufacturing"),
                             Condition(Op.GTE, 3, profile="years_operating"),
                             Condition(Op.IN, ["C", "D"], profile="industry_section"),
+                            Condition(Op.YEARS_GTE, 4, profile="founded_on"),
                         ]
                     )
                 )
@@ -159,6 +165,9 @@ def frameworks(
                 applies_if.append(Condition(Op.IN, [ref.options[0].value], item=ref.id))
             elif ref.answer_type in (AnswerType.PERCENT, AnswerType.NUMBER):
                 applies_if.append(Condition(Op.GTE, 10, item=ref.id))
+            elif ref.answer_type is AnswerType.DATE:
+                op = draw(st.sampled_from([Op.YEARS_GTE, Op.YEARS_LT]))
+                applies_if.append(Condition(op, _dec(draw(st.integers(1, 6))), item=ref.id))
         evidence_required = top > 0 and draw(st.integers(0, 3)) == 0
         items.append(
             Item(
@@ -238,6 +247,7 @@ PROFILES = st.fixed_dictionaries(
         "is_manufacturing": st.booleans(),
         "years_operating": st.integers(0, 12),
         "industry_section": st.sampled_from(["C", "D", "F"]),
+        "founded_on": st.integers(0, 12).map(lambda y: years_before(AS_OF, y).isoformat()),
     },
 )
 
@@ -275,7 +285,12 @@ def passing_profile(fw: Framework, target: Target | None = None) -> dict[str, ob
     Gates of different targets may contradict each other (registered in Hangzhou / in Shaoxing), so
     one profile cannot meet every gate of a framework: where two gates test one fact, the later wins.
     """
-    out: dict[str, object] = {"is_manufacturing": True, "years_operating": 30, "industry_section": "C"}
+    out: dict[str, object] = {
+        "is_manufacturing": True,
+        "years_operating": 30,
+        "industry_section": "C",
+        "founded_on": years_before(AS_OF, 30).isoformat(),
+    }
     wanted = None if target is None else set(target.gates)
     for g in fw.gates:
         c = g.passes_if
@@ -289,7 +304,11 @@ def passing_profile(fw: Framework, target: Target | None = None) -> dict[str, ob
 
 
 def passing_value(c: Condition) -> object:
-    """A value for which condition `c` holds."""
+    """A value for which condition `c` holds (as of `AS_OF` for the whole-years conditions)."""
+    if c.op is Op.YEARS_GTE:
+        return years_before(AS_OF, int(str(c.value))).isoformat()
+    if c.op is Op.YEARS_LT:
+        return years_before(AS_OF, int(str(c.value)) - 1).isoformat()
     if c.op in (Op.EQ, Op.GTE, Op.LTE):
         return c.value
     if c.op is Op.IN:
@@ -304,8 +323,12 @@ def passing_value(c: Condition) -> object:
 
 
 def failing_value(c: Condition) -> object:
-    """A value for which condition `c` fails."""
+    """A value for which condition `c` fails (as of `AS_OF` for the whole-years conditions)."""
     v = c.value
+    if c.op is Op.YEARS_GTE:
+        return years_before(AS_OF, int(str(v)) - 1).isoformat()
+    if c.op is Op.YEARS_LT:
+        return years_before(AS_OF, int(str(v))).isoformat()
     if c.op is Op.EQ:
         if isinstance(v, bool):
             return not v

@@ -337,12 +337,35 @@ def document() -> dict[str, Any]:
                     "description": (
                         "A target's verdict. `not_applicable` (reason `outside_region`): the target is for "
                         "firms registered elsewhere (`region`: its region-code prefixes, e.g. 3306 for "
-                        "Shaoxing); it has no blockers and no path, and is not a failure."
+                        "Shaoxing); it has no blockers and no path, and is not a failure. In a screening mode "
+                        "(the quick mode of an award framework) the readiness is a screening band, "
+                        "`worth_full_evaluation` or `not_yet`, never a verdict. `rule`: where the threshold "
+                        "comes from, a document (`document`, `issuer`, `date`, `in_force_from`, `in_force_to`, "
+                        "`unconfirmed`) or a QReady `assumption` with its reason."
                     ),
-                    "required": ["id", "readiness", "reason", "region", "score", "threshold", "blocking"],
+                    "required": [
+                        "id",
+                        "readiness",
+                        "reason",
+                        "region",
+                        "score",
+                        "threshold",
+                        "blocking",
+                        "rule",
+                    ],
                     "properties": {
                         "id": {"type": "string"},
-                        "readiness": {"enum": ["ready", "near", "not_ready", "not_applicable"]},
+                        "readiness": {
+                            "enum": [
+                                "ready",
+                                "near",
+                                "not_ready",
+                                "not_applicable",
+                                "worth_full_evaluation",
+                                "not_yet",
+                            ]
+                        },
+                        "rule": {"type": ["object", "null"]},
                         "reason": {"enum": ["outside_region", None]},
                         "region": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2,6}$"}},
                         "score": {"type": "number"},
@@ -370,9 +393,11 @@ def document() -> dict[str, Any]:
                                 "unanswered",
                                 "profile_missing",
                                 "outside_region",
+                                "exempt",
                             ]
                         },
                         "sources": {"type": "array", "items": {"type": "object"}},
+                        "rule": {"type": ["object", "null"], "description": "where the condition comes from"},
                     },
                 },
                 "Result": {
@@ -397,6 +422,14 @@ def document() -> dict[str, Any]:
                         "points": {"type": "number"},
                         "max_points": {"type": "number"},
                         "percent": {"type": "number"},
+                        "screening": {
+                            "type": "boolean",
+                            "description": "a screening mode: targets get a screening band, never a verdict",
+                        },
+                        "self_assessed": {
+                            "allOf": [_ref("Text")],
+                            "description": "a self-assessed score is not a reviewer's score",
+                        },
                         "sections": {"type": "array", "items": {"type": "object"}},
                         "gates": {"type": "array", "items": _ref("GateResult")},
                         "targets": {"type": "array", "items": _ref("TargetResult")},

@@ -107,6 +107,7 @@ def profile_facts(firm: FirmProfile, as_of: dt.date) -> dict[str, Any]:
     if firm.size_class:
         facts["size_class"] = firm.size_class
     if firm.founded_on:
+        facts["founded_on"] = firm.founded_on.isoformat()  # years_gte / years_lt conditions count from it
         years = as_of.year - firm.founded_on.year
         if (as_of.month, as_of.day) < (firm.founded_on.month, firm.founded_on.day):
             years -= 1

@@ -208,6 +208,7 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         answers=answers,
         evidence=evidence,
         file_count=sum(len(e["files"]) for e in evidence),
+        changes=present.version_changes(services.framework(a), fw),  # "what is new in 1.1.0"
     )
 
 

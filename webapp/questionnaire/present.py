@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import scoring
-from scoring.model import AnswerType, Condition, Framework, Item, Level, Section, Source, Text
+from scoring.model import AnswerType, Condition, Framework, Item, Level, Rule, Section, Source, Text
 from scoring.values import condition_holds
 from webapp.i18n import current_lang
 from webapp.models import Assessment, Comment, Evidence
@@ -483,11 +483,23 @@ def section_lines(
     return out
 
 
+_CLAUSE = re.compile(r"^GB/T 19580-2012 (\d+(?:\.\d+)+)")
+
+
 def item_numbers(fw: Framework) -> dict[str, str]:
+    """The number shown before each question: the clause of GB/T 19580 the item scores ("4.1.2"), or
+    none (""). A number made from positions ("3.1" for a question of "4.1 领导") would look like the
+    standard's and is not."""
     out = {}
-    for n, sec in enumerate(fw.sections, start=1):
-        for m, item in enumerate(sec.items, start=1):
-            out[item.id] = f"{n}.{m}"
+    for sec in fw.sections:
+        for item in sec.items:
+            number = ""
+            for src in item.sources:
+                m = _CLAUSE.match(src.standard or "")
+                if m is not None:
+                    number = m.group(1)
+                    break
+            out[item.id] = number
     return out
 
 
@@ -506,6 +518,23 @@ def section_of_item(fw: Framework, item_id: str) -> str | None:
     return None
 
 
+def version_changes(old: Framework, new: Framework) -> dict[str, Any] | None:
+    """What a new round moving from framework version `old` to `new` changes, for the user: the
+    version's own "what is new" lines, and the questions added and gone (answers carry by question).
+    None when the version stays."""
+    if old.version == new.version:
+        return None
+    old_ids = {i.id for i in old.items}
+    new_ids = {i.id for i in new.items}
+    return {
+        "from": old.version,
+        "to": new.version,
+        "notes": [t(c) for c in new.changes],
+        "added": [t(i.text) for i in new.items if i.id not in old_ids],
+        "removed": [t(i.text) for i in old.items if i.id not in new_ids],
+    }
+
+
 # ---- the verdict -------------------------------------------------------------------------------------
 
 
@@ -515,7 +544,59 @@ def readiness_label(r: str | None) -> str:
         "near": _("Near"),
         "not_ready": _("Not ready"),
         "not_applicable": _("Not for your region"),
+        # a screening mode (quick mode of an award framework) gives a band, never a verdict
+        "worth_full_evaluation": _("Worth a full self-evaluation"),
+        "not_yet": _("Not yet"),
     }.get(r or "", _("Not assessed yet"))
+
+
+def self_assessed_notice() -> str:
+    return _(
+        "A self-assessed score is not a reviewer's score: award lines are set for the scores of the "
+        "official reviewers."
+    )
+
+
+def screening_notice() -> str:
+    return _(
+        "Quick mode is a screening: it tells whether a full self-evaluation is worth doing, not whether "
+        "the firm reaches an award's line. Only the full self-evaluation gives a verdict."
+    )
+
+
+@dataclass
+class RuleView:
+    """Where a target's line or a gate's condition comes from, as shown to the user."""
+
+    line: str  # "杭政办函〔2022〕48号（…）, 2022" or "QReady estimate — not an official line"
+    note: str  # why it is an assumption, or why the document is not confirmed
+    assumption: bool
+    unconfirmed: bool
+
+
+def rule_view(rule: Rule | None, *, target: bool) -> RuleView | None:
+    """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate"."""
+    if rule is None:
+        return None
+    if rule.assumption is not None:
+        line = (
+            _("QReady estimate — not an official line")
+            if target
+            else _("QReady assumption — not an official rule")
+        )
+        return RuleView(line, t(rule.assumption), True, False)
+    parts = [rule.document or ""]
+    if rule.date:
+        parts.append(rule.date[:4])
+    line = ", ".join(p for p in parts if p)
+    if rule.in_force_from and rule.in_force_to:
+        line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
+    elif rule.in_force_from:
+        line += " · " + _("in force from %(start)s", start=rule.in_force_from)
+    elif rule.in_force_to:
+        line += " · " + _("in force until %(end)s", end=rule.in_force_to)
+    note = _("Not confirmed: %(why)s", why=t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
+    return RuleView(line, note, False, rule.unconfirmed is not None)
 
 
 def gate_status_label(s: str) -> str:
@@ -575,6 +656,8 @@ class TargetView:
     profile_gates: list[str]
     sources: list[SourceView]
     scope: str = ""  # not_applicable: the region the target is for
+    rule: RuleView | None = None  # where the line comes from
+    screening: bool = False  # a screening band, not a verdict
 
 
 @dataclass
@@ -585,6 +668,7 @@ class GateView:
     ref: ItemRef | None
     profile: str
     sources: list[SourceView]
+    rule: RuleView | None = None  # where the condition comes from
 
 
 @dataclass
@@ -634,6 +718,9 @@ class VerdictView:
     sections: list[SectionScoreView]
     comparison: dict[str, Any] | None
     chart: dict[str, Any]
+    screening: bool = False  # quick mode of an award framework: screening bands, no verdict
+    self_assessed: str = ""  # "a self-assessed score is not a reviewer's score"
+    screening_note: str = ""
 
 
 def _sources(sources: Iterable[Source]) -> list[SourceView]:
@@ -691,6 +778,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                 ref(g.item),
                 _profile_label(g.profile) if g.profile else "",
                 _sources(fg.sources if fg else ()),
+                rule_view(fg.rule if fg else None, target=False),
             )
         )
     gate_titles = {g.id: t(g.title) for g in r.gates}
@@ -757,6 +845,8 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                 [gate_titles.get(pg, pg) for pg in (path.profile_gates if path is not None else ())],
                 _sources(target.sources),
                 "" if tr.applicable else region_scope(tr.region),
+                rule_view(target.rule, target=True),
+                tr.screening,
             )
         )
     gaps = []
@@ -862,6 +952,9 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
         sections,
         comparison,
         chart,
+        r.screening,
+        self_assessed_notice(),
+        screening_notice() if r.screening else "",
     )
 
 
@@ -871,6 +964,7 @@ def _profile_label(fact: str) -> str:
         "city": _("City of registration (firm profile)"),
         "region": _("Region of registration (firm profile)"),
         "years_operating": _("Years in operation (firm profile)"),
+        "founded_on": _("Founding date (firm profile)"),
         "above_scale": _("Above designated size (firm profile)"),
         "is_manufacturing": _("Manufacturing industry (firm profile)"),
     }.get(fact, _("Firm profile"))

@@ -1690,7 +1690,7 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
                 if gate is None or gate.passes_if.profile is None:
                     continue
                 v = profile.get(gate.passes_if.profile)
-                if v is None or scoring_condition(gate.passes_if, v):
+                if v is None or scoring_condition(gate.passes_if, v, as_of):
                     continue
                 failing.append(gate.id)
             readiness = head.get("targets", {}).get(t.id) if latest is not None else None
@@ -1745,8 +1745,8 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
     )
 
 
-def scoring_condition(cond: Condition, value: Any) -> bool:
-    return bool(condition_holds(cond.op, value, cond.value))
+def scoring_condition(cond: Condition, value: Any, as_of: dt.date | None = None) -> bool:
+    return bool(condition_holds(cond.op, value, cond.value, as_of))
 
 
 def firm_member_choices(firm_id: int) -> list[tuple[int, str]]:

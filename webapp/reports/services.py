@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 import scoring
 from assessments.loader import framework_file, load_framework
-from scoring.model import AnswerType, Framework, Item, Source, Text
+from scoring.model import AnswerType, Framework, Item, Rule, Source, Text
 from webapp import db
 from webapp.models import Action, Answer, Assessment, Comment, Consultancy, Evidence, Firm, User
 from webapp.orgs.services import profile_facts
@@ -450,6 +450,29 @@ class _Builder:
     def gain(self, points: Decimal) -> str:
         return _num(points * self.factor)
 
+    def rule(self, rule: Rule | None, *, target: bool) -> dict[str, Any] | None:
+        """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate."""
+        if rule is None:
+            return None
+        if rule.assumption is not None:
+            line = (
+                _("QReady estimate — not an official line")
+                if target
+                else _("QReady assumption — not an official rule")
+            )
+            return {"line": line, "note": self.t(rule.assumption), "warn": True}
+        line = ", ".join(x for x in (rule.document, (rule.date or "")[:4]) if x)
+        if rule.in_force_from and rule.in_force_to:
+            line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
+        elif rule.in_force_from:
+            line += " · " + _("in force from %(start)s", start=rule.in_force_from)
+        elif rule.in_force_to:
+            line += " · " + _("in force until %(end)s", end=rule.in_force_to)
+        note = (
+            _("Not confirmed: %(why)s", why=self.t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
+        )
+        return {"line": line, "note": note, "warn": rule.unconfirmed is not None}
+
     def sources(self, sources: Iterable[Source]) -> list[dict[str, Any]]:
         out = []
         for s in sources:
@@ -567,6 +590,7 @@ class _Builder:
                     "reachable": path.reachable if path is not None else True,
                     "bar": float(min(tr.score / tr.threshold * 100, Decimal(100))) if tr.threshold else 100.0,
                     "region": "" if tr.applicable else regions.names_of_prefixes(tr.region, self.lang),
+                    "rule": self.rule(target.rule, target=True),
                 }
             )
         return {
@@ -581,6 +605,7 @@ class _Builder:
             "dropped": [self.item_text(i) for i in self.dropped],
             "verdicts": verdicts,
             "ready": sum(1 for v in verdicts if v["readiness"] == "ready"),
+            "screening": r.screening,
         }
 
     def sections(self) -> dict[str, Any]:
@@ -650,6 +675,9 @@ class _Builder:
                     "value": value,
                     "profile": g.item is None,
                     "sources": self.sources(g.sources),
+                    "rule": self.rule(
+                        fg.rule if (fg := self.fw.gate_by_id(g.id)) is not None else None, target=False
+                    ),
                 }
             )
         order = {"fail": 0, "unknown": 1, "pass": 2}  # then not_applicable: only targets of other regions
@@ -657,7 +685,7 @@ class _Builder:
 
     def paths(self) -> list[dict[str, Any]]:
         out = []
-        ready = {t.id for t in self.result.targets if t.readiness == "ready"}
+        ready = {t.id for t in self.result.targets if t.readiness in ("ready", "worth_full_evaluation")}
         for p in self.result.paths:
             if p.target in ready:
                 continue
@@ -810,6 +838,8 @@ class _Builder:
             "near": _("Nearly ready"),
             "not_ready": _("Not ready"),
             "not_applicable": _("Not for your region"),
+            "worth_full_evaluation": _("Worth a full self-evaluation"),
+            "not_yet": _("Not yet"),
         }
         change = {
             "improved": _("Improved"),
