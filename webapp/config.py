@@ -57,6 +57,7 @@ class Defaults:
     S3_REGION = "us-east-1"
     S3_ACCESS_KEY_ID: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
+    STATS_MIN_GROUP = 5  # regulator statistics: a group of fewer firms shows as "< k"
     S3_PREFIX = "evidence/"  # put before every object key
     TESTING = False
 
@@ -87,6 +88,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "S3_ACCESS_KEY_ID": ("S3_ACCESS_KEY_ID", str),
     "S3_SECRET_ACCESS_KEY": ("S3_SECRET_ACCESS_KEY", str),
     "S3_PREFIX": ("S3_PREFIX", str),
+    "STATS_MIN_GROUP": ("STATS_MIN_GROUP", lambda v: max(int(v), 2)),
 }
 
 

@@ -17,7 +17,9 @@ from webapp.auth.util import hash_password
 from webapp.db import utcnow
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership, Regulator, User
 from webapp.questionnaire import demo as questionnaire_demo
+from webapp.questionnaire import services as questionnaire_services
 from webapp.refdata import credit_code, regions, sizes
+from webapp.stats import demo as stats_demo
 
 PASSWORD = "demo-pass-2026"
 SEED = 20261122
@@ -266,8 +268,10 @@ def demo() -> None:
         for spec in _synthetic_specs(rng):
             if spec.name in existing:
                 continue
-            _firm(rng, spec, synthetic=True)
+            firm, _new = _firm(rng, spec, synthetic=True)
+            firm.share_statistics = rng.random() < 0.9  # most agreed to be counted in the statistics
             created += 1
+        created += stats_demo.load(today=questionnaire_services.today())
         db.session.commit()
     click.echo(f"Demo data ready ({created} rows created). Sign in with any of:")
     for email, _name, role in SIGNINS:

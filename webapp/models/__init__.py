@@ -21,6 +21,7 @@ from webapp.models.orgs import (
     Membership,
     Regulator,
 )
+from webapp.models.stats import AssessmentResult, AssessmentResultLine
 from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
@@ -33,6 +34,8 @@ __all__ = [
     "AnswerHistory",
     "ApiToken",
     "Assessment",
+    "AssessmentResult",
+    "AssessmentResultLine",
     "Comment",
     "Consultancy",
     "ConsultancyGrant",

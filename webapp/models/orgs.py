@@ -6,7 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -36,6 +46,9 @@ class Firm(TenantScoped, Base):
     above_scale: Mapped[bool] = mapped_column(Boolean, default=False)  # 规上
     founded_on: Mapped[dt.date | None] = mapped_column(Date)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)  # demo population, not a real firm
+    # The firm agreed that its results count in the regulators' aggregate statistics (never its name
+    # or answers). Asked when the firm is created, changeable in its profile; off until agreed.
+    share_statistics: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
