@@ -108,6 +108,8 @@ def _expect(rule_name, role, method):
             return False, 401
         if not rest:
             return True, None
+        if rest == "regulator":
+            return (True, None) if role == "regulator" else (False, 403)
         minimum = rest.split(":")[1]
         return _firm_expect(role, minimum)
     if role == "anonymous":

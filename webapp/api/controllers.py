@@ -242,3 +242,32 @@ def report(assessment_id: int) -> Response:
         raise ApiError(503, "render_failed", _("The report could not be rendered. Please try again."))
     mimetype = "application/pdf" if fmt == "pdf" else "text/html"
     return send_download(built.content, built.filename, mimetype, etag=built.key, conditional=True, max_age=0)
+
+
+@access.token_regulator
+def stats() -> Response:
+    """The regulator statistics of the caller's agency, as the dashboard shows them."""
+    from webapp.models import Membership, Regulator
+    from webapp.stats import present
+    from webapp.stats import service as stats_service
+
+    q = (
+        select(Regulator)
+        .join(Membership, Membership.regulator_id == Regulator.id)
+        .where(Membership.user_id == current_user.id)
+        .order_by(Regulator.id)
+    )
+    agencies = list(db.session.scalars(q))
+    if not agencies:
+        raise ApiError(403, "forbidden", _("Only a regulator agency's members can read its statistics."))
+    wanted = request.args.get("agency")
+    agency = agencies[0]
+    if wanted is not None:
+        found = [a for a in agencies if str(a.id) == wanted]
+        if not found:
+            raise ApiError(404, "not_found", _("There is no such agency, or you are not one of its members."))
+        agency = found[0]
+    view = stats_service.parse_view(agency.jurisdiction_code, request.args.get("cut"))
+    if view is None:
+        raise ApiError(404, "not_found", _("This cut is not offered for your jurisdiction."))
+    return jsonify(present.build(stats_service.compute(agency.jurisdiction_code, view)))

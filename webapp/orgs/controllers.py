@@ -34,6 +34,7 @@ def _data(form: FirmForm) -> services.FirmData:
         total_assets_10k=form.total_assets_10k.data,
         above_scale=bool(form.above_scale.data),
         founded_on=form.founded_on.data,
+        share_statistics=bool(form.share_statistics.data),
     )
 
 

@@ -92,6 +92,7 @@ class FirmForm(FlaskForm):
     )
     above_scale = BooleanField(_l("Above designated size (规模以上)"))
     founded_on = DateField(_l("Founded on"), validators=[Optional()])
+    share_statistics = BooleanField(_l("Count this firm in the market regulators’ statistics"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

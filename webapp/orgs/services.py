@@ -28,6 +28,7 @@ class FirmData:
     total_assets_10k: Decimal | None = None
     above_scale: bool = False
     founded_on: dt.date | None = None
+    share_statistics: bool = False  # counted in the regulators' aggregate statistics (opt-in)
 
 
 def _apply(firm: Firm, data: FirmData) -> None:

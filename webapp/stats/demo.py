@@ -37,8 +37,15 @@ EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 NARRATIVE = "方法已在主要部门展开，关键指标按月统计并持续改进。（演示数据）"
 
 
-def _value(fw: Framework, item: Item, mode: str, day: dt.date, level: float, rng: random.Random,
-           cache: dict[Any, Any]) -> Any:  # fmt: skip
+def _value(
+    fw: Framework,
+    item: Item,
+    mode: str,
+    day: dt.date,
+    level: float,
+    rng: random.Random,
+    cache: dict[Any, Any],
+) -> Any:
     if item.answer_type is AnswerType.TEXT:
         return TEXT
     if item.answer_type is AnswerType.SCALE:
@@ -47,7 +54,7 @@ def _value(fw: Framework, item: Item, mode: str, day: dt.date, level: float, rng
         aim = max(0.0, min(100.0, rng.gauss(level * 100, 18)))
         return min(scale.levels, key=lambda lv: abs(float(lv.percent) - aim)).value
     # the basic conditions (registered here, no major incident, ...) hold for most firms
-    good = rng.random() < (level + 0.4 if item.gate else level + 0.1)
+    good = rng.random() < (level + 0.25 if item.gate else level + 0.1)
     key = (fw.id, mode, item.id, good, day if item.answer_type is AnswerType.DATE else None)
     if key not in cache:
         pick = scoring.ideal_answer if good else scoring.zero_answer
@@ -128,12 +135,22 @@ def load(*, today: dt.date, frameworks: dict[str, Framework] | None = None) -> i
                 stamp = dt.datetime.combine(day, dt.time(10, 0), tzinfo=dt.UTC)
                 head = summary(result)
                 a = Assessment(
-                    firm_id=firm.id, framework_id=fw.id, framework_version=fw.version, mode=mode,
-                    status="submitted", round=n + 1, previous_id=previous.id if previous else None,
-                    created_at=stamp - dt.timedelta(days=10), updated_at=stamp, submitted_at=stamp,
-                    as_of=day, summary=head, result_percent=head["percent"], result_points=head["points"],
+                    firm_id=firm.id,
+                    framework_id=fw.id,
+                    framework_version=fw.version,
+                    mode=mode,
+                    status="submitted",
+                    round=n + 1,
+                    previous_id=previous.id if previous else None,
+                    created_at=stamp - dt.timedelta(days=10),
+                    updated_at=stamp,
+                    submitted_at=stamp,
+                    as_of=day,
+                    summary=head,
+                    result_percent=head["percent"],
+                    result_points=head["points"],
                     scored_at=utcnow(),
-                )  # fmt: skip
+                )
                 s.add(a)
                 s.flush()
                 previous = a
@@ -179,9 +196,13 @@ def load(*, today: dt.date, frameworks: dict[str, Framework] | None = None) -> i
                 }
             )
         row, lines = results.rows_for(
-            assessment_id=a.id, firm_id=a.firm_id, mode=a.mode, submitted_on=extra["day"], firm=firm,
+            assessment_id=a.id,
+            firm_id=a.firm_id,
+            mode=a.mode,
+            submitted_on=extra["day"],
+            firm=firm,
             result=result,
-        )  # fmt: skip
+        )
         result_rows.append(row)
         line_rows.extend(lines)
     if answer_rows:
