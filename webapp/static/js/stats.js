@@ -35,15 +35,22 @@
     charts.push(chart);
   }
 
-  function hbar(id, rows, label, value, color) {
+  function fit(id, rows) {
+    // a horizontal bar chart grows with its rows, so that every label stays readable
+    var el = document.getElementById(id);
+    if (el) el.style.height = Math.max(220, rows * 26 + 60) + "px";
+  }
+
+  function hbar(id, rows, label, value, color, name) {
     var names = rows.map(label);
+    fit(id, rows.length);
     make(
       id,
       {
         grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
         xAxis: { type: "value", minInterval: 1 },
-        yAxis: { type: "category", data: names, inverse: true, axisLabel: { formatter: function (s) { return short(s, 22); } } },
-        series: [{ type: "bar", name: L.firms, data: rows.map(value), itemStyle: { color: color } }]
+        yAxis: { type: "category", data: names, inverse: true, axisLabel: { formatter: function (s) { return short(s, 30); } } },
+        series: [{ type: "bar", name: name || L.firms, data: rows.map(value), itemStyle: { color: color } }]
       },
       rows.length
     );
@@ -68,6 +75,7 @@
     D.quarters.length
   );
 
+  fit("chart-readiness", D.readiness.length);
   var targets = D.readiness.map(function (x) { return x.target_title + modeSuffix(x); });
   make(
     "chart-readiness",
@@ -99,7 +107,7 @@
     shares.length
   );
 
-  hbar("chart-sections", D.sections, function (x) { return x.section_title + " · " + x.framework_title + modeSuffix(x); }, function (x) { return num(x.average); }, colors.one);
+  hbar("chart-sections", D.sections, function (x) { return x.section_title + " · " + x.framework_title + modeSuffix(x); }, function (x) { return num(x.average); }, colors.one, L.average);
   hbar("chart-gaps", D.gaps, function (x) { return x.title; }, function (x) { return num(x.firms); }, colors.near);
   hbar("chart-gates", D.gates, function (x) { return x.title; }, function (x) { return num(x.firms); }, colors.not_ready);
 
