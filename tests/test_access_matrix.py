@@ -47,7 +47,7 @@ def world(app, dbconn, create_user, create_firm):
         db.session.add_all([c, r])
         db.session.flush()
         db.session.add(Membership(user_id=users["consultant"].id, consultancy_id=c.id, role="owner"))
-        db.session.add(Membership(user_id=users["regulator"].id, regulator_id=r.id, role="analyst"))
+        db.session.add(Membership(user_id=users["regulator"].id, regulator_id=r.id, role="owner"))
         db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=c.id))
         mine = Assessment(
             firm_id=firm.id, framework_id="pinzibiao", framework_version="1.0.0", mode="default"

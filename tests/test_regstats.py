@@ -498,3 +498,76 @@ def test_exports_and_api_hide_the_same_cells_as_the_page(app, client, create_use
             assert all(q["firms"] == "< 5" for q in data["quarters"])
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/stats" in doc["paths"]
+
+
+# ---- 8. agencies ------------------------------------------------------------------------------------
+
+
+def test_an_admin_creates_an_agency_whose_owner_invites_colleagues(app, client, create_user, login, outbox):
+    from tests.conftest import link_in
+
+    admin = create_user(admin=True)
+    login(client, admin)
+    r = client.post(
+        "/admin/agencies",
+        data={"name": "绍兴市市场监督管理局", "jurisdiction_code": "330600", "email": "Chief@SX.example.cn"},
+    )
+    assert r.status_code == 302
+    with app.app_context():
+        agency = db.session.scalar(select(Regulator).where(Regulator.name == "绍兴市市场监督管理局"))
+        assert agency is not None and agency.jurisdiction_code == "330600"
+    link = link_in(outbox[-1].body)
+    client.post("/account/signout")
+    chief = create_user("chief@sx.example.cn")
+    login(client, chief)
+    assert client.post(link).status_code == 302
+    assert client.post(link).status_code == 410  # used once
+    assert client.get("/regulator/").status_code == 200
+    page = client.get("/regulator/team").get_data(as_text=True)
+    assert "chief@sx.example.cn" in page and 'name="email"' in page
+    # the owner invites a colleague as an analyst; a withdrawn link no longer works
+    assert (
+        client.post("/regulator/invite", data={"email": "gone@sx.example.cn", "role": "analyst"}).status_code
+        == 302
+    )
+    gone = link_in(outbox[-1].body)
+    assert (
+        client.post("/regulator/invite", data={"email": "ana@sx.example.cn", "role": "analyst"}).status_code
+        == 302
+    )
+    ana_link = link_in(outbox[-1].body)
+    with app.app_context():
+        from webapp.models import Invitation
+
+        waiting = db.session.scalar(select(Invitation).where(Invitation.email == "gone@sx.example.cn"))
+        assert waiting.regulator_id == agency.id
+    assert client.post(f"/regulator/invitations/{waiting.id}/revoke").status_code == 302
+    client.post("/account/signout")
+    login(client, create_user("gone@sx.example.cn"))
+    assert client.post(gone).status_code == 410
+    client.post("/account/signout")
+    login(client, create_user("ana@sx.example.cn"))
+    assert client.post(ana_link).status_code == 302
+    assert client.get("/regulator/").status_code == 200
+    # an analyst reads the statistics but does not invite
+    assert (
+        client.post("/regulator/invite", data={"email": "x@sx.example.cn", "role": "analyst"}).status_code
+        == 403
+    )
+    with app.app_context():
+        roles = dict(
+            db.session.execute(
+                select(User.email, Membership.role)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.regulator_id == agency.id)
+            ).all()
+        )
+    assert roles == {"chief@sx.example.cn": "owner", "ana@sx.example.cn": "analyst"}
+
+
+def test_only_a_platform_admin_creates_agencies(app, client, create_user, login):
+    login(client, create_user())
+    r = client.post(
+        "/admin/agencies", data={"name": "假冒监管局", "jurisdiction_code": "330100", "email": "a@b.cn"}
+    )
+    assert r.status_code == 403

@@ -5,3 +5,4 @@ from webapp.admin import controllers as c
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 bp.add_url_rule("/", "home", c.home)
+bp.add_url_rule("/agencies", "create_agency", c.create_agency, methods=["POST"])

@@ -260,7 +260,7 @@ def demo() -> None:
             db.session.add(regulator)
             db.session.flush()
             created += 1
-        _member(users["regulator"], "analyst", regulator_id=regulator.id)
+        _member(users["regulator"], "owner", regulator_id=regulator.id)
 
         created += questionnaire_demo.load(firms["hz"], users["firm"])
 

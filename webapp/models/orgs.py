@@ -25,7 +25,7 @@ from webapp.tenancy import TenantScoped
 
 FIRM_ROLES = ("owner", "editor", "viewer")
 CONSULTANCY_ROLES = ("owner", "consultant")
-REGULATOR_ROLES = ("analyst",)
+REGULATOR_ROLES = ("owner", "analyst")
 
 
 class Firm(TenantScoped, Base):
@@ -128,26 +128,23 @@ class Membership(OrgRef, Base):
 
 
 class Invitation(Base):
-    """An invitation by email link to join a firm or a consultancy with a role.
+    """An invitation by email link to join a firm, a consultancy or a regulator agency with a role.
 
     The link carries the signed id of this row; the row says whether the link still works. It is
     used once (`accepted_at`), an owner may withdraw it while it waits (`revoked_at`; inviting the
     same address again withdraws the older one), and it expires after `INVITATION_MAX_AGE`."""
 
     __tablename__ = "invitations"
-    __table_args__ = (
-        CheckConstraint(
-            "(CASE WHEN firm_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN consultancy_id IS NULL THEN 0 ELSE 1 END) = 1",
-            name="one_org",
-        ),
-    )
+    __table_args__ = (CheckConstraint(_ONE_ORG, name="one_org"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     consultancy_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultancies.id", ondelete="CASCADE"), index=True
+    )
+    regulator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regulators.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = mapped_column(String(16))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from webapp import access, db
 from webapp.i18n import current_lang
-from webapp.models import Regulator
+from webapp.models import Invitation, Regulator
+from webapp.orgs import services as org_services
+from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
+from webapp.orgs.forms import ROLE_LABELS, InviteForm
 from webapp.stats import present
 from webapp.stats import service as stats
 from webapp.util import send_download
@@ -62,3 +67,52 @@ def export_xlsx() -> ResponseReturnValue:
         _filename(agency, view, "xlsx"),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+# ---- the agency's team --------------------------------------------------------------------------
+
+
+def _team(form: InviteForm, status: int = 200) -> ResponseReturnValue:
+    agency = _agency()
+    return (
+        render_template(
+            "regulators/team.html",
+            agency=agency,
+            members=org_services.agency_members(agency.id),
+            invitations=pending_invitations(regulator_id=agency.id),
+            form=form,
+            role_labels=ROLE_LABELS,
+            my_role=access.active_org().role,  # type: ignore[union-attr]
+        ),
+        status,
+    )
+
+
+@access.org_kind("regulator")
+def team() -> ResponseReturnValue:
+    """The agency's members; its owners invite colleagues."""
+    return _team(InviteForm(kind="regulator"))
+
+
+@access.org_kind("regulator", roles=("owner",))
+def invite() -> ResponseReturnValue:
+    agency = _agency()
+    form = InviteForm(kind="regulator")
+    if form.validate_on_submit():
+        inv = org_services.invite(
+            email=form.email.data, role=form.role.data, by=current_user, regulator_id=agency.id
+        )
+        send_invitation(inv, agency.name)
+        flash(_("We sent an invitation to %(email)s.", email=inv.email), "ok")
+        return redirect(url_for("regulators.team"))
+    return _team(form, 422)
+
+
+@access.org_kind("regulator", roles=("owner",))
+def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
+    agency = _agency()
+    inv = db.session.get(Invitation, invitation_id)
+    if inv is None or inv.regulator_id != agency.id:
+        abort(404)
+    withdraw(inv)
+    return redirect(url_for("regulators.team"))
