@@ -571,3 +571,28 @@ def test_only_a_platform_admin_creates_agencies(app, client, create_user, login)
         "/admin/agencies", data={"name": "假冒监管局", "jurisdiction_code": "330100", "email": "a@b.cn"}
     )
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("jurisdiction", ["330100", "330000"])
+def test_where_help_would_count_repeats_what_each_cut_shows(app, population, jurisdiction):
+    with app.app_context():
+        st = stats.compute(jurisdiction, k=2)  # a small k: the test population shows some near cells
+        views = stats.all_views(jurisdiction, k=2)
+        expected = _expected(jurisdiction)
+    candidates = [
+        (view, key, cells["near"])
+        for view, v in views.items()
+        if view[0] in ("region", "industry")
+        for key, cells in v.rows("readiness").items()
+        if "near" in cells and cells["near"].shown and cells["near"].value
+    ]
+    assert len(st.near) == min(len(candidates), 10)
+    assert st.near or jurisdiction == "330100"  # few firms are near a target in each district
+    for view, key, cell in st.near:
+        assert view[0] in ("region", "industry")
+        assert views[view].rows("readiness")[key]["near"] == cell
+        assert cell.value == expected[view]["readiness"][(*key, "near")] >= 2
+    values = [c.value for _, _, c in st.near]
+    assert values == sorted(values, reverse=True)
+    with app.app_context():
+        assert stats.compute(jurisdiction, ("size", "small")).near == []  # only for the whole jurisdiction

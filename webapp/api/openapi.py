@@ -252,6 +252,7 @@ def document() -> dict[str, Any]:
                         "gates",
                         "trend",
                         "plans",
+                        "near",
                     ],
                     "properties": {
                         "jurisdiction": {"type": "object"},
@@ -269,6 +270,7 @@ def document() -> dict[str, Any]:
                                 "gates",
                                 "trend",
                                 "plans",
+                                "near",
                             )
                         },
                     },

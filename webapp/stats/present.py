@@ -225,6 +225,21 @@ def build(stats: Stats, lang: str | None = None) -> dict[str, Any]:
         }
         for (q, fid, mode), c in sorted(stats.rows("trend").items())
     ]
+    out["near"] = [
+        {
+            "dimension": view[0],
+            "value": view[1],
+            "label": value_label(j, view[0], view[1], lang),
+            "framework": fid,
+            "framework_title": framework_title(fid, lang),
+            "mode": mode,
+            "mode_title": mode_title(fid, mode, lang),
+            "target": key,
+            "target_title": _part_title(fid, "target", key, lang),
+            "firms": shown(cell, k),
+        }
+        for view, (fid, mode, key), cell in stats.near
+    ]
     figures = []
     rows = stats.rows("plans")
     for fig in plans.figures_for(j):
@@ -280,6 +295,19 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
             [
                 [x["framework_title"], x["mode_title"], x["target_title"], x["firms"], *(x[c] for c in r)]
                 for x in data["readiness"]
+            ],
+        ),
+        (
+            _("Where help would count: the most firms near a target"),
+            [_("City, county or industry"), _("Target"), _("Framework"), _("Firms near the target")],
+            [
+                [
+                    x["label"],
+                    x["target_title"],
+                    x["framework_title"] + (" · " + x["mode_title"] if x["mode_title"] else ""),
+                    x["firms"],
+                ]
+                for x in data["near"]
             ],
         ),
         (

@@ -377,6 +377,9 @@ class Stats:
     view: View
     k: int
     tables: dict[str, dict[tuple[str, ...], dict[str, Cell]]] = field(default_factory=dict)
+    # where help would count (the whole jurisdiction only): (cut, target row key, firms near it) for
+    # each city or county and industry section, as each of those views shows it
+    near: list[tuple[View, tuple[str, ...], Cell]] = field(default_factory=list)
 
     def rows(self, table: str) -> dict[tuple[str, ...], dict[str, Cell]]:
         return self.tables.get(table, {})
@@ -402,7 +405,27 @@ def compute(jurisdiction: str, view: View = ALL, *, k: int | None = None) -> Sta
     k = k or min_group()
     raw = raw_figures(jurisdiction)
     hidden = suppress(raw, jurisdiction, k)
-    return Stats(jurisdiction, view, k, _cells(raw, hidden, view))
+    st = Stats(jurisdiction, view, k, _cells(raw, hidden, view))
+    if view == ALL:
+        st.near = _near(raw, hidden, jurisdiction)
+    return st
+
+
+def _near(raw: Raw, hidden: Hidden, jurisdiction: str) -> list[tuple[View, tuple[str, ...], Cell]]:
+    """The places and industries with the most firms near a target (for 质量诊断 campaigns), as the
+    views of those places and industries show them: hidden cells stay hidden and are not ranked."""
+    out = []
+    for dim in ("region", "industry"):
+        if dim not in dimensions(jurisdiction):
+            continue
+        for value in dimension_values(jurisdiction, dim):
+            view = (dim, value)
+            for key, cells in _cells(raw, hidden, view).get("readiness", {}).items():
+                cell = cells.get("near")
+                if cell is not None and cell.shown and cell.value:
+                    out.append((view, key, cell))
+    out.sort(key=lambda x: (-(x[2].value or 0), x[0], x[1]))
+    return out[:TOP]
 
 
 def all_views(jurisdiction: str, *, k: int | None = None) -> dict[View, Stats]:
