@@ -596,3 +596,25 @@ def test_where_help_would_count_repeats_what_each_cut_shows(app, population, jur
     assert values == sorted(values, reverse=True)
     with app.app_context():
         assert stats.compute(jurisdiction, ("size", "small")).near == []  # only for the whole jurisdiction
+
+
+def test_the_english_exports_and_page(app, client, create_user, login, population):
+    """The English XLSX once failed (a worksheet named with a colon); the English page's Chinese is
+    data marked as such (the plans' quotes), never the UI's own words."""
+    from openpyxl import load_workbook
+
+    with app.app_context():
+        r = Regulator(name="Zhejiang AMR", jurisdiction_code="330000")
+        db.session.add(r)
+        db.session.flush()
+        user = create_user(locale="en")
+        db.session.add(Membership(user_id=user.id, regulator_id=r.id, role="analyst"))
+        db.session.commit()
+    login(client, user)
+    x = client.get("/regulator/export.xlsx")
+    assert x.status_code == 200
+    titles = load_workbook(io.BytesIO(x.data)).sheetnames
+    assert any("Where help would count" in t for t in titles), titles
+    page = client.get("/regulator/").get_data(as_text=True)
+    assert "规上" not in page
+    assert '<q lang="zh">到2025年，培育“品字标”品牌企业2500家</q>' in page

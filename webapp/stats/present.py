@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -87,7 +88,7 @@ def dimension_label(dim: str) -> str:
         "region": _("City or county"),
         "industry": _("Industry section (GB/T 4754)"),
         "size": _("Size class"),
-        "scale": _("Above designated size (规上)"),
+        "scale": _("Above designated size (规模以上)"),
     }[dim]
 
 
@@ -98,7 +99,7 @@ def value_label(jurisdiction: str, dim: str, value: str, lang: str) -> str:
         return f"{value} {industries.name(value, lang)}" if value != "?" else _("not known")
     if dim == "size":
         return size_label(value)
-    return _("Above designated size (规上)") if value == "yes" else _("Below designated size")
+    return _("Above designated size (规模以上)") if value == "yes" else _("Below designated size")
 
 
 def view_label(jurisdiction: str, view: View, lang: str) -> str:
@@ -388,17 +389,22 @@ def to_csv(data: dict[str, Any]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM: Excel opens it as UTF-8
 
 
+def _sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: no []:*?/\\, at most 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
+
+
 def to_xlsx(data: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
-    ws.title = _("About")[:31]
+    ws.title = _sheet_title(_("About"))
     for row in _heading(data):
         ws.append(row)
     for n, (title, header, rows) in enumerate(table_rows(data), start=1):
-        sheet = wb.create_sheet(f"{n} {title}"[:31].replace("/", " "))
+        sheet = wb.create_sheet(_sheet_title(f"{n} {title}"))
         sheet.append([title])
         sheet["A1"].font = Font(bold=True)
         sheet.append(header)
