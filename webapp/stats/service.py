@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import Select, case, distinct, func, literal_column, select, tuple_
 
 from scoring.model import region_prefix
 from webapp import db, tenancy
@@ -131,11 +131,12 @@ def view_param(view: View) -> str:
 def _dim_expr(jurisdiction: str, dim: str) -> Any:
     if dim == "region":
         return R.c.city_code if region_level(jurisdiction) == "province" else R.c.region_code
+    # constants as literals: the same expression in SELECT and GROUP BY, with no parameters to tell apart
     if dim == "industry":
-        return func.coalesce(R.c.industry_section, "?")
+        return func.coalesce(R.c.industry_section, literal_column("'?'"))
     if dim == "size":
-        return func.coalesce(R.c.size_class, "unknown")
-    return case((R.c.above_scale.is_(True), "yes"), else_="no")
+        return func.coalesce(R.c.size_class, literal_column("'unknown'"))
+    return case((R.c.above_scale.is_(True), literal_column("'yes'")), else_=literal_column("'no'"))
 
 
 # ---- the raw figures, by SQL ----------------------------------------------------------------------
@@ -249,7 +250,12 @@ def raw_figures(jurisdiction: str) -> Raw:
     raw: Raw = {}
     dims = dimensions(jurisdiction)
     with tenancy.bypass():
+        grouping_sets = db.session.get_bind().dialect.name == "postgresql"
         for table, q, nkeys in _queries(jurisdiction):
+            if grouping_sets:  # every view of the statement in one pass over the rows
+                for view, r in _by_grouping_sets(q, jurisdiction, dims):
+                    _put(raw, view, table, r, nkeys)
+                continue
             for dim in (None, *dims):
                 if dim is None:
                     rows = db.session.execute(q).all()
@@ -268,6 +274,30 @@ def raw_figures(jurisdiction: str) -> Raw:
             cells["no"] = cells.get("_n", 0) - cells["yes"]
             cells["share"] = 100 * cells["yes"] / cells["_n"] if cells.get("_n") else 0
     return raw
+
+
+def _by_grouping_sets(
+    q: Select[Any], jurisdiction: str, dims: tuple[str, ...]
+) -> list[tuple[View, tuple[Any, ...]]]:
+    """The statement for the whole jurisdiction and for each kind of cut at once (PostgreSQL's GROUPING
+    SETS); `grouping()` tells which set a row belongs to."""
+    base = list(q._group_by_clauses)
+    exprs = [_dim_expr(jurisdiction, d) for d in dims]
+    sets = [tuple_(*base)] + [tuple_(*base, e) for e in exprs]
+    gq = q.group_by(None).add_columns(*exprs, func.grouping(*exprs)).group_by(func.grouping_sets(*sets))
+    out = []
+    full = (1 << len(dims)) - 1
+    for row in db.session.execute(gq).all():
+        r = tuple(row)
+        values, mask = r[-1 - len(dims) : -1], r[-1]
+        head = r[: -1 - len(dims)]
+        if mask == full:
+            out.append((ALL, head))
+            continue
+        for i, dim in enumerate(dims):
+            if not mask & (1 << (len(dims) - 1 - i)):
+                out.append(((dim, str(values[i])), head))
+    return out
 
 
 def _put(raw: Raw, view: View, table: str, r: tuple[Any, ...], nkeys: int) -> None:
