@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_scoring.py", "bench_rescore.py", "bench_users.py", "bench_autosave.py", "bench_reports.py"]
+BENCHES = [
+    "bench_scoring.py",
+    "bench_rescore.py",
+    "bench_users.py",
+    "bench_autosave.py",
+    "bench_reports.py",
+    "bench_stats.py",
+]
 
 
 def main() -> int:

@@ -47,7 +47,7 @@ def world(app, dbconn, create_user, create_firm):
         db.session.add_all([c, r])
         db.session.flush()
         db.session.add(Membership(user_id=users["consultant"].id, consultancy_id=c.id, role="owner"))
-        db.session.add(Membership(user_id=users["regulator"].id, regulator_id=r.id, role="analyst"))
+        db.session.add(Membership(user_id=users["regulator"].id, regulator_id=r.id, role="owner"))
         db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=c.id))
         mine = Assessment(
             firm_id=firm.id, framework_id="pinzibiao", framework_version="1.0.0", mode="default"
@@ -110,6 +110,8 @@ def _expect(rule_name, role, method):
             return False, 401
         if not rest:
             return True, None
+        if rest == "regulator":
+            return (True, None) if role == "regulator" else (False, 403)
         minimum = rest.split(":")[1]
         return _firm_expect(role, minimum)
     if role == "anonymous":

@@ -69,6 +69,7 @@ class Defaults:
     S3_REGION = "us-east-1"
     S3_ACCESS_KEY_ID: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
+    STATS_MIN_GROUP = 5  # regulator statistics: a group of fewer firms shows as "< k"
     S3_PREFIX = "evidence/"  # put before every object key
     # Billing (webapp/billing/): off without STRIPE_SECRET_KEY; then every organisation has this plan.
     BILLING_DEFAULT_PLAN = "consultant"  # an id of webapp/billing/plans.yaml; the demo runs with all on
@@ -138,6 +139,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "STRIPE_PRICE_FIRM_PRO_YEARLY": ("STRIPE_PRICE_FIRM_PRO_YEARLY", str),
     "STRIPE_PRICE_CONSULTANT_MONTHLY": ("STRIPE_PRICE_CONSULTANT_MONTHLY", str),
     "STRIPE_PRICE_CONSULTANT_YEARLY": ("STRIPE_PRICE_CONSULTANT_YEARLY", str),
+    "STATS_MIN_GROUP": ("STATS_MIN_GROUP", lambda v: max(int(v), 2)),
 }
 
 

@@ -3,16 +3,44 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp import access, db, tenancy
 from webapp.auth.util import end_sessions
 from webapp.models import Consultancy, Firm, Regulator, User
+from webapp.orgs import services as org_services
+from webapp.orgs.controllers import send_invitation
+from webapp.orgs.forms import AgencyForm
 
 
 @access.admin
 def home() -> ResponseReturnValue:
     """Platform overview: counts and the organisations (names only, never assessment data)."""
+    return _home(AgencyForm())
+
+
+@access.admin
+def create_agency() -> ResponseReturnValue:
+    """A regulator agency and an invitation for its first member, who becomes its owner."""
+    form = AgencyForm()
+    if form.validate_on_submit():
+        agency, inv = org_services.create_agency(
+            name=form.name.data,
+            jurisdiction_code=form.jurisdiction_code.data,
+            first_member=form.email.data,
+            by=current_user,
+        )
+        send_invitation(inv, agency.name)
+        flash(
+            _("%(name)s is created; we sent an invitation to %(email)s.", name=agency.name, email=inv.email),
+            "ok",
+        )
+        return redirect(url_for("admin.home"))
+    return _home(form, 422)
+
+
+def _home(form: AgencyForm, status: int = 200) -> ResponseReturnValue:
     with tenancy.bypass():
         counts = {
             "users": db.session.scalar(select(func.count()).select_from(User)),
@@ -29,13 +57,17 @@ def home() -> ResponseReturnValue:
     consultancies = list(db.session.scalars(select(Consultancy).order_by(Consultancy.name)))
     regulators = list(db.session.scalars(select(Regulator).order_by(Regulator.name)))
     users = list(db.session.scalars(select(User).order_by(User.created_at.desc()).limit(50)))
-    return render_template(
-        "admin/home.html",
-        counts=counts,
-        firms=firms,
-        consultancies=consultancies,
-        regulators=regulators,
-        users=users,
+    return (
+        render_template(
+            "admin/home.html",
+            counts=counts,
+            firms=firms,
+            consultancies=consultancies,
+            regulators=regulators,
+            users=users,
+            agency_form=form,
+        ),
+        status,
     )
 
 

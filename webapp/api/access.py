@@ -68,3 +68,19 @@ def token_firm(minimum: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return _mark(token(view), f"token:firm:{minimum}")
 
     return decorator
+
+
+def token_regulator(view: Callable[P, R]) -> Callable[P, R]:
+    """A valid token whose user is a member of a regulator agency (the view picks the agency)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if g.get("api_token") is None or not current_user.is_authenticated:
+            raise ApiError(401, "unauthorized", _unauthorized())
+        if not any(m.regulator_id is not None for m in g.get("memberships", ())):
+            from flask_babel import gettext as _
+
+            raise ApiError(403, "forbidden", _("Only a regulator agency's members can read its statistics."))
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, "token:regulator")

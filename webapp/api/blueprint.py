@@ -11,6 +11,7 @@ bp.add_url_rule("/openapi.json", "openapi", c.openapi)
 bp.add_url_rule("/frameworks", "frameworks", c.frameworks)
 bp.add_url_rule("/frameworks/<framework_id>", "framework", c.framework)
 bp.add_url_rule("/firms", "firms", c.firms)
+bp.add_url_rule("/stats", "stats", c.stats)
 bp.add_url_rule("/firms/<int:firm_id>/assessments", "firm_assessments", c.firm_assessments)
 bp.add_url_rule(
     "/firms/<int:firm_id>/assessments", "create_assessment", c.create_assessment, methods=["POST"]

@@ -281,3 +281,32 @@ def assessment_actions(assessment_id: int) -> Response:
     """The plan's actions on the assessment's framework (the firm's plan for it, whichever round made them)."""
     a = _assessment(assessment_id, "viewer")
     return jsonify(_actions_json(_actions_of(a.firm_id, a.framework_id)))
+
+
+@access.token_regulator
+def stats() -> Response:
+    """The regulator statistics of the caller's agency, as the dashboard shows them."""
+    from webapp.models import Membership, Regulator
+    from webapp.stats import present
+    from webapp.stats import service as stats_service
+
+    q = (
+        select(Regulator)
+        .join(Membership, Membership.regulator_id == Regulator.id)
+        .where(Membership.user_id == current_user.id)
+        .order_by(Regulator.id)
+    )
+    agencies = list(db.session.scalars(q))
+    if not agencies:
+        raise ApiError(403, "forbidden", _("Only a regulator agency's members can read its statistics."))
+    wanted = request.args.get("agency")
+    agency = agencies[0]
+    if wanted is not None:
+        found = [a for a in agencies if str(a.id) == wanted]
+        if not found:
+            raise ApiError(404, "not_found", _("There is no such agency, or you are not one of its members."))
+        agency = found[0]
+    view = stats_service.parse_view(agency.jurisdiction_code, request.args.get("cut"))
+    if view is None:
+        raise ApiError(404, "not_found", _("This cut is not offered for your jurisdiction."))
+    return jsonify(present.build(stats_service.compute(agency.jurisdiction_code, view)))

@@ -198,6 +198,37 @@ def document() -> dict[str, Any]:
                     },
                 },
             },
+            "/stats": {
+                "get": {
+                    "summary": "The regulator statistics of the caller's agency: aggregates of the firms in its"
+                    " jurisdiction that agreed to share, one cut at a time; a group of fewer than k firms (5 by"
+                    ' default) is "< k", a cell hidden so that no such group follows from the others is'
+                    ' "suppressed". The same figures as the dashboard and its exports.',
+                    "parameters": [
+                        {
+                            "name": "cut",
+                            "in": "query",
+                            "required": False,
+                            "description": "One cut, `dimension:value`: `region:<GB/T 2260 code of a city or county"
+                            " directly below the jurisdiction>`, `industry:<GB/T 4754 section letter>`,"
+                            " `size:large|medium|small|micro|unknown`, `scale:yes|no` (规上); none: all firms",
+                            "schema": {"type": "string", "maxLength": 40},
+                        },
+                        {
+                            "name": "agency",
+                            "in": "query",
+                            "required": False,
+                            "description": "The agency's id, for a member of several (default: the first)",
+                            "schema": ID,
+                        },
+                    ],
+                    "responses": {
+                        "200": _ok(_ref("Stats")),
+                        "403": _err("The caller is not a member of a regulator agency"),
+                        **ERRORS,
+                    },
+                },
+            },
             "/assessments/{assessment_id}/result": {
                 "parameters": [_path_id("assessment_id")],
                 "get": {
@@ -223,6 +254,45 @@ def document() -> dict[str, Any]:
                                 "items": {"type": "array", "items": {"type": "object"}},
                             },
                         }
+                    },
+                },
+                "Figure": {"type": ["number", "string"], "description": 'a number, "< k" or "suppressed"'},
+                "Stats": {
+                    "type": "object",
+                    "required": [
+                        "jurisdiction",
+                        "cut",
+                        "min_group",
+                        "scope",
+                        "overview",
+                        "quarters",
+                        "readiness",
+                        "sections",
+                        "gaps",
+                        "gates",
+                        "trend",
+                        "plans",
+                        "near",
+                    ],
+                    "properties": {
+                        "jurisdiction": {"type": "object"},
+                        "cut": {"type": "object"},
+                        "min_group": {"type": "integer"},
+                        "scope": {"type": "string"},
+                        "overview": {"type": "object", "additionalProperties": _ref("Figure")},
+                        **{
+                            name: {"type": "array", "items": {"type": "object"}}
+                            for name in (
+                                "quarters",
+                                "readiness",
+                                "sections",
+                                "gaps",
+                                "gates",
+                                "trend",
+                                "plans",
+                                "near",
+                            )
+                        },
                     },
                 },
                 "FrameworkSummary": {

@@ -18,7 +18,9 @@ from webapp.auth.util import hash_password
 from webapp.db import utcnow
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership, Regulator, User
 from webapp.questionnaire import demo as questionnaire_demo
+from webapp.questionnaire import services as questionnaire_services
 from webapp.refdata import credit_code, regions, sizes
+from webapp.stats import demo as stats_demo
 
 PASSWORD = "demo-pass-2026"
 SEED = 20261122
@@ -267,12 +269,17 @@ def demo() -> None:
             db.session.add(regulator)
             db.session.flush()
             created += 1
-        _member(users["regulator"], "analyst", regulator_id=regulator.id)
+        _member(users["regulator"], "owner", regulator_id=regulator.id)
 
         created += questionnaire_demo.load(firms["hz"], users["firm"])
 
         for spec in _synthetic_specs(rng):
-            created += _firm(rng, spec, synthetic=True)[1]
+            firm, new = _firm(rng, spec, synthetic=True)
+            shares = rng.random() < 0.9  # drawn every time: a second run draws the same credit codes
+            if new:
+                firm.share_statistics = shares  # most agreed to be counted in the statistics
+                created += 1
+        created += stats_demo.load(today=questionnaire_services.today())
         db.session.commit()
     click.echo(f"Demo data ready ({created} rows created). Sign in with any of:")
     for email, _name, role in SIGNINS:

@@ -24,6 +24,7 @@ from webapp import db, tenancy
 from webapp.models import Assessment, Firm
 from webapp.orgs.services import profile_facts
 from webapp.questionnaire.scoring import submission, summary
+from webapp.stats import results as stats_results
 
 
 def _fail(lines: list[str]) -> None:
@@ -100,7 +101,11 @@ def rescore(framework_id: str | None, batch: int, jobs: int) -> None:
         with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("spawn")) as pool:
             parts = list(pool.map(_rescore_range, [(config, framework_id, batch, r) for r in ranges]))
         done, failed = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    with tenancy.bypass():
+        kept = stats_results.rebuild(framework_id=framework_id)
+        db.session.commit()
     took = time.perf_counter() - started
+    click.echo(f"Kept the results of {kept} submitted assessments for the statistics.")
     click.echo(f"Rescored {done} assessments in {took:.1f} s ({failed} could not be scored).")
     if failed:
         sys.exit(1)

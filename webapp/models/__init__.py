@@ -24,6 +24,7 @@ from webapp.models.orgs import (
     Regulator,
 )
 from webapp.models.plan import ACTION_STATUSES, Action, CalendarFeed
+from webapp.models.stats import AssessmentResult, AssessmentResultLine
 from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
@@ -38,6 +39,8 @@ __all__ = [
     "AnswerHistory",
     "ApiToken",
     "Assessment",
+    "AssessmentResult",
+    "AssessmentResultLine",
     "AuditEvent",
     "BillingAccount",
     "CalendarFeed",

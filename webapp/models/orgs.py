@@ -6,7 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -15,7 +25,7 @@ from webapp.tenancy import TenantScoped
 
 FIRM_ROLES = ("owner", "editor", "viewer")
 CONSULTANCY_ROLES = ("owner", "consultant")
-REGULATOR_ROLES = ("analyst",)
+REGULATOR_ROLES = ("owner", "analyst")
 
 
 class Firm(TenantScoped, Base):
@@ -36,6 +46,9 @@ class Firm(TenantScoped, Base):
     above_scale: Mapped[bool] = mapped_column(Boolean, default=False)  # 规上
     founded_on: Mapped[dt.date | None] = mapped_column(Date)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)  # demo population, not a real firm
+    # The firm agreed that its results count in the regulators' aggregate statistics (never its name
+    # or answers). Asked when the firm is created, changeable in its profile; off until agreed.
+    share_statistics: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # an owner asked to delete the firm: it goes, files and all, at this time unless restored before
     deletion_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
@@ -117,26 +130,23 @@ class Membership(OrgRef, Base):
 
 
 class Invitation(Base):
-    """An invitation by email link to join a firm or a consultancy with a role.
+    """An invitation by email link to join a firm, a consultancy or a regulator agency with a role.
 
     The link carries the signed id of this row; the row says whether the link still works. It is
     used once (`accepted_at`), an owner may withdraw it while it waits (`revoked_at`; inviting the
     same address again withdraws the older one), and it expires after `INVITATION_MAX_AGE`."""
 
     __tablename__ = "invitations"
-    __table_args__ = (
-        CheckConstraint(
-            "(CASE WHEN firm_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN consultancy_id IS NULL THEN 0 ELSE 1 END) = 1",
-            name="one_org",
-        ),
-    )
+    __table_args__ = (CheckConstraint(_ONE_ORG, name="one_org"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     consultancy_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultancies.id", ondelete="CASCADE"), index=True
+    )
+    regulator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regulators.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = mapped_column(String(16))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -35,6 +35,7 @@ def _data(form: FirmForm) -> services.FirmData:
         total_assets_10k=form.total_assets_10k.data,
         above_scale=bool(form.above_scale.data),
         founded_on=form.founded_on.data,
+        share_statistics=bool(form.share_statistics.data),
     )
 
 
@@ -134,9 +135,15 @@ def invitation_max_age() -> dt.timedelta:
     return dt.timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
 
 
-def pending_invitations(*, firm_id: int | None = None, consultancy_id: int | None = None) -> list[Invitation]:
+def pending_invitations(
+    *, firm_id: int | None = None, consultancy_id: int | None = None, regulator_id: int | None = None
+) -> list[Invitation]:
     return services.pending_invitations(
-        max_age=invitation_max_age(), now=utcnow(), firm_id=firm_id, consultancy_id=consultancy_id
+        max_age=invitation_max_age(),
+        now=utcnow(),
+        firm_id=firm_id,
+        consultancy_id=consultancy_id,
+        regulator_id=regulator_id,
     )
 
 
@@ -309,11 +316,11 @@ def invitation(token: str) -> ResponseReturnValue:
         return redirect(url_for("core.home"))
     from webapp.core.services import org_name
 
-    kind = "firm" if inv.firm_id else "consultancy"
+    kind = "firm" if inv.firm_id else "regulator" if inv.regulator_id else "consultancy"
     return render_template(
         "orgs/invitation.html",
         inv=inv,
-        org=org_name(kind, inv.firm_id or inv.consultancy_id or 0, bypass=True),
+        org=org_name(kind, inv.firm_id or inv.consultancy_id or inv.regulator_id or 0, bypass=True),
         role=ROLE_LABELS[inv.role],
     )
 

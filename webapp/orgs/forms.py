@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from webapp.i18n import current_lang
-from webapp.models import CONSULTANCY_ROLES, FIRM_ROLES
+from webapp.models import CONSULTANCY_ROLES, FIRM_ROLES, REGULATOR_ROLES
 from webapp.refdata import credit_code, industries, regions
 
 
@@ -92,6 +92,7 @@ class FirmForm(FlaskForm):
     )
     above_scale = BooleanField(_l("Above designated size (规模以上)"))
     founded_on = DateField(_l("Founded on"), validators=[Optional()])
+    share_statistics = BooleanField(_l("Count this firm in the market regulators’ statistics"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,10 +112,10 @@ class InviteForm(FlaskForm):
 
     def __init__(self, *args: Any, kind: str = "firm", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        roles = FIRM_ROLES if kind == "firm" else CONSULTANCY_ROLES
+        roles = {"firm": FIRM_ROLES, "regulator": REGULATOR_ROLES}.get(kind, CONSULTANCY_ROLES)
         self.role.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in roles]
-        if not self.role.data:
-            self.role.data = "editor" if kind == "firm" else "consultant"  # least power by default
+        if not self.role.data:  # least power by default
+            self.role.data = {"firm": "editor", "regulator": "analyst"}.get(kind, "consultant")
 
 
 class GrantForm(FlaskForm):
@@ -128,3 +129,23 @@ ROLE_LABELS = {
     "consultant": _l("Consultant"),
     "analyst": _l("Analyst"),
 }
+
+
+class AgencyForm(FlaskForm):
+    name = StringField(_l("Agency name"), validators=[DataRequired(), Length(max=200)])
+    jurisdiction_code = SelectField(
+        _l("Jurisdiction (sees this region and everything below it)"), validators=[DataRequired()]
+    )
+    email = EmailField(
+        _l("First member’s email (becomes its owner)"),
+        validators=[DataRequired(), Email(check_deliverability=False)],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lang = current_lang()
+        out = [SelectChoice("330000", regions.name("330000", lang))]
+        for city in regions.cities():
+            out.append(SelectChoice(city.code, city.name(lang)))
+            out.extend(SelectChoice(c.code, "　" + c.name(lang)) for c in regions.counties(city.code))
+        self.jurisdiction_code.choices = out

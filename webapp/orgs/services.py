@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
 from webapp.db import utcnow
-from webapp.models import Consultancy, ConsultancyGrant, Firm, Invitation, Membership, User
+from webapp.models import Consultancy, ConsultancyGrant, Firm, Invitation, Membership, Regulator, User
 from webapp.refdata import industries, regions, sizes
 
 
@@ -28,6 +28,7 @@ class FirmData:
     total_assets_10k: Decimal | None = None
     above_scale: bool = False
     founded_on: dt.date | None = None
+    share_statistics: bool = False  # counted in the regulators' aggregate statistics (opt-in)
 
 
 def _apply(firm: Firm, data: FirmData) -> None:
@@ -123,14 +124,23 @@ def firm_members(firm_id: int) -> list[Membership]:
     return list(db.session.scalars(q))
 
 
-def _same_org(q: Any, *, firm_id: int | None, consultancy_id: int | None) -> Any:
+def _same_org(
+    q: Any, *, firm_id: int | None, consultancy_id: int | None, regulator_id: int | None = None
+) -> Any:
     if firm_id is not None:
         return q.where(Invitation.firm_id == firm_id)
+    if regulator_id is not None:
+        return q.where(Invitation.regulator_id == regulator_id)
     return q.where(Invitation.consultancy_id == consultancy_id)
 
 
 def pending_invitations(
-    *, max_age: dt.timedelta, now: dt.datetime, firm_id: int | None = None, consultancy_id: int | None = None
+    *,
+    max_age: dt.timedelta,
+    now: dt.datetime,
+    firm_id: int | None = None,
+    consultancy_id: int | None = None,
+    regulator_id: int | None = None,
 ) -> list[Invitation]:
     """The invitations of one organisation whose link still works: not used, withdrawn or expired."""
     q = select(Invitation).where(
@@ -138,13 +148,19 @@ def pending_invitations(
         Invitation.revoked_at.is_(None),
         Invitation.created_at > now - max_age,
     )
-    q = _same_org(q, firm_id=firm_id, consultancy_id=consultancy_id)
+    q = _same_org(q, firm_id=firm_id, consultancy_id=consultancy_id, regulator_id=regulator_id)
     q = q.options(joinedload(Invitation.invited_by))
     return list(db.session.scalars(q.order_by(Invitation.created_at)))
 
 
 def invite(
-    *, email: str, role: str, by: User, firm_id: int | None = None, consultancy_id: int | None = None
+    *,
+    email: str,
+    role: str,
+    by: User,
+    firm_id: int | None = None,
+    consultancy_id: int | None = None,
+    regulator_id: int | None = None,
 ) -> Invitation:
     """A new invitation; an older one to the same address for the same organisation that still
     waits is withdrawn, so only the newest link works."""
@@ -153,7 +169,7 @@ def invite(
     older = update(Invitation).where(
         Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
     )
-    older = _same_org(older, firm_id=firm_id, consultancy_id=consultancy_id)
+    older = _same_org(older, firm_id=firm_id, consultancy_id=consultancy_id, regulator_id=regulator_id)
     db.session.execute(
         older.values(revoked_at=now, revoked_by_id=by.id), execution_options={"synchronize_session": False}
     )
@@ -163,6 +179,7 @@ def invite(
         invited_by_id=by.id,
         firm_id=firm_id,
         consultancy_id=consultancy_id,
+        regulator_id=regulator_id,
         created_at=now,
     )
     db.session.add(inv)
@@ -177,7 +194,9 @@ def invitation_state(inv: Invitation, *, max_age: dt.timedelta, now: dt.datetime
         return "accepted"
     if inv.revoked_at is not None:
         newer = select(Invitation.id).where(Invitation.email == inv.email, Invitation.id > inv.id)
-        newer = _same_org(newer, firm_id=inv.firm_id, consultancy_id=inv.consultancy_id)
+        newer = _same_org(
+            newer, firm_id=inv.firm_id, consultancy_id=inv.consultancy_id, regulator_id=inv.regulator_id
+        )
         return "superseded" if db.session.scalar(newer.limit(1)) is not None else "revoked"
     if inv.created_at <= now - max_age:
         return "expired"
@@ -223,12 +242,19 @@ def accept_invitation(
             Membership.consultancy_id.is_(None)
             if inv.consultancy_id is None
             else Membership.consultancy_id == inv.consultancy_id,
+            Membership.regulator_id.is_(None)
+            if inv.regulator_id is None
+            else Membership.regulator_id == inv.regulator_id,
         )
     )
     if existing is not None:
         return existing
     membership = Membership(
-        user_id=user.id, firm_id=inv.firm_id, consultancy_id=inv.consultancy_id, role=inv.role
+        user_id=user.id,
+        firm_id=inv.firm_id,
+        consultancy_id=inv.consultancy_id,
+        regulator_id=inv.regulator_id,
+        role=inv.role,
     )
     db.session.add(membership)
     db.session.flush()
@@ -291,4 +317,22 @@ def client_firms(consultancy_id: int) -> list[Firm]:
         .where(ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None))
         .order_by(Firm.name)
     )
+    return list(db.session.scalars(q))
+
+
+# ---- regulator agencies ---------------------------------------------------------------------------
+
+
+def create_agency(
+    *, name: str, jurisdiction_code: str, first_member: str, by: User
+) -> tuple[Regulator, Invitation]:
+    """A platform admin creates a regulator agency and invites its first member, as its owner."""
+    agency = Regulator(name=name.strip(), jurisdiction_code=jurisdiction_code)
+    db.session.add(agency)
+    db.session.flush()
+    return agency, invite(email=first_member, role="owner", by=by, regulator_id=agency.id)
+
+
+def agency_members(regulator_id: int) -> list[Membership]:
+    q = select(Membership).where(Membership.regulator_id == regulator_id).order_by(Membership.created_at)
     return list(db.session.scalars(q))

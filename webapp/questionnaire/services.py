@@ -53,6 +53,7 @@ from webapp.models import (
 from webapp.orgs.services import FirmProfile, profile_facts
 from webapp.questionnaire import storage
 from webapp.questionnaire.scoring import framework_of, submission, summary
+from webapp.stats import results as stats_results
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 TEXT_MAX = 10_000  # characters of a text answer
@@ -1480,6 +1481,7 @@ def submit(a: Assessment, user: User, *, day: dt.date | None = None) -> list[Sub
     a.as_of = as_of
     a.updated_at = now
     _store_summary(a, result)
+    stats_results.record(a, result)
     return []
 
 
