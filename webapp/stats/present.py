@@ -19,8 +19,8 @@ from webapp.refdata import industries, regions
 from webapp.stats import plans
 from webapp.stats.service import (
     ALL,
-    READINESS,
     SIZE_ORDER,
+    STATUSES,
     Cell,
     Stats,
     View,
@@ -172,7 +172,7 @@ def build(stats: Stats, lang: str | None = None) -> dict[str, Any]:
             "target": key,
             "target_title": _part_title(fid, "target", key, lang),
             "firms": shown(c.get("_n"), k),
-            **{r: shown(c.get(r), k) for r in READINESS},
+            **{r: shown(c.get(r), k) for r in STATUSES},
         }
         for (fid, mode, key), c in sorted(
             stats.rows("readiness").items(), key=lambda kv: (kv[0][1] == "quick", kv[0])
@@ -278,7 +278,7 @@ def _section_order(key: tuple[str, ...]) -> tuple[Any, ...]:
 
 def table_rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The report as titled tables (title, header, rows) — the CSV and the XLSX hold the same cells."""
-    r = READINESS
+    r = STATUSES
     tables = [
         (
             _("Firms assessed"),
@@ -292,7 +292,17 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
         ),
         (
             _("Readiness per target"),
-            [_("Framework"), _("Mode"), _("Target"), _("Firms"), _("Ready"), _("Near"), _("Not ready")],
+            [
+                _("Framework"),
+                _("Mode"),
+                _("Target"),
+                _("Firms"),
+                _("Ready"),
+                _("Near"),
+                _("Not ready"),
+                _("Worth a full self-evaluation"),
+                _("Not yet"),
+            ],
             [
                 [x["framework_title"], x["mode_title"], x["target_title"], x["firms"], *(x[c] for c in r)]
                 for x in data["readiness"]

@@ -41,6 +41,8 @@ from webapp.stats import plans
 MIN_GROUP = 5  # the default of STATS_MIN_GROUP
 SIZE_ORDER = ("large", "medium", "small", "micro", "unknown")
 READINESS = ("ready", "near", "not_ready")
+SCREENING = ("worth_full_evaluation", "not_yet")  # a screening mode's bands (quick mode), counted apart
+STATUSES = READINESS + SCREENING
 TOP = 10
 
 R = AssessmentResult.__table__
@@ -152,7 +154,7 @@ class TableSpec:
 TABLES: dict[str, TableSpec] = {
     "overview": TableSpec(("firms",), tied=(("assessments", "firms"),)),
     "quarters": TableSpec(("firms",), tied=(("assessments", "firms"),)),
-    "readiness": TableSpec(("_n", *READINESS), parts=READINESS),
+    "readiness": TableSpec(("_n", *STATUSES), parts=STATUSES),
     "sections": TableSpec(("_n",), tied=(("avg", "_n"),)),
     "gaps": TableSpec(("firms",)),
     "gates": TableSpec(("firms",)),
@@ -188,7 +190,7 @@ def _queries(jurisdiction: str) -> list[tuple[str, Select[Any], int]]:
     q = (
         select(R.c.framework_id, R.c.mode, L.c.key, L.c.status, firms)
         .select_from(_from(True))
-        .where(L.c.kind == "target", L.c.status.in_(READINESS))
+        .where(L.c.kind == "target", L.c.status.in_(STATUSES))
     )
     keys = (R.c.framework_id, R.c.mode, L.c.key, L.c.status)
     out.append(("readiness", _scoped(q, jurisdiction, latest=True).group_by(*keys), 4))
@@ -268,7 +270,7 @@ def raw_figures(jurisdiction: str) -> Raw:
                     _put(raw, view, table, r, nkeys)
     for tables in raw.values():
         for cells in tables.get("readiness", {}).values():
-            cells["_n"] = sum(cells.get(c, 0) for c in READINESS)
+            cells["_n"] = sum(cells.get(c, 0) for c in STATUSES)
         for cells in tables.get("plans", {}).values():
             cells.setdefault("yes", 0)
             cells["no"] = cells.get("_n", 0) - cells["yes"]
