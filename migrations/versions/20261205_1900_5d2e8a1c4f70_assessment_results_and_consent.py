@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("assessment_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=True),
         sa.Column("percent", sa.Numeric(precision=7, scale=2), nullable=True),
         sa.Column("firm_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -60,5 +60,5 @@ class AssessmentResultLine(FirmOwned, Base):
     )
     kind: Mapped[str] = mapped_column(String(8))
     key: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(32))
     percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
