@@ -104,14 +104,13 @@ def _wait(port: int, timeout: float = 30) -> None:
 # ---- the scratch database -----------------------------------------------------------------------------
 
 
-def prepare(instance: Path) -> list[dict[str, Any]]:
-    """Migrate a fresh database; 32 users, each the owner of a firm with a draft `pinzibiao`; sign each
-    in and read a page, for its session cookie and CSRF token."""
-    name = URL.rpartition("/")[2]
-    with psycopg.connect(_admin_url(URL), autocommit=True) as conn:
+def fresh_database(url: str, instance: Path) -> None:
+    """Drop and create the scratch database `url` and migrate it, as an operator would."""
+    name = url.rpartition("/")[2]
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": SECRET, "QREADY_INSTANCE_PATH": str(instance)}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "QREADY_INSTANCE_PATH": str(instance)}
     subprocess.run(
         [PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
         cwd=ROOT,
@@ -119,6 +118,12 @@ def prepare(instance: Path) -> list[dict[str, Any]]:
         check=True,
         capture_output=True,
     )
+
+
+def prepare(instance: Path) -> list[dict[str, Any]]:
+    """Migrate a fresh database; 32 users, each the owner of a firm with a draft `pinzibiao`; sign each
+    in and read a page, for its session cookie and CSRF token."""
+    fresh_database(URL, instance)
 
     import random
 

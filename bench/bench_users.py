@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,14 +37,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from bench_autosave import PYTHON, SECRET, _admin_url, serve, stop  # noqa: E402
+from bench_autosave import SECRET, fresh_database, serve, stop  # noqa: E402
 
 URL = os.environ.get("BENCH_USERS_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/qready_bench_users")
 USERS = int(os.environ.get("BENCH_USERS", "50"))
@@ -61,18 +59,7 @@ TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 def prepare(instance: Path) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, list[Any]]]]]:
     """A fresh migrated database with USERS firm owners, each with a draft `pinzibiao`; the questions
     each section offers to the simulation (yes/no and choice items that are not shared facts)."""
-    name = URL.rpartition("/")[2]
-    with psycopg.connect(_admin_url(URL), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": SECRET, "QREADY_INSTANCE_PATH": str(instance)}
-    subprocess.run(
-        [PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    fresh_database(URL, instance)
     from assessments.loader import load_framework
     from webapp import create_app, db, tenancy
     from webapp.auth.util import hash_password
