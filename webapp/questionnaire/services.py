@@ -790,8 +790,11 @@ def fact_sources(firm_id: int, facts: Iterable[str]) -> list[tuple[str, Any, int
 
 def framework_ids(firm_id: int, assessment_ids: Iterable[int]) -> dict[int, tuple[str, str, int]]:
     """(framework id, version, round) of some of a firm's assessments."""
+    ids = list(assessment_ids)
+    if not ids:
+        return {}  # no round trip for nothing (a section whose shared facts were all answered here)
     q = select(Assessment.id, Assessment.framework_id, Assessment.framework_version, Assessment.round).where(
-        Assessment.firm_id == firm_id, Assessment.id.in_(list(assessment_ids))
+        Assessment.firm_id == firm_id, Assessment.id.in_(ids)
     )
     return {r[0]: (r[1], r[2], r[3]) for r in _core(q)}
 
