@@ -86,30 +86,14 @@ def personal_data(user: User, *, now: dt.datetime) -> dict[str, Any]:
     the firms' data: only which item the person changed, and when, is listed."""
     with tenancy.bypass():
         memberships = list(db.session.scalars(select(Membership).where(Membership.user_id == user.id)))
-        history = list(
-            db.session.execute(
-                select(AnswerHistory, Assessment)
-                .join(Assessment, Assessment.id == AnswerHistory.assessment_id)
-                .where(AnswerHistory.changed_by_id == user.id)
-                .order_by(AnswerHistory.id)
-            ).tuples()
-        )
-        uploads = list(
-            db.session.execute(
-                select(Evidence, Assessment)
-                .join(Assessment, Assessment.id == Evidence.assessment_id)
-                .where(Evidence.uploaded_by_id == user.id)
-                .order_by(Evidence.id)
-            ).tuples()
-        )
-        comments = list(
-            db.session.execute(
-                select(Comment, Assessment)
-                .join(Assessment, Assessment.id == Comment.assessment_id)
-                .where(Comment.author_id == user.id)
-                .order_by(Comment.id)
-            ).tuples()
-        )
+
+        def written(model: Any, by: Any) -> list[tuple[Any, Assessment]]:
+            q = select(model, Assessment).join(Assessment, Assessment.id == model.assessment_id)
+            return list(db.session.execute(q.where(by == user.id).order_by(model.id)).tuples())
+
+        history = written(AnswerHistory, AnswerHistory.changed_by_id)
+        uploads = written(Evidence, Evidence.uploaded_by_id)
+        comments = written(Comment, Comment.author_id)
         firm_ids = {m.firm_id for m in memberships if m.firm_id} | {
             a.firm_id for rows in (history, uploads, comments) for _row, a in rows
         }
