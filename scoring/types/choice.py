@@ -1,0 +1,48 @@
+"""choice: one of the item's options (its `value`, a string), earning the option's points."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..model import AnswerType, Framework, Item
+from . import AnswerKind
+
+if TYPE_CHECKING:
+    from ..tables import ItemTable
+
+
+class Choice(AnswerKind):
+    type = AnswerType.CHOICE
+    name = ("an option value (text)", "选项值（文本）")
+    keys = frozenset({"options"})
+    needs = "options"
+
+    def prepare(self, fw: Framework, item: Item, max_points: Decimal) -> Mapping[str, object]:
+        return {"choice_points": {opt.value: opt.points for opt in item.options}}
+
+    def check(
+        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
+    ) -> tuple[str, str] | None:
+        if not isinstance(value, str):
+            return self.wrong()
+        if value not in t.choice_points:
+            return ("unknown_option", ", ".join(t.choice_points))
+        return None
+
+    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+        return t.choice_points[value]  # type: ignore[index]
+
+    def candidates(
+        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
+    ) -> list[object]:
+        return list(t.choice_points)
+
+    def condition_value(self, fw: Framework, item: Item, value: object) -> str | None:
+        allowed = [o.value for o in item.options]
+        return None if value in allowed else f"{value!r} is not one of its options {allowed}"
+
+
+KIND = Choice()
