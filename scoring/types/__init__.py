@@ -38,6 +38,7 @@ class AnswerKind:
     ordered: ClassVar[bool] = False  # answers compare with gte / lte
     by_mode: ClassVar[bool] = False  # the item applies only in the modes it names a scale for
     numeric: ClassVar[bool] = False  # answers are numbers within the item's bounds
+    dated: ClassVar[bool] = False  # answers are dates (years_gte / years_lt count the years since)
 
     def prepare(self, fw: Framework, item: Item, max_points: Decimal) -> Mapping[str, object]:
         """The type's fields of the item's scoring table (`scoring.tables.ItemTable`)."""

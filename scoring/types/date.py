@@ -22,6 +22,7 @@ class Date(AnswerKind):
     keys = frozenset({"bands"})
     needs = "bands"
     ordered = True
+    dated = True
 
     def check(
         self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,17 @@ class Number(AnswerKind):
     needs = "bands"
     ordered = True
     numeric = True
+    limits: tuple[Decimal | None, Decimal | None] = (None, None)  # what any item's bounds lie within
+
+    def prepare(self, fw: Framework, item: Item, max_points: Decimal) -> Mapping[str, object]:
+        lo, hi = self.domain(item)
+        return {"lo": lo, "hi": hi}
+
+    def domain(self, item: Item) -> tuple[Decimal | None, Decimal | None]:
+        """The item's bounds; a bound it does not give is the type's limit."""
+        lo = self.limits[0] if item.min_value is None else item.min_value
+        hi = self.limits[1] if item.max_value is None else item.max_value
+        return lo, hi
 
     def check(
         self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
