@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from scoring import InvalidSubmission, Submission, ideal_answer, score, zero_answer
-from scoring.model import AnswerType, Band, Condition, Framework, Item, Level, Op
+from scoring.model import Band, Condition, Framework, Item, Level, Op
 from scoring.tables import tables_for
 from scoring.types import KINDS, kind_of
 
@@ -137,14 +137,8 @@ class _FrameworkChecker:
         kind = kind_of(item.answer_type)
         where = item.id
         mx = item.max_points
-        if kind.type is AnswerType.YES_NO and item.options:
-            values = sorted(o.value for o in item.options)
-            if values != ["no", "yes"]:
-                self.err(
-                    where, f"options: a yes_no item has exactly the options 'yes' and 'no', got {values}"
-                )
-        if kind.needs == "options" and len(item.options) < 2:
-            self.err(where, f"options: a {kind.type.value} item needs at least two options")
+        for message in kind.item_problems(item):
+            self.err(where, message)
         if item.options:
             self.dupes("option value", (o.value for o in item.options), where)
             for o in item.options:

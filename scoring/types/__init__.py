@@ -64,6 +64,10 @@ class AnswerKind:
         """The numbers the item's bands are tested on (inclusive; None = unbounded)."""
         return item.min_value, item.max_value
 
+    def item_problems(self, item: Item) -> list[str]:
+        """What is wrong with an item of this type on its own (its options), for `assessments.checks`."""
+        return []
+
     def condition_value(self, fw: Framework, item: Item, value: object) -> str | None:
         """Why `value` cannot be compared with an answer to `item` in a condition, or None."""
         return None

@@ -40,6 +40,9 @@ class Choice(AnswerKind):
     ) -> list[object]:
         return list(t.choice_points)
 
+    def item_problems(self, item: Item) -> list[str]:
+        return ["options: a choice item needs at least two options"] if len(item.options) < 2 else []
+
     def condition_value(self, fw: Framework, item: Item, value: object) -> str | None:
         allowed = [o.value for o in item.options]
         return None if value in allowed else f"{value!r} is not one of its options {allowed}"

@@ -40,6 +40,12 @@ class YesNo(AnswerKind):
     ) -> list[object]:
         return [True, False]
 
+    def item_problems(self, item: Item) -> list[str]:
+        values = sorted(o.value for o in item.options)
+        if item.options and values != ["no", "yes"]:
+            return [f"options: a yes_no item has exactly the options 'yes' and 'no', got {values}"]
+        return []
+
     def condition_value(self, fw: Framework, item: Item, value: object) -> str | None:
         return None if isinstance(value, bool) else f"compare with true or false, got {value!r}"
 
