@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from ..tables import ItemTable
 
 _ZERO = Decimal(0)
+Day = datetime.date | None  # the scoring date, when there is one
+Found = tuple[str, str] | None  # (problem code, detail) of `scoring.submission.CODES`, or None
 
 
 class AnswerKind:
@@ -44,19 +46,15 @@ class AnswerKind:
         """The type's fields of the item's scoring table (`scoring.tables.ItemTable`)."""
         return {}
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         """What is wrong with an answer, as (problem code, detail) of `scoring.submission.CODES`."""
         raise NotImplementedError
 
-    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         """What a valid answer earns before the evidence cap."""
         return _ZERO
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         """The answers worth trying for the item's best (`ideal`) or worst answer, in order of preference."""
         raise NotImplementedError
 
@@ -100,4 +98,4 @@ def kind_of(answer_type: AnswerType) -> AnswerKind:
     return KINDS[answer_type]
 
 
-__all__ = ["KINDS", "AnswerKind", "gate_values", "kind_of"]
+__all__ = ["KINDS", "AnswerKind", "Day", "Found", "gate_values", "kind_of"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import AnswerType, Framework, Item
-from . import AnswerKind
+from . import AnswerKind, Day, Found
 
 if TYPE_CHECKING:
     from ..tables import ItemTable
@@ -23,21 +22,17 @@ class Choice(AnswerKind):
     def prepare(self, fw: Framework, item: Item, max_points: Decimal) -> Mapping[str, object]:
         return {"choice_points": {opt.value: opt.points for opt in item.options}}
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         if not isinstance(value, str):
             return self.wrong()
         if value not in t.choice_points:
             return ("unknown_option", ", ".join(t.choice_points))
         return None
 
-    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         return t.choice_points[value]  # type: ignore[index]
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         return list(t.choice_points)
 
     def item_problems(self, item: Item) -> list[str]:

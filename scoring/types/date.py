@@ -3,14 +3,13 @@ date `as_of` (which every submission with a date answer must give)."""
 
 from __future__ import annotations
 
-import datetime
 import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import AnswerType, Framework, Item, Op
 from ..values import as_number, parse_date, whole_years, years_before
-from . import AnswerKind
+from . import AnswerKind, Day, Found
 
 if TYPE_CHECKING:
     from ..tables import ItemTable
@@ -24,9 +23,7 @@ class Date(AnswerKind):
     ordered = True
     dated = True
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         if not isinstance(value, str):
             return self.wrong()
         if parse_date(value) is None:
@@ -35,14 +32,12 @@ class Date(AnswerKind):
             return ("missing_as_of", "")
         return None
 
-    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         d = parse_date(value)
         assert d is not None and as_of is not None
         return t.band_points(Decimal(whole_years(d, as_of)))
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         """Dates a whole number of years before `as_of`: at and either side of every band edge and of
         every gate's number of years; then the dates gates name."""
         if as_of is None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import AnswerType, Framework, Item
 from ..values import as_number
-from . import AnswerKind, gate_values
+from . import AnswerKind, Day, Found, gate_values
 
 if TYPE_CHECKING:
     from ..tables import ItemTable
@@ -47,9 +46,7 @@ class Number(AnswerKind):
         hi = self.limits[1] if item.max_value is None else item.max_value
         return lo, hi
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         x = as_number(value)
         if x is None:
             return self.wrong()
@@ -59,14 +56,12 @@ class Number(AnswerKind):
             return ("number_too_large", "")
         return None
 
-    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         x = as_number(value)
         assert x is not None
         return t.band_points(x)
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         """At, around and between every band edge, bound and gate value, within the bounds."""
         points: set[Decimal] = {Decimal(0), Decimal(100)}
         for b in t.bands:

@@ -4,13 +4,12 @@ named for the mode "default" serves every mode)."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import AnswerType, Framework, Item
-from . import AnswerKind
+from . import AnswerKind, Day, Found
 
 if TYPE_CHECKING:
     from ..tables import ItemTable
@@ -36,9 +35,7 @@ class Scale(AnswerKind):
                 level_points.setdefault(m.id, level_points["default"])
         return {"level_points": level_points}
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         if not isinstance(value, str):
             return self.wrong()
         levels = t.level_points.get(mode)
@@ -48,12 +45,10 @@ class Scale(AnswerKind):
             return ("unknown_level", ", ".join(levels))
         return None
 
-    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         return t.level_points[mode][value]  # type: ignore[index]
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         levels = t.level_points.get(mode)
         if levels is None:
             raise ValueError(f"item {t.item.id!r} has no scale in mode {mode!r}")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING
 
 from ..model import AnswerType, Framework, Item
-from . import AnswerKind, gate_values
+from . import AnswerKind, Day, Found, gate_values
 
 if TYPE_CHECKING:
     from ..tables import ItemTable
@@ -19,14 +18,10 @@ class Text(AnswerKind):
     name = ("text", "文本")
     scored = False
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         return None if isinstance(value, str) else self.wrong()
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         return [SAMPLE_TEXT if ideal else "", *(v for v in gate_values(t, fw) if isinstance(v, str))]
 
     def condition_value(self, fw: Framework, item: Item, value: object) -> str | None:

@@ -3,13 +3,12 @@ options "yes" and "no", each earns its option's points."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import AnswerType, Framework, Item
-from . import AnswerKind
+from . import AnswerKind, Day, Found
 
 if TYPE_CHECKING:
     from ..tables import ItemTable
@@ -27,17 +26,13 @@ class YesNo(AnswerKind):
                 out[f"{opt.value}_points"] = opt.points
         return out
 
-    def check(
-        self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None
-    ) -> tuple[str, str] | None:
+    def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         return None if isinstance(value, bool) else self.wrong()
 
-    def points(self, t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
+    def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         return t.yes_points if value else t.no_points
 
-    def candidates(
-        self, t: ItemTable, fw: Framework, mode: str, as_of: datetime.date | None, ideal: bool
-    ) -> list[object]:
+    def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         return [True, False]
 
     def item_problems(self, item: Item) -> list[str]:

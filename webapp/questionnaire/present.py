@@ -28,7 +28,7 @@ from webapp.questionnaire.plans import plan_title
 from webapp.questionnaire.services import AnswerState, HistoryEntry
 from webapp.refdata import regions
 from webapp.results import values
-from webapp.results.values import Choice, LevelGroup, number, sign, signed
+from webapp.results.values import Choice, LevelGroup, effort_label, number, sign, signed
 from webapp.results.values import plain as num  # a number as an input value (also what tests compare)
 
 # ---- small formatting --------------------------------------------------------------------------------
@@ -487,25 +487,8 @@ def rule_view(rule: Rule | None, *, target: bool) -> RuleView | None:
     """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate"."""
     if rule is None:
         return None
-    if rule.assumption is not None:
-        line = (
-            _("QReady estimate — not an official line")
-            if target
-            else _("QReady assumption — not an official rule")
-        )
-        return RuleView(line, t(rule.assumption), True, False)
-    parts = [rule.document or ""]
-    if rule.date:
-        parts.append(rule.date[:4])
-    line = ", ".join(p for p in parts if p)
-    if rule.in_force_from and rule.in_force_to:
-        line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
-    elif rule.in_force_from:
-        line += " · " + _("in force from %(start)s", start=rule.in_force_from)
-    elif rule.in_force_to:
-        line += " · " + _("in force until %(end)s", end=rule.in_force_to)
-    note = _("Not confirmed: %(why)s", why=t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
-    return RuleView(line, note, False, rule.unconfirmed is not None)
+    line, note = values.rule_text(rule, target=target, lang=lang())
+    return RuleView(line, note, rule.is_assumption, not rule.is_assumption and rule.unconfirmed is not None)
 
 
 def gate_status_label(s: str) -> str:
@@ -523,10 +506,6 @@ def region_scope(region: Iterable[str]) -> str:
         "This target is only for firms registered in %(region)s.",
         region=regions.names_of_prefixes(region, lang()),
     )
-
-
-def effort_label(e: str) -> str:
-    return {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}[e]
 
 
 @dataclass

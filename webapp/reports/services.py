@@ -443,24 +443,8 @@ class _Builder:
         """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate."""
         if rule is None:
             return None
-        if rule.assumption is not None:
-            line = (
-                _("QReady estimate — not an official line")
-                if target
-                else _("QReady assumption — not an official rule")
-            )
-            return {"line": line, "note": self.t(rule.assumption), "warn": True}
-        line = ", ".join(x for x in (rule.document, (rule.date or "")[:4]) if x)
-        if rule.in_force_from and rule.in_force_to:
-            line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
-        elif rule.in_force_from:
-            line += " · " + _("in force from %(start)s", start=rule.in_force_from)
-        elif rule.in_force_to:
-            line += " · " + _("in force until %(end)s", end=rule.in_force_to)
-        note = (
-            _("Not confirmed: %(why)s", why=self.t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
-        )
-        return {"line": line, "note": note, "warn": rule.unconfirmed is not None}
+        line, note = values.rule_text(rule, target=target, lang=self.lang)
+        return {"line": line, "note": note, "warn": rule.is_assumption or rule.unconfirmed is not None}
 
     def sources(self, sources: Iterable[Source]) -> list[dict[str, Any]]:
         out = []
@@ -714,7 +698,6 @@ class _Builder:
         ]
 
     def plan(self) -> list[dict[str, Any]]:
-        effort = {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}
         out = []
         for g in self.result.gaps:
             item = self.fw.item(g.item)
@@ -732,7 +715,7 @@ class _Builder:
                     "has_gain": g.points_recoverable > 0,
                     "points": number(g.points),
                     "max_points": number(g.max_points),
-                    "effort": effort[g.effort.value],
+                    "effort": values.effort_label(g.effort.value),
                     "evidence": self.t(item.evidence),
                     "evidence_missing": g.evidence_missing,
                     "evidence_files": self.evidence.get(g.item, []),

@@ -24,7 +24,7 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from scoring.model import AnswerType, Framework, Item, Level, Text
+from scoring.model import AnswerType, Framework, Item, Level, Rule, Text
 from scoring.types import kind_of
 from scoring.types.number import NUMBER_LIMIT
 from scoring.values import as_number, parse_date
@@ -76,6 +76,32 @@ def plain(x: Decimal | float | int | None) -> str:
     if d == d.to_integral_value():
         return str(int(d))
     return format(d.normalize(), "f")
+
+
+def rule_text(rule: Rule, *, target: bool, lang: str) -> tuple[str, str]:
+    """Where a target's line (`target`) or a gate's condition comes from, as (line, note): the document,
+    its year and when it is in force ("杭政办函〔2022〕48号, 2022 · in force from …") and why it is not
+    confirmed; or "a QReady estimate" and why QReady assumes it."""
+    if rule.assumption is not None:
+        line = (
+            _("QReady estimate — not an official line")
+            if target
+            else _("QReady assumption — not an official rule")
+        )
+        return line, rule.assumption.get(lang)
+    line = ", ".join(x for x in (rule.document, (rule.date or "")[:4]) if x)
+    if rule.in_force_from and rule.in_force_to:
+        line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
+    elif rule.in_force_from:
+        line += " · " + _("in force from %(start)s", start=rule.in_force_from)
+    elif rule.in_force_to:
+        line += " · " + _("in force until %(end)s", end=rule.in_force_to)
+    why = rule.unconfirmed
+    return line, (_("Not confirmed: %(why)s", why=why.get(lang)) if why is not None else "")
+
+
+def effort_label(e: str) -> str:
+    return {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}[e]
 
 
 # ---- the answer types' web half ----------------------------------------------------------------------
