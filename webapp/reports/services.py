@@ -462,11 +462,9 @@ class _Builder:
                 out.append({"kind": "standard", "standard": s.standard, "verify": s.verify})
         return out
 
-    def answer_text(
-        self, item: Item, value: Any, fw: Framework | None = None, mode: str | None = None
-    ) -> str:
+    def answer_text(self, item: Item, value: Any) -> str:
         """How an answer reads (`webapp.results.values`, as on the questionnaire's pages)."""
-        return values.answer_text(fw or self.fw, item, value, mode or self.mode, self.lang)
+        return values.answer_text(self.fw, item, value, self.mode, self.lang)
 
     def profile_text(self, fact: str | None) -> str:
         facts = profile_facts(self.inputs.firm, self.inputs.current.as_of)

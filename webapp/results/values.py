@@ -123,6 +123,9 @@ class LevelGroup:
     choices: list[Choice]
 
 
+Choices = tuple[list[Choice], list[LevelGroup]]  # the radio buttons, or (long scales) their bands
+
+
 @dataclass(frozen=True)
 class Field:
     """What a number input shows beside it: its unit and bounds (plain numbers; "" when open)."""
@@ -155,9 +158,7 @@ class Widget:
     def text(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> str:
         return str(value)
 
-    def choices(
-        self, fw: Framework, item: Item, value: object, mode: str, lang: str
-    ) -> tuple[list[Choice], list[LevelGroup]]:
+    def choices(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> Choices:
         return [], []
 
     def field(self, item: Item, lang: str) -> Field:
@@ -181,9 +182,7 @@ class YesNoWidget(Widget):
                 return o.label.get(lang)
         return _("Yes") if value is True else _("No") if value is False else str(value)
 
-    def choices(
-        self, fw: Framework, item: Item, value: object, mode: str, lang: str
-    ) -> tuple[list[Choice], list[LevelGroup]]:
+    def choices(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> Choices:
         return [Choice("yes", _("Yes"), value is True), Choice("no", _("No"), value is False)], []
 
     def parse(self, raw: str) -> tuple[Any, bool]:
@@ -202,9 +201,7 @@ class ChoiceWidget(Widget):
                 return o.label.get(lang)
         return str(value)
 
-    def choices(
-        self, fw: Framework, item: Item, value: object, mode: str, lang: str
-    ) -> tuple[list[Choice], list[LevelGroup]]:
+    def choices(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> Choices:
         return [
             Choice(o.value, o.label.get(lang), o.value == value, points=plain(o.points)) for o in item.options
         ], []
@@ -225,9 +222,7 @@ class ScaleWidget(ChoiceWidget):
                 return lv.label.get(lang)
         return str(value)
 
-    def choices(
-        self, fw: Framework, item: Item, value: object, mode: str, lang: str
-    ) -> tuple[list[Choice], list[LevelGroup]]:
+    def choices(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> Choices:
         levels = levels_of(fw, item, mode)
         if len(levels) > 6:
             return [], _groups(levels, value, lang)
