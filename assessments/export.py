@@ -51,6 +51,7 @@ from scoring.model import (
     Target,
     Text,
 )
+from scoring.types import kind_of
 
 __all__ = [
     "DEFAULT_AS_OF",
@@ -124,16 +125,16 @@ def _item(fw: Framework, item: Item, explicit: bool) -> dict[str, Any]:
     out["help"] = _text(item.help)
     out["action"] = _text(item.action)
     out["type"] = item.answer_type.value
-    if explicit or item.answer_type is not AnswerType.TEXT or item.max_points:
+    kind = kind_of(item.answer_type)
+    if explicit or kind.scored or item.max_points:
         out["points"] = _num(item.max_points)
-    t = item.answer_type
-    if t is AnswerType.CHOICE or (t is AnswerType.YES_NO and (item.options or explicit)):
+    if "options" in kind.keys and (kind.needs == "options" or item.options or explicit):
         out["options"] = [
             {"value": o.value, "label": _text(o.label), "points": _num(o.points)} for o in item.options
         ]
-    if t in (AnswerType.PERCENT, AnswerType.NUMBER, AnswerType.DATE):
+    if "bands" in kind.keys:
         out["bands"] = [_band(b) for b in item.bands]
-    if t is AnswerType.SCALE:
+    if "scale" in kind.keys:
         out["scale"] = _scale_ref(fw, item)
     if item.min_value is not None:
         out["min"] = _num(item.min_value)
@@ -289,7 +290,7 @@ def to_dict(
         for item, idict in zip(section.items, items, strict=True):
             idict["ideal_answer"] = _answer(ideal_answer(fw, item, as_of=as_of))
             idict["zero_answer"] = _answer(zero_answer(fw, item, as_of=as_of))
-            if item.answer_type is AnswerType.SCALE and len(fw.modes) > 1:
+            if kind_of(item.answer_type).by_mode and len(fw.modes) > 1:
                 idict["ideal_answer_by_mode"] = {
                     m.id: _answer(ideal_answer(fw, item, mode=m.id, as_of=as_of))
                     for m in fw.modes
@@ -547,7 +548,7 @@ def _cond_line(c: Condition) -> str:
 
 
 def _scale_cell(fw: Framework, item: Item) -> str | None:
-    if item.answer_type is not AnswerType.SCALE:
+    if not kind_of(item.answer_type).by_mode:
         return None
     ref = _scale_ref(fw, item)
     if isinstance(ref, str):
@@ -986,11 +987,11 @@ class _Reader:
         conds = _split(r.get("applies_if"), "\n")
         item["applies_if"] = [self.condition(c, where) for c in conds]
         item["sources"] = []
-        t = item.get("type")
-        if t in ("choice", "yes_no"):
-            item["options"] = []
-        if t in ("percent", "number", "date"):
-            item["bands"] = []
+        known = item.get("type") in {a.value for a in AnswerType}
+        kind = kind_of(AnswerType(item["type"])) if known else None
+        for key in ("options", "bands"):
+            if kind is not None and key in kind.keys:
+                item[key] = []
         return item
 
     def attach(

@@ -2,7 +2,7 @@
 
 The file format is documented in docs/frameworks.md. Reading is strict: unknown keys, wrong types and
 missing required keys are reported as `Problem`s, and `load_file` refuses a file with any problem the
-framework alone can reveal (the checks of `assessments.validate.check_framework`). The checks that need
+framework alone can reveal (the checks of `assessments.checks.check_framework`). The checks that need
 other files (ids unique across frameworks, shared facts, seed quotes, released hashes) live in
 `assessments.validate`.
 
@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from assessments.checks import Problem, check_framework
 from scoring.model import (
     AnswerType,
     Band,
@@ -50,7 +51,8 @@ from scoring.model import (
     Text,
     region_prefix,
 )
-from scoring.submission import NUMBER_LIMIT
+from scoring.types import kind_of
+from scoring.types.number import NUMBER_LIMIT
 
 __all__ = [
     "DEFAULT_MODE",
@@ -142,30 +144,8 @@ TEXT_KEYS = (("zh", "en"), ())
 CONDITION_SUBJECTS = ("item", "profile")
 CONDITION_OPS = tuple(op.value for op in Op)
 
-# Which answer types use which type-specific keys.
-TYPE_KEYS: dict[str, tuple[AnswerType, ...]] = {
-    "options": (AnswerType.CHOICE, AnswerType.YES_NO),
-    "bands": (AnswerType.PERCENT, AnswerType.NUMBER, AnswerType.DATE),
-    "scale": (AnswerType.SCALE,),
-    "min": (AnswerType.PERCENT, AnswerType.NUMBER),
-    "max": (AnswerType.PERCENT, AnswerType.NUMBER),
-    "unit": (AnswerType.PERCENT, AnswerType.NUMBER),
-}
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with a framework file. `item` is the id of the item (or section, gate, target,
-    scale, mode) the problem is about, None for the framework or the file as a whole."""
-
-    file: str
-    item: str | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.item is None:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}: {self.item}: {self.message}"
+# The type-specific keys of an item: each answer type names those it uses (`scoring.types`).
+TYPE_KEYS = ("options", "bands", "scale", "min", "max", "unit")
 
 
 class FrameworkError(ValueError):
@@ -619,41 +599,44 @@ class _Parser:
                 except ValueError:
                     choices = ", ".join(a.value for a in AnswerType)
                     self.err(where, f"{path}.type: {t!r} is not one of {choices}")
-        if atype is not None:
-            for key, types in TYPE_KEYS.items():
-                if key in m and atype not in types:
-                    self.err(where, f"{path}.{key}: not used by a {atype.value} item")
+        kind = kind_of(atype) if atype is not None else None
+        if kind is not None:
+            for key in TYPE_KEYS:
+                if key in m and key not in kind.keys:
+                    self.err(where, f"{path}.{key}: not used by a {kind.type.value} item")
+        needed = kind.needs if kind is not None and kind.needs not in m else None
+        needs = f"{path}: a {kind.type.value} item needs '{needed}'" if kind is not None else ""
         points: Decimal | None = Decimal(0)
         if "points" in m:
             points = self.number(m["points"], f"{path}.points", where)
             if points is not None and points < 0:
                 self.err(where, f"{path}.points: must not be negative")
-        elif atype is not None and atype is not AnswerType.TEXT:
+        elif kind is not None and kind.scored:
             self.err(where, f"{path}: missing required key 'points'")
             points = None
-        if atype is AnswerType.TEXT and points:
-            self.err(where, f"{path}.points: a text item earns no points (use 0 or omit)")
+        if kind is not None and not kind.scored and points:
+            self.err(where, f"{path}.points: a {kind.type.value} item earns no points (use 0 or omit)")
         options: list[Option | None] = []
         if "options" in m:
             options = [
                 self.option(x, f"{path}.options[{i}]", where)
                 for i, x in enumerate(self.list_(m["options"], f"{path}.options", where))
             ]
-        elif atype is AnswerType.CHOICE:
-            self.err(where, f"{path}: a choice item needs 'options'")
+        elif needed == "options":
+            self.err(where, needs)
         bands: list[Band | None] = []
         if "bands" in m:
             bands = [
                 self.band(x, f"{path}.bands[{i}]", where)
                 for i, x in enumerate(self.list_(m["bands"], f"{path}.bands", where))
             ]
-        elif atype in (AnswerType.PERCENT, AnswerType.NUMBER, AnswerType.DATE):
-            self.err(where, f"{path}: a {atype.value} item needs 'bands'")
+        elif needed == "bands":
+            self.err(where, needs)
         scales: tuple[tuple[str, str], ...] = ()
         if "scale" in m:
             scales = self.item_scales(m["scale"], f"{path}.scale", where)
-        elif atype is AnswerType.SCALE:
-            self.err(where, f"{path}: a scale item needs 'scale'")
+        elif needed == "scale":
+            self.err(where, needs)
         min_value = self.opt_number(m, "min", path, where)
         max_value = self.opt_number(m, "max", path, where)
         for key, bound in (("min", min_value), ("max", max_value)):
@@ -1036,8 +1019,6 @@ def build(data: object, file: str = "<data>") -> tuple[Framework, str]:
     """Plain data -> a checked framework and its status; `FrameworkError` when anything is wrong."""
     fw, status, problems = parse_data(data, file)
     if fw is not None and not problems:
-        from assessments.validate import check_framework  # validate imports this module
-
         problems = check_framework(fw, file)
     if fw is None or problems:
         raise FrameworkError(problems)
@@ -1057,8 +1038,6 @@ def _read_cached(path: str, mtime_ns: int, size: int) -> FrameworkFile:
         raise FrameworkError([Problem(path, None, f"not UTF-8: {exc}")]) from None
     fw, status, problems = parse_text(text, path)
     if fw is not None and not problems:
-        from assessments.validate import check_framework
-
         problems = check_framework(fw, path)
     if fw is None or problems:
         raise FrameworkError(problems)

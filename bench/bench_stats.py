@@ -43,8 +43,8 @@ def _pool(rng: random.Random) -> dict[tuple[str, str], list[Any]]:
     import scoring
     from assessments.loader import load_framework
     from scoring.model import AnswerType
+    from webapp.commands.demo.statistics import _value
     from webapp.questionnaire.scoring import submission
-    from webapp.stats.demo import _value
 
     out: dict[tuple[str, str], list[Any]] = {}
     cache: dict[Any, Any] = {}

@@ -34,22 +34,11 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from itertools import combinations
 from typing import NamedTuple
 
-from .model import AnswerType, Condition, Effort, Framework, Rule, Source, Text
+from .model import Condition, Effort, Framework, Rule, Source, Text
 from .path import Cover
 from .submission import InvalidSubmission, Submission, validate
 from .tables import ItemTable, Tables, tables_for
-from .values import CONTEXT, as_number, condition_holds, json_equal, parse_date, whole_years
-
-# Enum members as module constants: `AnswerType.SCALE` is a class attribute look-up (slow in a hot loop).
-_YES_NO, _CHOICE, _SCALE, _PERCENT, _NUMBER, _DATE, _TEXT = (
-    AnswerType.YES_NO,
-    AnswerType.CHOICE,
-    AnswerType.SCALE,
-    AnswerType.PERCENT,
-    AnswerType.NUMBER,
-    AnswerType.DATE,
-    AnswerType.TEXT,
-)
+from .values import CONTEXT, condition_holds, json_equal
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
@@ -395,22 +384,7 @@ class Result:
 
 def item_points(t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Decimal:
     """Points a valid answer earns before the evidence cap."""
-    kind = t.kind
-    if kind is _SCALE:
-        return t.level_points[mode][value]  # type: ignore[index]
-    if kind is _CHOICE:
-        return t.choice_points[value]  # type: ignore[index]
-    if kind is _YES_NO:
-        return t.yes_points if value else t.no_points
-    if kind is _PERCENT or kind is _NUMBER:
-        x = as_number(value)
-        assert x is not None
-        return t.band_points(x)
-    if kind is _DATE:
-        d = parse_date(value)
-        assert d is not None and as_of is not None
-        return t.band_points(Decimal(whole_years(d, as_of)))
-    return _ZERO
+    return t.rules.points(t, value, mode, as_of)
 
 
 class _Applicability:
@@ -433,7 +407,7 @@ class _Applicability:
         memo = self.memo
         if it.pos in memo:
             return memo[it.pos]
-        if it.kind is _SCALE and self.mode not in it.level_points:
+        if it.by_mode and self.mode not in it.level_points:
             memo[it.pos] = "mode"
             return "mode"
         memo[it.pos] = None  # while deciding: a cyclic reference sees "applies" (unknown counts as holding)
@@ -494,9 +468,8 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
     na = sub.na
     for it in t.items:
         iid = it.id
-        kind = it.kind
         why: str | None
-        if kind is _SCALE and mode not in it.level_points:
+        if it.by_mode and mode not in it.level_points:
             why = "mode"
         elif it.conditions or iid in na:
             why = app.reason(it)
@@ -525,14 +498,7 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
             if not ev_missing and iid in evidence:
                 ev_given += 1
         value = answers[iid]
-        if kind is _SCALE:
-            x = it.level_points[mode][value]  # type: ignore[index]
-        elif kind is _CHOICE:
-            x = it.choice_points[value]  # type: ignore[index]
-        elif kind is _YES_NO:
-            x = it.yes_points if value else it.no_points
-        else:
-            x = item_points(it, value, mode, as_of)
+        x = it.rules.points(it, value, mode, as_of)
         capped = False
         if ev_missing and cap is not None and x > cap:
             x = cap
@@ -633,7 +599,7 @@ def _score(t: Tables, sub: Submission, explain: bool = True) -> Result:
         # recoverable: up to the most the item can earn in this mode (a mode may cap a scale below 100 %)
         rec: list[Decimal] = [mx[i] - pts[i] for i in range(n)]
         for it in t.items if mode in t.capped_modes else ():
-            if it.kind is _SCALE and applies[it.pos]:
+            if it.by_mode and applies[it.pos]:
                 best = it.level_best[mode]
                 if best < mx[it.pos]:
                     rec[it.pos] = max(best - pts[it.pos], _ZERO)
@@ -798,7 +764,7 @@ def _plan_paths(
         return ideals[p]
 
     def best(it: ItemTable) -> Decimal:
-        return it.level_best[mode] if it.kind is _SCALE else it.max_points
+        return it.best(mode)
 
     open_targets = [
         ti for ti in range(len(t.targets)) if targets[ti].readiness not in (READY, WORTH_FULL, NOT_APPLICABLE)
@@ -809,7 +775,7 @@ def _plan_paths(
     controlling: list[int] = []
     for iid in t.referenced:
         it = t.by_id[iid]
-        if iid in sub.na or (it.kind is _SCALE and mode not in it.level_points):
+        if iid in sub.na or (it.by_mode and mode not in it.level_points):
             continue
         v = ideal(it.pos)
         if v is _NO_IDEAL or (iid in answers and json_equal(answers[iid], v)):
@@ -837,7 +803,7 @@ def _plan_paths(
         qs = set(q)
         for it in t.items:
             p = it.pos
-            if it.kind is _SCALE and mode not in it.level_points:
+            if it.by_mode and mode not in it.level_points:
                 continue
             if (it.conditions or it.id in sub.na) and app.reason(it) is not None:
                 continue

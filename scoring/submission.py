@@ -5,11 +5,23 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from .model import AnswerType, Framework, Text
 from .tables import ItemTable, tables_for
-from .values import as_number, parse_date
+from .types import kind_of
+from .types.number import NUMBER_LIMIT
+from .values import parse_date
+
+__all__ = [
+    "CODES",
+    "NUMBER_LIMIT",
+    "InvalidSubmission",
+    "Problem",
+    "Submission",
+    "check_answer",
+    "problem",
+    "validate",
+]
 
 
 @dataclass(frozen=True)
@@ -44,21 +56,6 @@ class InvalidSubmission(ValueError):
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(f"{len(self.problems)} problem(s) in the submission: {lines}{more}")
 
-
-# No answer is a number this large (in size), whatever an item's bounds: beyond what any question
-# counts, and beyond what the reports can format and the database's numbers hold exactly.
-NUMBER_LIMIT = Decimal("1e15")
-
-# Enum members as module constants: `AnswerType.SCALE` is a class attribute look-up (slow in a hot loop).
-_YES_NO, _CHOICE, _SCALE, _PERCENT, _NUMBER, _DATE, _TEXT = (
-    AnswerType.YES_NO,
-    AnswerType.CHOICE,
-    AnswerType.SCALE,
-    AnswerType.PERCENT,
-    AnswerType.NUMBER,
-    AnswerType.DATE,
-    AnswerType.TEXT,
-)
 
 # code -> (English, Chinese) message templates; {item}, {value} and {detail} are filled in.
 CODES: dict[str, tuple[str, str]] = {
@@ -123,24 +120,13 @@ CODES: dict[str, tuple[str, str]] = {
     ),
 }
 
-_TYPE_NAMES: dict[AnswerType, tuple[str, str]] = {
-    _YES_NO: ("true or false", "是/否（true 或 false）"),
-    _CHOICE: ("an option value (text)", "选项值（文本）"),
-    _SCALE: ("a level value (text)", "等级值（文本）"),
-    _PERCENT: ("a number from 0 to 100", "0 到 100 之间的数字"),
-    _NUMBER: ("a number", "数字"),
-    _DATE: ("a date YYYY-MM-DD", "YYYY-MM-DD 格式的日期"),
-    _TEXT: ("text", "文本"),
-}
-
 
 def problem(code: str, item: str | None = None, value: object = None, detail: str = "") -> Problem:
     """Build a Problem with its bilingual message from `CODES`."""
     en, zh = CODES[code]
     detail_zh = detail
     if code == "wrong_type":
-        t = AnswerType(detail)
-        detail, detail_zh = _TYPE_NAMES[t]
+        detail, detail_zh = kind_of(AnswerType(detail)).name
     fields = {"item": item, "value": value, "detail": detail, "detail_zh": detail_zh}
     return Problem(item, code, Text(zh=zh.format(**fields), en=en.format(**fields)))
 
@@ -236,50 +222,10 @@ class Submission:
         return out
 
 
-def _fmt(x: Decimal | None) -> str:
-    return "…" if x is None else str(x)
-
-
 def check_answer(t: ItemTable, value: object, mode: str, as_of: datetime.date | None) -> Problem | None:
     """The problem with one answer to one item, or None."""
-    iid = t.item.id
-    kind = t.kind
-    if kind is _YES_NO:
-        return None if isinstance(value, bool) else problem("wrong_type", iid, value, kind.value)
-    if kind is _CHOICE:
-        if not isinstance(value, str):
-            return problem("wrong_type", iid, value, kind.value)
-        if value not in t.choice_points:
-            return problem("unknown_option", iid, value, ", ".join(t.choice_points))
-        return None
-    if kind is _SCALE:
-        if not isinstance(value, str):
-            return problem("wrong_type", iid, value, kind.value)
-        levels = t.level_points.get(mode)
-        if levels is None:
-            return problem("no_scale_for_mode", iid, value, mode)
-        if value not in levels:
-            return problem("unknown_level", iid, value, ", ".join(levels))
-        return None
-    if kind is _PERCENT or kind is _NUMBER:
-        x = as_number(value)
-        if x is None:
-            return problem("wrong_type", iid, value, kind.value)
-        if (t.lo is not None and x < t.lo) or (t.hi is not None and x > t.hi):
-            return problem("out_of_range", iid, value, f"{_fmt(t.lo)}..{_fmt(t.hi)}")
-        if x.copy_abs() >= NUMBER_LIMIT:
-            return problem("number_too_large", iid, value)
-        return None
-    if kind is _DATE:
-        if not isinstance(value, str):
-            return problem("wrong_type", iid, value, kind.value)
-        if parse_date(value) is None:
-            return problem("bad_date", iid, value)
-        if as_of is None:
-            return problem("missing_as_of", iid, value)
-        return None
-    # TEXT
-    return None if isinstance(value, str) else problem("wrong_type", iid, value, kind.value)
+    found = t.rules.check(t, value, mode, as_of)
+    return None if found is None else problem(found[0], t.item.id, value, found[1])
 
 
 def validate(framework: Framework, submission: Submission) -> list[Problem]:

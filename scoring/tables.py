@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from .model import AnswerType, Condition, Framework, Gate, Item, Target
+from .types import AnswerKind, kind_of
 from .values import CONTEXT
 
 _ZERO = Decimal(0)
@@ -44,6 +45,8 @@ class ItemTable:
     section: int  # position of its section
     section_id: str
     kind: AnswerType
+    rules: AnswerKind  # the answer type's check, points and candidates (`scoring.types`)
+    by_mode: bool  # applies only in the modes it has levels for (scale items)
     max_points: Decimal  # counted maximum: 0 for text items
     cap_points: Decimal | None  # evidence_required: the most it earns without evidence
     asks_evidence: bool
@@ -59,6 +62,10 @@ class ItemTable:
     gates: tuple[int, ...]  # positions of the gates this item decides
     cost: int
     weight: int  # cost_lcm // cost: points x weight orders items by points per unit of effort
+
+    def best(self, mode: str) -> Decimal:
+        """The most an answer earns in `mode` (a mode may cap a scale below the item's points)."""
+        return self.level_best[mode] if self.by_mode else self.max_points
 
     def band_points(self, x: Decimal) -> Decimal:
         for b in self.bands:
@@ -187,33 +194,21 @@ def _build_in_context(fw: Framework) -> Tables:
 def _item_table(
     fw: Framework, pos: int, si: int, item: Item, gates: tuple[int, ...], cost_lcm: int
 ) -> ItemTable:
-    kind = item.answer_type
-    max_points = _ZERO if kind is AnswerType.TEXT else item.max_points
-    yes_points, no_points = max_points, _ZERO
-    choice_points: dict[str, Decimal] = {}
-    if kind is AnswerType.YES_NO:
-        for opt in item.options:
-            if opt.value == "yes":
-                yes_points = opt.points
-            elif opt.value == "no":
-                no_points = opt.points
-    elif kind is AnswerType.CHOICE:
-        choice_points = {opt.value: opt.points for opt in item.options}
-    level_points: dict[str, dict[str, Decimal]] = {}
-    if kind is AnswerType.SCALE:
-        for mode, scale_id in item.scales:
-            scale = fw.scale_by_id(scale_id)
-            if scale is None:
-                raise FrameworkError(f"item {item.id!r} names unknown scale {scale_id!r}")
-            level_points[mode] = {lv.value: lv.percent * max_points / _HUNDRED for lv in scale.levels}
-        # A scale given once (mode "default") serves every mode the item has no scale of its own for.
-        if "default" in level_points:
-            for m in fw.modes:
-                level_points.setdefault(m.id, level_points["default"])
-    lo, hi = item.min_value, item.max_value
-    if kind is AnswerType.PERCENT:
-        lo = _ZERO if lo is None else lo
-        hi = _HUNDRED if hi is None else hi
+    rules = kind_of(item.answer_type)
+    max_points = item.max_points if rules.scored else _ZERO
+    for _, scale_id in item.scales:
+        if fw.scale_by_id(scale_id) is None:
+            raise FrameworkError(f"item {item.id!r} names unknown scale {scale_id!r}")
+    fields: dict[str, object] = {
+        "yes_points": max_points,
+        "no_points": _ZERO,
+        "choice_points": {},
+        "level_points": {},
+        "lo": item.min_value,
+        "hi": item.max_value,
+    }
+    fields.update(rules.prepare(fw, item, max_points))
+    level_points: dict[str, dict[str, Decimal]] = fields.pop("level_points")  # type: ignore[assignment]
     cap = fw.evidence_cap * max_points if item.evidence_required else None
     return ItemTable(
         pos=pos,
@@ -221,20 +216,18 @@ def _item_table(
         item=item,
         section=si,
         section_id=fw.sections[si].id,
-        kind=kind,
+        kind=item.answer_type,
+        rules=rules,
+        by_mode=rules.by_mode,
         max_points=max_points,
         cap_points=cap,
         asks_evidence=item.evidence is not None or item.evidence_required,
-        yes_points=yes_points,
-        no_points=no_points,
-        choice_points=choice_points,
         level_points=level_points,
         level_best={m: max(levels.values(), default=_ZERO) for m, levels in level_points.items()},
         bands=tuple(BandRow(b.min, b.max, b.points) for b in item.bands),
-        lo=lo,
-        hi=hi,
         conditions=item.applies_if,
         gates=gates,
         cost=item.effort.cost,
         weight=cost_lcm // item.effort.cost,
+        **fields,  # type: ignore[arg-type]
     )

@@ -14,9 +14,9 @@ from test_questionnaire import start, upload
 
 from tests.conftest import PASSWORD, link_in
 from webapp import audit, create_app, db, tenancy
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import AuditEvent, Consultancy, Invitation, Membership
 from webapp.models.audit import AuditLogIsAppendOnly
-from webapp.questionnaire.demo import pdf_bytes
 from webapp.reports import sample
 
 # Tests that commit for real (tests/test_committed_accounts.py) leave their events behind: the log is

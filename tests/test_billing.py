@@ -769,8 +769,8 @@ def test_billing_off_there_is_nothing_to_buy(app, owner_client):
 @pytest.mark.parametrize("plan", ["free", "firm_pro"])
 def test_evidence_storage_is_bounded_by_the_plan(app, stripe_on, owner_client, plan):
     from tests.test_questionnaire import start, upload
+    from webapp.commands.demo.assessments import pdf_bytes
     from webapp.models import Evidence
-    from webapp.questionnaire.demo import pdf_bytes
 
     client, firm, owner = owner_client
     org = Org("firm", firm.id)

@@ -798,7 +798,7 @@ def test_a_new_user_registers_answers_and_crawls(server: Server) -> None:
     assert reason in _r.text, "the N/A reason is not there after a reload"
 
     # evidence with a Chinese file name, through the upload form; the crawl downloads it
-    from webapp.questionnaire.demo import pdf_bytes
+    from webapp.commands.demo.assessments import pdf_bytes
 
     _r, root = crawl.page(section)
     r = crawl.client.post(

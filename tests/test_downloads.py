@@ -23,8 +23,8 @@ from werkzeug.http import parse_options_header
 
 from webapp import ROOT, db, tenancy
 from webapp.api import tokens as token_service
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Evidence, User
-from webapp.questionnaire.demo import pdf_bytes
 from webapp.reports import sample
 from webapp.util import ascii_filename, content_disposition
 

@@ -21,9 +21,9 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from webapp import config, db, tenancy
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Evidence
 from webapp.questionnaire import storage
-from webapp.questionnaire.demo import pdf_bytes
 
 KEY_ID = "qready-test-key"
 SECRET = "qready-test-secret"

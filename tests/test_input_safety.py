@@ -19,8 +19,8 @@ from tests.test_orgs import firm_form
 from tests.test_questionnaire import english, rows, save, start
 from webapp import db, tenancy
 from webapp.api import tokens as token_service
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Answer, AnswerHistory, Comment, Evidence, Firm, User
-from webapp.questionnaire.demo import pdf_bytes
 
 NUMBER = "std-stricter-standards"  # a number of at least 0, no upper bound, in "enterprise-standards"
 ZH_TEXT = "无法保存的字符"

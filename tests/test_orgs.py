@@ -195,8 +195,8 @@ def test_regulator_sees_only_aggregates_with_small_groups_suppressed(
     app, client, create_user, create_firm, login
 ):
     from webapp import tenancy
+    from webapp.commands.demo import statistics as stats_demo
     from webapp.models import Regulator
-    from webapp.stats import demo as stats_demo
 
     analyst = create_user()
     for i in range(6):

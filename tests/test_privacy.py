@@ -15,8 +15,8 @@ from test_questionnaire import start, upload
 
 from tests.conftest import PASSWORD
 from webapp import db, tenancy
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Answer, AuditEvent, Comment, Membership
-from webapp.questionnaire.demo import pdf_bytes
 from webapp.reports import sample
 
 

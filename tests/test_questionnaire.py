@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 import scoring
 from assessments.loader import load_framework
 from webapp import db, tenancy
+from webapp.commands.demo.assessments import pdf_bytes, png_bytes
 from webapp.models import Answer, AnswerHistory, Assessment, Evidence, FactAnswer
-from webapp.questionnaire.demo import pdf_bytes, png_bytes
 
 AS_OF = None  # answers are scored as of today
 
@@ -788,7 +788,7 @@ def test_verdict_path_of_a_firm_without_cqo_lists_what_appointing_one_asks(app, 
 
 
 def test_demo_assessments(app, create_user, create_firm, dbconn):
-    from webapp.questionnaire import demo
+    from webapp.commands.demo import assessments as demo
 
     owner = create_user()
     firm = create_firm(

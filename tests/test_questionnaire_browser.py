@@ -20,7 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from webapp import create_app, db
-from webapp.questionnaire.demo import pdf_bytes
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.refdata import credit_code
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,8 @@ import re
 
 from test_questionnaire import english, rows, start, upload
 
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Comment, Evidence
-from webapp.questionnaire.demo import pdf_bytes
 
 
 def item_block(page: str, item: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 import scoring
 from webapp import db, tenancy
 from webapp.api import tokens as token_service
+from webapp.commands.demo import statistics as stats_demo
 from webapp.models import (
     Answer,
     Assessment,
@@ -31,7 +32,6 @@ from webapp.models import (
 from webapp.orgs.services import profile_facts
 from webapp.questionnaire.scoring import framework_of, submission
 from webapp.refdata import industries, regions
-from webapp.stats import demo as stats_demo
 from webapp.stats import plans, results
 from webapp.stats import service as stats
 
@@ -158,7 +158,7 @@ def _expected(jurisdiction: str) -> dict[stats.View, dict[str, Counter]]:
 
 
 def test_submit_keeps_the_engines_result_and_rescore_rebuilds_it(app, create_user, create_firm):
-    from webapp.questionnaire import demo as questionnaire_demo
+    from webapp.commands.demo import assessments as questionnaire_demo
 
     owner = create_user()
     firm = create_firm("杭州留存结果企业", owner=owner, region="330106", share_statistics=True)

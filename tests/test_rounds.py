@@ -11,9 +11,9 @@ from test_questionnaire import english, fill, rows, start, upload
 from test_questionnaire_messages import item_block
 
 from assessments.loader import load_framework
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Answer, AnswerHistory, Assessment, Evidence
 from webapp.questionnaire import storage
-from webapp.questionnaire.demo import pdf_bytes
 
 
 def submitted_with_evidence(app, client, firm_id: int) -> tuple[int, list[str]]:

@@ -11,9 +11,9 @@ from sqlalchemy import update
 
 from tests.test_questionnaire import rows, save, start, upload
 from webapp import db, tenancy
+from webapp.commands.demo.assessments import pdf_bytes
 from webapp.models import Answer, AnswerHistory, Comment, Evidence, Firm, SectionAssignment
 from webapp.questionnaire import pagecache
-from webapp.questionnaire.demo import pdf_bytes
 
 
 def _page(client, firm_id: int, aid: int, section: str = "basic") -> str:

@@ -21,7 +21,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, make_url, text
 
-from webapp.questionnaire.demo import pdf_bytes
+from webapp.commands.demo.assessments import pdf_bytes
 
 pytestmark = pytest.mark.db
 

@@ -12,8 +12,8 @@ import zlib
 import pytest
 
 from tests.test_questionnaire import DOCX, english, ooxml, start, upload
+from webapp.commands.demo.assessments import pdf_bytes, png_bytes
 from webapp.questionnaire import storage
-from webapp.questionnaire.demo import pdf_bytes, png_bytes
 
 HTML = b"<!doctype html><html><body><script>fetch('/api/v1/firms').then(r=>r.text()).then(alert)</script>"
 CONTENT_TYPES = (

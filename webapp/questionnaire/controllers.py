@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from scoring.model import AnswerType, Framework, Item, Section
-from scoring.submission import NUMBER_LIMIT
+from scoring.model import Framework, Item, Section
 from webapp import access, audit, db, inputs
 from webapp.billing import entitlements
 from webapp.i18n import select_locale
@@ -37,6 +35,7 @@ from webapp.questionnaire import messages, pagecache, present, services, storage
 from webapp.questionnaire.present import t
 from webapp.questionnaire.scoring import framework_of
 from webapp.questionnaire.services import UNSET, AnswerState, ItemChange
+from webapp.results import values
 from webapp.util import safe_next, send_download
 
 HISTORY_SHOWN = 5  # changes per item on the section page; the history page shows them all
@@ -566,36 +565,14 @@ def _js_messages() -> dict[str, str]:
 # ---- saving ------------------------------------------------------------------------------------------
 
 
-def _parse_number(raw: str) -> tuple[Any, bool]:
-    text = raw.strip().replace(",", "").replace("，", "").replace("%", "")
-    if not text:
-        return None, True
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        return raw, False
-    if not d.is_finite():
-        return raw, False
-    if d.copy_abs() >= NUMBER_LIMIT:
-        return d, True  # refused by the engine's check, with its message (never turned into a huge int)
-    return (int(d) if d == d.to_integral_value() else float(d)), True
-
-
 def _form_value(item: Item, form: Mapping[str, str]) -> tuple[Any, str, bool]:
     """(value or UNSET, the raw text, parsed ok) of one item in a posted section form."""
     key = f"value-{item.id}"
-    kind = item.answer_type
     if key not in form:
         return UNSET, "", True
     raw = form.get(key, "")
-    if kind is AnswerType.YES_NO:
-        return {"yes": True, "no": False}.get(raw, raw or None), raw, raw in ("yes", "no", "")
-    if kind in (AnswerType.CHOICE, AnswerType.SCALE):
-        return raw or None, raw, True
-    if kind in (AnswerType.NUMBER, AnswerType.PERCENT):
-        value, ok = _parse_number(raw)
-        return value, raw, ok
-    return (raw if raw.strip() else None), raw, True
+    value, ok = values.widget(item).parse(raw)
+    return value, raw, ok
 
 
 def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnValue:

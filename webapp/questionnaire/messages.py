@@ -6,16 +6,15 @@ bilingual message is the fallback for a code not listed here).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from scoring.model import AnswerType, Item
+from scoring.model import Item
 from scoring.submission import NUMBER_LIMIT
 from webapp.i18n import current_lang
 from webapp.questionnaire.present import size_text
 from webapp.questionnaire.services import EvidenceRefused, ItemError, SubmitProblem
+from webapp.results import values
 
 _SIMPLE = {
     "read_only": _l(
@@ -28,49 +27,17 @@ _SIMPLE = {
     "na_not_allowed": _l("This question may not be declared not applicable."),
     "na_blank_justification": _l("Say why this question does not apply to your firm."),
     "answered_and_na": _l("Either answer the question or declare it not applicable, not both."),
-    "bad_date": _l("Enter a date as YYYY-MM-DD."),
+    "bad_date": values.BAD_DATE,
     "unknown_option": _l("Choose one of the options."),
     "unknown_level": _l("Choose one of the levels."),
     "no_scale_for_mode": _l("This question is not asked in this mode."),
-    "not_a_number": _l("Enter a number."),
 }
-
-
-def _num(x: Decimal | None) -> str:
-    if x is None:
-        return ""
-    return format(x.normalize(), "f") if x == x.to_integral_value() else str(x)
 
 
 def error_message(err: ItemError, item: Item | None) -> str:
     code = err.code
     if code in ("wrong_type", "out_of_range") and item is not None:
-        kind = item.answer_type
-        if kind in (AnswerType.NUMBER, AnswerType.PERCENT):
-            lo = (
-                item.min_value
-                if item.min_value is not None
-                else (Decimal(0) if kind is AnswerType.PERCENT else None)
-            )
-            hi = (
-                item.max_value
-                if item.max_value is not None
-                else (Decimal(100) if kind is AnswerType.PERCENT else None)
-            )
-            if lo is not None and hi is not None:
-                return _("Enter a number from %(lo)s to %(hi)s.", lo=_num(lo), hi=_num(hi))
-            if lo is not None:
-                return _("Enter a number of at least %(lo)s.", lo=_num(lo))
-            if hi is not None:
-                return _("Enter a number of at most %(hi)s.", hi=_num(hi))
-            return str(_SIMPLE["not_a_number"])
-        if kind is AnswerType.YES_NO:
-            return _("Answer yes or no.")
-        if kind is AnswerType.DATE:
-            return str(_SIMPLE["bad_date"])
-        if kind in (AnswerType.CHOICE, AnswerType.SCALE):
-            return str(_SIMPLE["unknown_option"])
-        return _("Enter text.")
+        return values.widget(item).expect(item)
     if code == "number_too_large":
         return _(
             "This number is too large: enter a number less than %(limit)s in size.",

@@ -20,13 +20,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import scoring
-from scoring.model import AnswerType, Condition, Framework, Item, Level, Rule, Section, Source, Text
+from scoring.model import Condition, Framework, Item, Rule, Section, Source, Text
 from scoring.values import condition_holds
 from webapp.i18n import current_lang
 from webapp.models import Assessment, Comment, Evidence
 from webapp.questionnaire.plans import plan_title
 from webapp.questionnaire.services import AnswerState, HistoryEntry
 from webapp.refdata import regions
+from webapp.results import values
+from webapp.results.values import Choice, LevelGroup, effort_label, number, sign, signed
+from webapp.results.values import plain as num  # a number as an input value (also what tests compare)
 
 # ---- small formatting --------------------------------------------------------------------------------
 
@@ -46,15 +49,6 @@ def t(text: Text | None) -> str:
     return "" if text is None else text.get(lang())
 
 
-def num(x: Decimal | float | int | None) -> str:
-    if x is None:
-        return ""
-    d = Decimal(str(x))
-    if d == d.to_integral_value():
-        return str(int(d))
-    return format(d.normalize(), "f")
-
-
 def size_text(n: int) -> str:
     if n < 1024:
         return _("%(n)s bytes", n=n)
@@ -67,56 +61,17 @@ def when(d: dt.datetime | None) -> str:
     return format_datetime(d, "short") if d is not None else ""
 
 
-def _scale_levels(fw: Framework, item: Item, mode: str) -> tuple[Level, ...]:
-    scale_id = item.scale_for(mode)
-    scale = fw.scale_by_id(scale_id) if scale_id else None
-    return scale.levels if scale is not None else ()
-
-
 def display_value(fw: Framework, item: Item, state: AnswerState, mode: str) -> str:
-    """An answer as a person reads it: the option's label, the number with its unit, …"""
+    """An answer as a person reads it (`webapp.results.values`); long texts are cut at 160 characters."""
     if state.na_reason is not None:
         return _("Not applicable: %(reason)s", reason=state.na_reason)
-    v = state.value
-    if v is None:
+    if state.value is None:
         return "—"
-    kind = item.answer_type
-    if kind is AnswerType.YES_NO:
-        return _("Yes") if v is True else _("No")
-    if kind is AnswerType.CHOICE:
-        for o in item.options:
-            if o.value == v:
-                return t(o.label)
-    if kind is AnswerType.SCALE:
-        for lv in _scale_levels(fw, item, mode):
-            if lv.value == v:
-                return t(lv.label)
-    if kind is AnswerType.PERCENT:
-        return f"{num(v)}%" if isinstance(v, (int, float)) else str(v)
-    if kind is AnswerType.NUMBER:
-        unit = t(item.unit)
-        return f"{num(v)} {unit}".strip() if isinstance(v, (int, float)) else str(v)
-    text = str(v)
+    text = values.answer_text(fw, item, state.value, mode, lang())
     return text if len(text) <= 160 else text[:157] + "…"
 
 
 # ---- items -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Choice:
-    value: str
-    label: str
-    checked: bool
-    descriptor: str = ""
-    points: str = ""
-
-
-@dataclass
-class LevelGroup:
-    title: str
-    descriptor: str
-    choices: list[Choice]
 
 
 @dataclass
@@ -173,6 +128,7 @@ class ItemView:
     help: str
     action: str
     type: str
+    widget: str  # its input's template (templates/questionnaire/widgets/<type>.html)
     points: str
     gate: bool
     required: bool
@@ -186,7 +142,6 @@ class ItemView:
     unit: str
     min: str
     max: str
-    step: str
     na_checked: bool
     na_reason: str
     narrative_asked: bool
@@ -209,35 +164,6 @@ class ItemView:
     conflict: ConflictView | None = None
     opened: set[str] = field(default_factory=set)  # parts opened for a message: evidence | comments
     focus: bool = False  # its messages are the first on the page: focused as it loads
-
-
-_PAREN = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
-_BAND = re.compile(r"^\s*(?:【([^】]+)】|\[([^\]]+)\])\s*")
-
-
-def _groups(levels: tuple[Level, ...], value: Any) -> list[LevelGroup]:
-    """Levels that share a descriptor form one band (the 21 ADLI / LeTCI levels form six)."""
-    groups: list[LevelGroup] = []
-    last: Text | None = None
-    for lv in levels:
-        choice = Choice(lv.value, t(lv.label), lv.value == value)
-        if groups and lv.descriptor is not None and lv.descriptor == last:
-            groups[-1].choices.append(choice)
-            continue
-        desc = t(lv.descriptor)
-        m = _BAND.match(desc)
-        title = (m.group(1) or m.group(2)) if m else ""
-        groups.append(LevelGroup(title, desc[m.end() :] if m else desc, [choice]))
-        last = lv.descriptor
-    for g in groups:
-        if len(g.choices) > 1:
-            for c in g.choices:
-                c.label = _PAREN.sub("", c.label) or c.label
-        if not g.title and g.choices:
-            g.title = (
-                g.choices[0].label if len(g.choices) == 1 else f"{g.choices[0].label} – {g.choices[-1].label}"
-            )
-    return groups
 
 
 _PROFILE_WHY = {
@@ -332,26 +258,9 @@ def item_view(
         raw = form.get("raw", raw)
         na_reason = form.get("na_reason", na_reason)
         narrative = form.get("narrative", narrative)
-    kind = item.answer_type
-    choices: list[Choice] = []
-    groups: list[LevelGroup] = []
-    if kind is AnswerType.YES_NO:
-        choices = [Choice("yes", _("Yes"), value is True), Choice("no", _("No"), value is False)]
-    elif kind is AnswerType.CHOICE:
-        choices = [Choice(o.value, t(o.label), o.value == value, points=num(o.points)) for o in item.options]
-    elif kind is AnswerType.SCALE:
-        levels = _scale_levels(fw, item, mode)
-        if len(levels) > 6:
-            groups = _groups(levels, value)
-        else:
-            choices = [Choice(lv.value, t(lv.label), lv.value == value, t(lv.descriptor)) for lv in levels]
-    lo = item.min_value
-    hi = item.max_value
-    if kind is AnswerType.PERCENT:
-        lo = Decimal(0) if lo is None else lo
-        hi = Decimal(100) if hi is None else hi
-    unit = "%" if kind is AnswerType.PERCENT else t(item.unit)
-    step = "any" if kind in (AnswerType.PERCENT, AnswerType.NUMBER) else ""
+    w = values.widget(item)
+    choices, groups = w.choices(fw, item, value, mode, lang())
+    box = w.field(item, lang())
     status = score.status if score is not None else "unanswered"
     reason = score.reason if score is not None else None
     sources = [
@@ -370,7 +279,8 @@ def item_view(
         text=t(item.text),
         help=t(item.help),
         action=t(item.action),
-        type=kind.value,
+        type=item.answer_type.value,
+        widget=w.template,
         points=num(item.max_points),
         gate=item.gate,
         required=item.required,
@@ -381,10 +291,9 @@ def item_view(
         choices=choices,
         level_groups=groups,
         raw=raw,
-        unit=unit,
-        min=num(lo),
-        max=num(hi),
-        step=step,
+        unit=box.unit,
+        min=box.min,
+        max=box.max,
         na_checked=na_reason is not None,
         na_reason=na_reason or "",
         narrative_asked=mode in item.narrative_modes,
@@ -578,25 +487,8 @@ def rule_view(rule: Rule | None, *, target: bool) -> RuleView | None:
     """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate"."""
     if rule is None:
         return None
-    if rule.assumption is not None:
-        line = (
-            _("QReady estimate — not an official line")
-            if target
-            else _("QReady assumption — not an official rule")
-        )
-        return RuleView(line, t(rule.assumption), True, False)
-    parts = [rule.document or ""]
-    if rule.date:
-        parts.append(rule.date[:4])
-    line = ", ".join(p for p in parts if p)
-    if rule.in_force_from and rule.in_force_to:
-        line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
-    elif rule.in_force_from:
-        line += " · " + _("in force from %(start)s", start=rule.in_force_from)
-    elif rule.in_force_to:
-        line += " · " + _("in force until %(end)s", end=rule.in_force_to)
-    note = _("Not confirmed: %(why)s", why=t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
-    return RuleView(line, note, False, rule.unconfirmed is not None)
+    line, note = values.rule_text(rule, target=target, lang=lang())
+    return RuleView(line, note, rule.is_assumption, not rule.is_assumption and rule.unconfirmed is not None)
 
 
 def gate_status_label(s: str) -> str:
@@ -614,10 +506,6 @@ def region_scope(region: Iterable[str]) -> str:
         "This target is only for firms registered in %(region)s.",
         region=regions.names_of_prefixes(region, lang()),
     )
-
-
-def effort_label(e: str) -> str:
-    return {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}[e]
 
 
 @dataclass
@@ -732,21 +620,9 @@ def _sources(sources: Iterable[Source]) -> list[SourceView]:
     ]
 
 
-def _signed(d: Decimal | None) -> tuple[str, int]:
-    if d is None:
-        return "—", 0
-    r = d.quantize(Decimal("0.1"))
-    if r > 0:
-        return f"+{num(r)}", 1
-    if r < 0:
-        return num(r), -1
-    return "0", 0
-
-
-def _round1(x: Decimal | float | None) -> str:
-    if x is None:
-        return "—"
-    return num(Decimal(str(x)).quantize(Decimal("0.1")))
+def _delta(d: Decimal | None) -> tuple[str, int]:
+    """A change as text and as the sign its colour follows."""
+    return signed(d), sign(d)
 
 
 def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
@@ -799,8 +675,8 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                     (
                         _(
                             "The score is %(short)s short of the threshold %(threshold)s.",
-                            short=_round1(b.score_short),
-                            threshold=num(tr.threshold),
+                            short=number(b.score_short),
+                            threshold=number(tr.threshold, 2),
                         ),
                         None,
                     )
@@ -821,7 +697,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                     PathStep(
                         rf,
                         t(item.action),
-                        _round1(gain) if gain is not None else "0",
+                        number(gain) if gain is not None else "0",
                         effort_label(item.effort.value),
                         bool(g and g.unanswered),
                         bool(g and g.evidence_missing),
@@ -836,12 +712,12 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                 t(target.description),
                 tr.readiness,
                 readiness_label(tr.readiness),
-                _round1(tr.score),
-                num(tr.threshold),
+                number(tr.score),
+                number(tr.threshold, 2),
                 blockers,
                 steps,
                 path.reachable if path is not None else True,
-                _round1(path.score_after) if path is not None else "",
+                number(path.score_after) if path is not None else "",
                 [gate_titles.get(pg, pg) for pg in (path.profile_gates if path is not None else ())],
                 _sources(target.sources),
                 "" if tr.applicable else region_scope(tr.region),
@@ -858,9 +734,9 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
         gaps.append(
             GapView(
                 rf,
-                _round1(g.points),
-                _round1(g.max_points),
-                _round1(g.points_recoverable),
+                number(g.points),
+                number(g.max_points),
+                number(g.points_recoverable),
                 effort_label(g.effort.value),
                 t(item.action),
                 g.evidence_missing,
@@ -871,8 +747,8 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
     sections = [
         SectionScoreView(
             section_titles[s.id],
-            _round1(s.points),
-            _round1(s.max_points),
+            number(s.points),
+            number(s.max_points),
             None if s.percent is None else float(round(s.percent, 1)),
         )
         for s in r.sections
@@ -880,19 +756,18 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
     comparison = None
     if v.comparison is not None:
         c = v.comparison
-        sd, ss = _signed(c.score_delta)
         comparison = {
             "round": v.previous.round if v.previous is not None else 0,
-            "score_before": _round1(c.before.score),
-            "score_after": _round1(c.after.score),
-            "score_delta": sd,
-            "score_sign": ss,
+            "score_before": number(c.before.score),
+            "score_after": number(c.after.score),
+            "score_delta": signed(c.score_delta),
+            "score_sign": sign(c.score_delta),
             "sections": [
                 DeltaView(
                     section_titles.get(ch.id, ch.id),
-                    _round1(ch.percent_before),
-                    _round1(ch.percent_after),
-                    *_signed(ch.percent_delta),
+                    number(ch.percent_before),
+                    number(ch.percent_after),
+                    *_delta(ch.percent_delta),
                 )
                 for ch in c.sections
             ],
@@ -901,7 +776,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                     t(next((x.title for x in fw.targets if x.id == tc.id), Text(tc.id, tc.id))),
                     readiness_label(tc.before),
                     readiness_label(tc.after),
-                    *_signed(
+                    *_delta(
                         None
                         if tc.score_before is None or tc.score_after is None
                         else tc.score_after - tc.score_before
@@ -937,11 +812,11 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
     }
     conf = r.confidence
     return VerdictView(
-        _round1(r.score),
-        num(fw.scale),
-        _round1(r.percent),
-        _round1(r.points),
-        _round1(r.max_points),
+        number(r.score),
+        number(fw.scale, 0),
+        number(r.percent),
+        number(r.points),
+        number(r.max_points),
         conf.answered,
         conf.applicable,
         conf.evidence_given,

@@ -24,20 +24,20 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date, format_decimal, ngettext
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
 import scoring
 from assessments.loader import framework_file, load_framework
-from scoring.model import AnswerType, Framework, Item, Rule, Source, Text
+from scoring.model import Framework, Item, Rule, Source, Text
 from webapp import db
 from webapp.models import Action, Answer, Assessment, Comment, Consultancy, Evidence, Firm, User
 from webapp.orgs.services import profile_facts
@@ -47,6 +47,8 @@ from webapp.refdata import industries, regions
 from webapp.reports import charts, render
 from webapp.reports.cache import ReportCache, StoredReportCache
 from webapp.reports.fetcher import SCHEME, Asset, static_assets
+from webapp.results import values
+from webapp.results.values import number, signed
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent.parent
@@ -350,19 +352,6 @@ def benchmarks() -> list[dict[str, Any]]:
     return data
 
 
-def _num(x: Decimal | float | int | None, places: int = 1) -> str:
-    """A number for reading: grouped, at most `places` decimals, no trailing zeros."""
-    if x is None:
-        return "—"
-    fmt = "#,##0" if places == 0 else "#,##0." + "#" * places
-    d = Decimal(str(x))
-    if not d.is_finite():
-        return str(x)
-    with localcontext() as ctx:  # every digit of a large number (one stored before answers were bounded)
-        ctx.prec = max(ctx.prec, d.adjusted() + places + 2)
-        return str(format_decimal(d, fmt))
-
-
 def _f(x: Decimal | None) -> float | None:
     return None if x is None else float(round(x, 2))
 
@@ -448,30 +437,14 @@ class _Builder:
         return self.t(item.text) if item is not None else item_id
 
     def gain(self, points: Decimal) -> str:
-        return _num(points * self.factor)
+        return number(points * self.factor)
 
     def rule(self, rule: Rule | None, *, target: bool) -> dict[str, Any] | None:
         """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate."""
         if rule is None:
             return None
-        if rule.assumption is not None:
-            line = (
-                _("QReady estimate — not an official line")
-                if target
-                else _("QReady assumption — not an official rule")
-            )
-            return {"line": line, "note": self.t(rule.assumption), "warn": True}
-        line = ", ".join(x for x in (rule.document, (rule.date or "")[:4]) if x)
-        if rule.in_force_from and rule.in_force_to:
-            line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
-        elif rule.in_force_from:
-            line += " · " + _("in force from %(start)s", start=rule.in_force_from)
-        elif rule.in_force_to:
-            line += " · " + _("in force until %(end)s", end=rule.in_force_to)
-        note = (
-            _("Not confirmed: %(why)s", why=self.t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
-        )
-        return {"line": line, "note": note, "warn": rule.unconfirmed is not None}
+        line, note = values.rule_text(rule, target=target, lang=self.lang)
+        return {"line": line, "note": note, "warn": rule.is_assumption or rule.unconfirmed is not None}
 
     def sources(self, sources: Iterable[Source]) -> list[dict[str, Any]]:
         out = []
@@ -489,41 +462,9 @@ class _Builder:
                 out.append({"kind": "standard", "standard": s.standard, "verify": s.verify})
         return out
 
-    def answer_text(
-        self, item: Item, value: Any, fw: Framework | None = None, mode: str | None = None
-    ) -> str:
-        """How an answer reads: the option's or level's label, the number with its unit, the date."""
-        fw = fw or self.fw
-        mode = mode or self.mode
-        kind = item.answer_type
-        if value is None:
-            return ""
-        if kind is AnswerType.YES_NO:
-            key = "yes" if value is True else "no" if value is False else str(value)
-            for o in item.options:
-                if o.value == key:
-                    return self.t(o.label)
-            return _("Yes") if value is True else _("No") if value is False else str(value)
-        if kind is AnswerType.CHOICE:
-            for o in item.options:
-                if o.value == value:
-                    return self.t(o.label)
-        if kind is AnswerType.SCALE:
-            scale = fw.scale_by_id(item.scale_for(mode) or "")
-            level = scale.level(str(value)) if scale is not None else None
-            if level is not None:
-                return self.t(level.label)
-        if kind in (AnswerType.PERCENT, AnswerType.NUMBER) and isinstance(value, (int, float)):
-            unit = self.t(item.unit) if item.unit else ""
-            if kind is AnswerType.PERCENT:
-                return f"{_num(value, 2)}%"
-            return f"{_num(value, 2)} {unit}".strip()
-        if kind is AnswerType.DATE and isinstance(value, str):
-            try:
-                return str(format_date(dt.date.fromisoformat(value), "long"))
-            except ValueError:
-                return value
-        return str(value)
+    def answer_text(self, item: Item, value: Any) -> str:
+        """How an answer reads (`webapp.results.values`, as on the questionnaire's pages)."""
+        return values.answer_text(self.fw, item, value, self.mode, self.lang)
 
     def profile_text(self, fact: str | None) -> str:
         facts = profile_facts(self.inputs.firm, self.inputs.current.as_of)
@@ -581,9 +522,9 @@ class _Builder:
                     "id": tr.id,
                     "title": self.t(target.title),
                     "readiness": tr.readiness,
-                    "score": _num(tr.score),
-                    "threshold": _num(tr.threshold),
-                    "short": _num(short) if short else None,
+                    "score": number(tr.score),
+                    "threshold": number(tr.threshold),
+                    "short": number(short) if short else None,
                     "failed": len(failed),
                     "unknown": len(unknown),
                     "steps": len(path.items) if path is not None else 0,
@@ -594,9 +535,9 @@ class _Builder:
                 }
             )
         return {
-            "score": _num(r.score),
-            "scale": _num(r.scale, 0),
-            "percent": _num(r.percent),
+            "score": number(r.score),
+            "scale": number(r.scale, 0),
+            "percent": number(r.percent),
             "answered": conf.answered,
             "applicable": conf.applicable,
             "evidence_given": conf.evidence_given,
@@ -618,10 +559,10 @@ class _Builder:
                 {
                     "id": s.id,
                     "title": self.t(section.title),
-                    "points": _num(s.points),
-                    "max_points": _num(s.max_points),
+                    "points": number(s.points),
+                    "max_points": number(s.max_points),
                     "percent": _f(s.percent) if s.percent is not None else None,
-                    "percent_text": _num(s.percent) if s.percent is not None else "—",
+                    "percent_text": number(s.percent) if s.percent is not None else "—",
                 }
             )
         labels = [row["title"] for row in rows]
@@ -714,10 +655,10 @@ class _Builder:
                 {
                     "title": self.t(target.title),
                     "readiness": tr.readiness if tr else "not_ready",
-                    "score": _num(tr.score) if tr else "",
-                    "threshold": _num(target.threshold),
+                    "score": number(tr.score) if tr else "",
+                    "threshold": number(target.threshold),
                     "reachable": p.reachable,
-                    "score_after": _num(p.score_after),
+                    "score_after": number(p.score_after),
                     "gained": self.gain(p.points_gained),
                     "profile_gates": [
                         self.t(g.title)
@@ -755,7 +696,6 @@ class _Builder:
         ]
 
     def plan(self) -> list[dict[str, Any]]:
-        effort = {"low": _("Low effort"), "medium": _("Medium effort"), "high": _("High effort")}
         out = []
         for g in self.result.gaps:
             item = self.fw.item(g.item)
@@ -771,9 +711,9 @@ class _Builder:
                     "action": self.t(g.action),
                     "gain": self.gain(g.points_recoverable),
                     "has_gain": g.points_recoverable > 0,
-                    "points": _num(g.points),
-                    "max_points": _num(g.max_points),
-                    "effort": effort[g.effort.value],
+                    "points": number(g.points),
+                    "max_points": number(g.max_points),
+                    "effort": values.effort_label(g.effort.value),
                     "evidence": self.t(item.evidence),
                     "evidence_missing": g.evidence_missing,
                     "evidence_files": self.evidence.get(g.item, []),
@@ -803,7 +743,7 @@ class _Builder:
                 status, firm = "unanswered", _("Not answered")
             elif kind == "rate" and isinstance(value, (int, float)):
                 status = "meets" if Decimal(str(value)) >= target else "below"
-                firm = f"{_num(value, 2)}%"
+                firm = f"{number(value, 2)}%"
             elif kind == "member":
                 status = "meets" if value is True else "below"
                 firm = self.answer_text(item, value)
@@ -816,7 +756,7 @@ class _Builder:
                     "kind": kind,
                     "title": self.t(Text(**b["title"])),
                     "scope": self.t(Text(**b["scope"])),
-                    "target": _num(target, 2),
+                    "target": number(target, 2),
                     "baseline": b["status"] == "baseline",
                     "year": b["year"],
                     "firm": firm,
@@ -856,10 +796,10 @@ class _Builder:
             sections.append(
                 {
                     "title": self.t(section.title),
-                    "before": _num(s.percent_before) if s.percent_before is not None else "—",
-                    "after": _num(s.percent_after) if s.percent_after is not None else "—",
+                    "before": number(s.percent_before) if s.percent_before is not None else "—",
+                    "after": number(s.percent_after) if s.percent_after is not None else "—",
                     "delta": _f(s.percent_delta),
-                    "delta_text": _signed(s.percent_delta),
+                    "delta_text": signed(s.percent_delta),
                 }
             )
         targets = []
@@ -884,7 +824,7 @@ class _Builder:
                 {
                     "text": self.t(item.text) if item else i.id,
                     "delta": float(delta),
-                    "delta_text": _signed(delta * self.factor),
+                    "delta_text": signed(delta * self.factor),
                 }
             )
         items.sort(key=lambda x: -abs(x["delta"]))
@@ -894,9 +834,9 @@ class _Builder:
             "as_of": format_date(prev.as_of, "long"),
             "version_before": c.version_before,
             "version_after": c.version_after,
-            "score_before": _num(c.before.score),
-            "score_after": _num(c.after.score),
-            "score_delta": _signed(c.score_delta),
+            "score_before": number(c.before.score),
+            "score_after": number(c.after.score),
+            "score_delta": signed(c.score_delta),
             "up": c.score_delta > 0,
             "down": c.score_delta < 0,
             "sections": sections,
@@ -929,13 +869,13 @@ class _Builder:
                         "id": item.id,
                         "text": self.t(item.text),
                         "value": value,
-                        "long": item.answer_type is AnswerType.TEXT,
+                        "long": values.widget(item).long,
                         "status": status,
                         "reason": reason_text.get(score.reason or "", "") if score and score.reason else "",
                         "na_reason": answer.na_reason if answer is not None else None,
                         "narrative": answer.narrative if answer is not None else None,
-                        "points": _num(score.points) if score is not None and score.max_points else None,
-                        "max_points": _num(score.max_points)
+                        "points": number(score.points) if score is not None and score.max_points else None,
+                        "max_points": number(score.max_points)
                         if score is not None and score.max_points
                         else None,
                         "evidence": self.evidence.get(item.id, []),
@@ -953,13 +893,6 @@ class _Builder:
                 )
             out.append({"title": self.t(section.title), "entries": items})
         return out
-
-
-def _signed(x: Decimal | None) -> str:
-    if x is None:
-        return "—"
-    text = _num(abs(x))
-    return ("+" if x > 0 else "−" if x < 0 else "±") + text
 
 
 def _css_content(label: str) -> str:
@@ -994,7 +927,7 @@ def assemble(inputs: ReportInputs, lang: str) -> dict[str, Any]:
             "draft": inputs.current.status != "submitted",
             "framework_id": inputs.current.framework_id,
             "consultancy_id": inputs.preparer.consultancy_id,
-            "scale": _num(b.fw.scale, 0),
+            "scale": number(b.fw.scale, 0),
             "cover": b.cover(),
             "summary": b.summary(),
             "sections": b.sections(),

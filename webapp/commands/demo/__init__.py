@@ -1,5 +1,8 @@
 """`flask demo`: the demo organisations and sign-ins, plus about 300 synthetic firms spread over
-Zhejiang's cities, industries and sizes. Idempotent: running it twice changes nothing."""
+Zhejiang's cities, industries and sizes. Idempotent: running it twice changes nothing.
+
+`assessments.py` gives the demo firm its rounds of answers and evidence; `statistics.py` gives the
+synthetic firms the submitted results the regulator's statistics read."""
 
 from __future__ import annotations
 
@@ -15,12 +18,11 @@ from sqlalchemy import select
 
 from webapp import db, tenancy
 from webapp.auth.util import hash_password
+from webapp.commands.demo import assessments, statistics
 from webapp.db import utcnow
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership, Regulator, User
-from webapp.questionnaire import demo as questionnaire_demo
 from webapp.questionnaire import services as questionnaire_services
 from webapp.refdata import credit_code, regions, sizes
-from webapp.stats import demo as stats_demo
 
 PASSWORD = "demo-pass-2026"
 SEED = 20261122
@@ -271,7 +273,7 @@ def demo() -> None:
             created += 1
         _member(users["regulator"], "owner", regulator_id=regulator.id)
 
-        created += questionnaire_demo.load(firms["hz"], users["firm"])
+        created += assessments.load(firms["hz"], users["firm"])
 
         for spec in _synthetic_specs(rng):
             firm, new = _firm(rng, spec, synthetic=True)
@@ -279,7 +281,7 @@ def demo() -> None:
             if new:
                 firm.share_statistics = shares  # most agreed to be counted in the statistics
                 created += 1
-        created += stats_demo.load(today=questionnaire_services.today())
+        created += statistics.load(today=questionnaire_services.today())
         db.session.commit()
     click.echo(f"Demo data ready ({created} rows created). Sign in with any of:")
     for email, _name, role in SIGNINS:

@@ -181,7 +181,7 @@ def load(firm: Firm, owner: User, *, today: dt.date | None = None) -> int:
     if has:
         return 0
     today = today or services.today()
-    rng = random.Random(SEED)  # noqa: S311 - demo data, not security
+    rng = random.Random(SEED)
     store = storage.store(current_app)
     first, second = today - dt.timedelta(days=400), today - dt.timedelta(days=45)
     made = 0

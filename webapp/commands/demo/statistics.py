@@ -82,7 +82,7 @@ def _plan(firm: Any, rng: random.Random) -> list[tuple[str, str | None]]:
 def load(*, today: dt.date, frameworks: dict[str, Framework] | None = None) -> int:
     """Give every synthetic firm without assessments its rounds. Returns the assessments made.
     Run inside `tenancy.bypass()`; the caller commits."""
-    rng = random.Random(SEED)  # noqa: S311 - demo data, not security
+    rng = random.Random(SEED)
     s = db.session
     busy = set(s.scalars(select(Assessment.firm_id).distinct()))
     firms = [
