@@ -27,13 +27,14 @@ from assessments.loader import (
     Problem,
     default_root,
     file_sha256,
+    gates_region,
     parse_text,
     read_file,
     read_yaml,
     repo_root,
 )
 from scoring import InvalidSubmission, Submission, ideal_answer, score, zero_answer
-from scoring.model import AnswerType, Band, Condition, Framework, Item, Level, Op, Text
+from scoring.model import AnswerType, Band, Condition, Framework, Item, Level, Op, Target, Text, region_prefix
 from scoring.tables import tables_for
 
 __all__ = [
@@ -85,6 +86,15 @@ PROFILE_FACTS: dict[str, ProfileFact] = {
 }
 
 YEARS_OPS = (Op.YEARS_GTE, Op.YEARS_LT)
+
+# A target's region scope (`region:`): GB/T 2260 code prefixes, "33" a province, "3306" a city,
+# "330602" a county. The names live in webapp/refdata (assessments does not read the webapp): here the
+# shape, and the province codes of GB/T 2260.
+REGION_PREFIX_RE = re.compile(r"^\d{2}(?:\d{2}){0,2}$")
+PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "  # noqa: SIM905 - two rows read better
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
 
 # Released before rules carried their provenance (`rule`): exempt from the provenance check while their
 # bytes are these (a changed file is refused anyway: "released version changed").
@@ -501,6 +511,35 @@ class _FrameworkChecker:
                     known = ", ".join(gate_ids) or "none"
                     self.err(target.id, f"gates: unknown gate {g!r} (gates: {known})")
             self.dupes("gate", target.gates, target.id)
+            self.check_region(target)
+
+    def check_region(self, target: Target) -> None:
+        """The scope is well-formed GB/T 2260 prefixes and agrees with the target's location gates."""
+        ok = True
+        for code in target.region:
+            if not REGION_PREFIX_RE.match(code) or code[:2] not in PROVINCE_CODES:
+                self.err(
+                    target.id,
+                    f'region: {code!r} is not a GB/T 2260 code prefix ("33" a province, "3306" a city, '
+                    '"330602" a county)',
+                )
+                ok = False
+            elif code != region_prefix(code):
+                self.err(target.id, f"region: {code!r} ends in 00: write the prefix {region_prefix(code)!r}")
+                ok = False
+        self.dupes("region", target.region, target.id)
+        for a, b in itertools.permutations(target.region, 2):
+            if a != b and b.startswith(a):
+                self.err(target.id, f"region: {b!r} lies inside {a!r}: list only {a!r}")
+                ok = False
+        gated = gates_region(target, self.fw.gates)
+        if ok and gated and set(gated) != set(target.region):
+            declared = list(target.region) if target.region else "none (everywhere)"
+            self.err(
+                target.id,
+                f"region: declares {declared}, but its location gates limit it to {list(gated)}: "
+                "the scope and the gates must agree",
+            )
 
 
 def _levels(fw: Framework, scale_id: str) -> tuple[Level, ...]:
