@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import scoring
+from assessments.loader import FrameworkNotFound, list_frameworks, load_framework, semver_key
 from scoring.model import AnswerType, Condition, Framework, Item, Level, Rule, Section, Source, Text
 from scoring.values import condition_holds
 from webapp.i18n import current_lang
@@ -526,10 +527,22 @@ def version_changes(old: Framework, new: Framework) -> dict[str, Any] | None:
         return None
     old_ids = {i.id for i in old.items}
     new_ids = {i.id for i in new.items}
+    # the "what is new" lines of every released version the round moves past (1.0.0 → 1.1.1: 1.1.0's, 1.1.1's)
+    lo, hi = semver_key(old.version), semver_key(new.version)
+    passed = [
+        f.framework
+        for f in list_frameworks()
+        if f.id == new.id and lo < semver_key(f.version) < hi and f.status == "published"
+    ]
+    notes = [
+        _("%(version)s: %(change)s", version=fw.version, change=t(c)) if passed else t(c)
+        for fw in [*passed, new]
+        for c in fw.changes
+    ]
     return {
         "from": old.version,
         "to": new.version,
-        "notes": [t(c) for c in new.changes],
+        "notes": notes,
         "added": [t(i.text) for i in new.items if i.id not in old_ids],
         "removed": [t(i.text) for i in old.items if i.id not in new_ids],
     }
@@ -574,17 +587,19 @@ class RuleView:
     unconfirmed: bool
 
 
-def rule_view(rule: Rule | None, *, target: bool) -> RuleView | None:
-    """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate"."""
+def rule_view(rule: Rule | None, *, target: bool, region: Iterable[str] = ()) -> RuleView | None:
+    """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate",
+    after the region a target is for ("杭州市 · 杭政办函〔2022〕48号（…）, 2022")."""
     if rule is None:
         return None
+    scope = regions.names_of_prefixes(region, lang()) + " · " if region else ""
     if rule.assumption is not None:
         line = (
             _("QReady estimate — not an official line")
             if target
             else _("QReady assumption — not an official rule")
         )
-        return RuleView(line, t(rule.assumption), True, False)
+        return RuleView(scope + line, t(rule.assumption), True, False)
     parts = [rule.document or ""]
     if rule.date:
         parts.append(rule.date[:4])
@@ -596,7 +611,7 @@ def rule_view(rule: Rule | None, *, target: bool) -> RuleView | None:
     elif rule.in_force_to:
         line += " · " + _("in force until %(end)s", end=rule.in_force_to)
     note = _("Not confirmed: %(why)s", why=t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
-    return RuleView(line, note, False, rule.unconfirmed is not None)
+    return RuleView(scope + line, note, False, rule.unconfirmed is not None)
 
 
 def gate_status_label(s: str) -> str:
@@ -614,6 +629,16 @@ def region_scope(region: Iterable[str]) -> str:
         "This target is only for firms registered in %(region)s.",
         region=regions.names_of_prefixes(region, lang()),
     )
+
+
+def target_scope(framework_id: str, target_id: str) -> str:
+    """The places a target of the newest version of a framework is for ("杭州市"); "" for everywhere."""
+    try:
+        fw = load_framework(framework_id)
+    except FrameworkNotFound:
+        return ""
+    target = next((x for x in fw.targets if x.id == target_id), None)
+    return regions.names_of_prefixes(target.region, lang()) if target is not None and target.region else ""
 
 
 def effort_label(e: str) -> str:
@@ -845,7 +870,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                 [gate_titles.get(pg, pg) for pg in (path.profile_gates if path is not None else ())],
                 _sources(target.sources),
                 "" if tr.applicable else region_scope(tr.region),
-                rule_view(target.rule, target=True),
+                rule_view(target.rule, target=True, region=tr.region),
                 tr.screening,
             )
         )

@@ -450,17 +450,19 @@ class _Builder:
     def gain(self, points: Decimal) -> str:
         return _num(points * self.factor)
 
-    def rule(self, rule: Rule | None, *, target: bool) -> dict[str, Any] | None:
-        """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate."""
+    def rule(self, rule: Rule | None, *, target: bool, region: Iterable[str] = ()) -> dict[str, Any] | None:
+        """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate,
+        after the region a target is for ("杭州市 · …")."""
         if rule is None:
             return None
+        scope = regions.names_of_prefixes(region, self.lang) + " · " if region else ""
         if rule.assumption is not None:
             line = (
                 _("QReady estimate — not an official line")
                 if target
                 else _("QReady assumption — not an official rule")
             )
-            return {"line": line, "note": self.t(rule.assumption), "warn": True}
+            return {"line": scope + line, "note": self.t(rule.assumption), "warn": True}
         line = ", ".join(x for x in (rule.document, (rule.date or "")[:4]) if x)
         if rule.in_force_from and rule.in_force_to:
             line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
@@ -471,7 +473,7 @@ class _Builder:
         note = (
             _("Not confirmed: %(why)s", why=self.t(rule.unconfirmed)) if rule.unconfirmed is not None else ""
         )
-        return {"line": line, "note": note, "warn": rule.unconfirmed is not None}
+        return {"line": scope + line, "note": note, "warn": rule.unconfirmed is not None}
 
     def sources(self, sources: Iterable[Source]) -> list[dict[str, Any]]:
         out = []
@@ -590,7 +592,7 @@ class _Builder:
                     "reachable": path.reachable if path is not None else True,
                     "bar": float(min(tr.score / tr.threshold * 100, Decimal(100))) if tr.threshold else 100.0,
                     "region": "" if tr.applicable else regions.names_of_prefixes(tr.region, self.lang),
-                    "rule": self.rule(target.rule, target=True),
+                    "rule": self.rule(target.rule, target=True, region=tr.region),
                 }
             )
         return {
