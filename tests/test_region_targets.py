@@ -221,7 +221,9 @@ def test_a_shaoxing_firm_sees_hangzhous_award_apart_with_its_scope(
     entries = verdict_entries(report[report.index('id="summary"') : report.index('id="scores"')])
     assert entries[-1][0] == "not_applicable" and f"Hangzhou · {HZ_RULE}" in entries[-1][1]
     home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
-    assert '· <span class="qn-scope">Shaoxing</span>' in home and '<span class="qn-scope">Hangzhou' not in home
+    assert (
+        '· <span class="qn-scope">Shaoxing</span>' in home and '<span class="qn-scope">Hangzhou' not in home
+    )
 
 
 def test_the_api_gives_the_declared_scope_with_the_rule(app, client, create_user, create_firm, login):
