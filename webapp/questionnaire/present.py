@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import scoring
-from assessments.loader import FrameworkNotFound, list_frameworks, load_framework, semver_key
+from assessments.loader import list_frameworks, semver_key
 from scoring.model import AnswerType, Condition, Framework, Item, Level, Rule, Section, Source, Text
 from scoring.values import condition_holds
 from webapp.i18n import current_lang
@@ -631,14 +631,20 @@ def region_scope(region: Iterable[str]) -> str:
     )
 
 
-def target_scope(framework_id: str, target_id: str) -> str:
-    """The places a target of the newest version of a framework is for ("杭州市"); "" for everywhere."""
-    try:
-        fw = load_framework(framework_id)
-    except FrameworkNotFound:
-        return ""
-    target = next((x for x in fw.targets if x.id == target_id), None)
-    return regions.names_of_prefixes(target.region, lang()) if target is not None and target.region else ""
+def target_scopes() -> dict[tuple[str, str], str]:
+    """(framework id, target id) → the places the target is for ("杭州市"), in the newest published
+    version of each framework (the one the firm home lists); targets for everywhere are left out.
+    One listing of the framework files, read from their cache."""
+    newest: dict[str, Framework] = {}
+    for f in list_frameworks():  # sorted by version: the last published one wins
+        if f.status == "published" or f.id not in newest:
+            newest[f.id] = f.framework
+    return {
+        (fw.id, target.id): regions.names_of_prefixes(target.region, lang())
+        for fw in newest.values()
+        for target in fw.targets
+        if target.region
+    }
 
 
 def effort_label(e: str) -> str:
