@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from scoring import InvalidSubmission, Submission, ideal_answer, score, zero_answer
-from scoring.model import Band, Condition, Framework, Item, Level, Op
+from scoring.model import Band, Condition, Framework, Gate, Item, Level, Op, Target, region_prefix
 from scoring.tables import tables_for
 from scoring.types import KINDS, kind_of
 
@@ -64,6 +64,15 @@ PROFILE_FACTS: dict[str, ProfileFact] = {
 }
 
 YEARS_OPS = (Op.YEARS_GTE, Op.YEARS_LT)
+
+# A target's region scope (`region:`): GB/T 2260 code prefixes, "33" a province, "3306" a city,
+# "330602" a county. The names live in webapp/refdata (assessments does not read the webapp): here the
+# shape, and the province codes of GB/T 2260.
+REGION_PREFIX_RE = re.compile(r"^\d{2}(?:\d{2}){0,2}$")
+PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "  # noqa: SIM905 - two rows read better
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
 
 
 def check_framework(fw: Framework, file: str) -> list[Problem]:
@@ -409,9 +418,68 @@ class _FrameworkChecker:
                     known = ", ".join(gate_ids) or "none"
                     self.err(target.id, f"gates: unknown gate {g!r} (gates: {known})")
             self.dupes("gate", target.gates, target.id)
+            self.check_region(target)
+
+    def check_region(self, target: Target) -> None:
+        """The scope is well-formed GB/T 2260 prefixes and agrees with the target's location gates."""
+        ok = True
+        for code in target.region:
+            if not REGION_PREFIX_RE.match(code) or code[:2] not in PROVINCE_CODES:
+                self.err(
+                    target.id,
+                    f'region: {code!r} is not a GB/T 2260 code prefix ("33" a province, "3306" a city, '
+                    '"330602" a county)',
+                )
+                ok = False
+            elif code != region_prefix(code):
+                self.err(target.id, f"region: {code!r} ends in 00: write the prefix {region_prefix(code)!r}")
+                ok = False
+        self.dupes("region", target.region, target.id)
+        for a, b in itertools.permutations(target.region, 2):
+            if a != b and b.startswith(a):
+                self.err(target.id, f"region: {b!r} lies inside {a!r}: list only {a!r}")
+                ok = False
+        gated = gates_region(target, self.fw.gates)
+        if ok and gated and set(gated) != set(target.region):
+            declared = list(target.region) if target.region else "none (everywhere)"
+            self.err(
+                target.id,
+                f"region: declares {declared}, but its location gates limit it to {list(gated)}: "
+                "the scope and the gates must agree",
+            )
 
 
 def _band(b: Band) -> str:
     lo = "" if b.min is None else f"{b.min} <= "
     hi = "" if b.max is None else f" < {b.max}"
     return f"{lo}x{hi}"
+
+
+def gate_region(cond: Condition) -> tuple[str, ...] | None:
+    """The region-code prefixes a gate on where the firm is registered limits a target to; None for a
+    gate on anything else. `city` / `region` eq or in a code: the code's prefix ("330600" gives
+    "3306"); `registered_in_zhejiang` eq true: "33"."""
+    if cond.profile in ("city", "region") and cond.op in (Op.EQ, Op.IN):
+        values = cond.value if cond.op is Op.IN and isinstance(cond.value, (list, tuple)) else [cond.value]
+        codes = [v for v in values if isinstance(v, str) and v.isascii() and v.isdigit()]
+        return tuple(dict.fromkeys(region_prefix(v) for v in codes)) if len(codes) == len(values) else None
+    if cond.profile == "registered_in_zhejiang" and cond.op is Op.EQ and cond.value is True:
+        return ("33",)
+    return None
+
+
+def gates_region(target: Target, gates: Iterable[Gate]) -> tuple[str, ...]:
+    """The region-code prefixes a target's location gates limit it to: where every one of them passes
+    (empty: no location gate)."""
+    by_id = {g.id: g for g in gates}
+    region: tuple[str, ...] = ()
+    for gid in target.gates:
+        g = by_id.get(gid)
+        scope = gate_region(g.passes_if) if g is not None else None
+        if scope is None:
+            continue
+        # inside both places: of two nested prefixes the longer ("33" and "3306" give "3306")
+        both = [a for a in region for b in scope if a.startswith(b)]
+        both += [b for b in scope for a in region if b.startswith(a)]
+        region = (tuple(dict.fromkeys(both)) or region) if region else scope
+    return region

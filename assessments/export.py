@@ -225,6 +225,8 @@ def _target(t: Target, explicit: bool) -> dict[str, Any]:
     out["gates"] = list(t.gates)
     if explicit or t.sources:
         out["sources"] = _sources(t.sources)
+    if explicit or t.region:  # the region scope (derived from the location gates before 1.1.1)
+        out["region"] = list(t.region)
     if t.rule is not None:
         out["rule"] = _rule(t.rule)
     return out
@@ -449,7 +451,16 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "options": ("item", "value", "points", "label_zh", "label_en"),
     "bands": ("item", "min", "max", "points", "label_zh", "label_en"),
     "gates": ("id", "title_zh", "title_en", "passes_if", "exempt_if"),
-    "targets": ("id", "title_zh", "title_en", "description_zh", "description_en", "threshold", "gates"),
+    "targets": (
+        "id",
+        "title_zh",
+        "title_en",
+        "description_zh",
+        "description_en",
+        "threshold",
+        "gates",
+        "region",
+    ),
     "sources": ("for", "id", "doc", "quote", "standard", "verify", "note"),
     "rules": (
         "for",
@@ -465,6 +476,8 @@ _HEADERS: dict[str, tuple[str, ...]] = {
         "assumption_en",
     ),
 }
+# Columns an older workbook may lack (added later): the targets' region scope (1.1.1)
+_OPTIONAL_COLUMNS = frozenset({("targets", "region")})
 _WIDE = re.compile(r"_(zh|en)$|^(quote|note|applies_if|passes_if|exempt_if)$")
 _HELP = (
     ("sheet", "what it holds"),
@@ -483,7 +496,8 @@ _HELP = (
         "gates",
         "passes_if: one condition as in applies_if; exempt_if (optional): the gate passes when it holds.",
     ),
-    ("targets", "threshold on the framework's scale; gates comma-separated."),
+    ("targets", "threshold on the framework's scale; gates comma-separated; region: GB/T 2260 code prefixes"),
+    ("", "comma-separated (33 Zhejiang, 3301 Hangzhou, 3306 Shaoxing), empty for everywhere."),
     ("sources", "for = item, gate or target; either doc + quote (verbatim in the seed plan) or standard."),
     ("rules", "for = gate or target: the document (number, issuer, date, in force from / to; unconfirmed:"),
     ("", "why it is not confirmed) or an assumption (the reason). At most one row per gate or target."),
@@ -671,6 +685,7 @@ def export_xlsx(framework: Framework, path: Path | str, *, status: str | None = 
                 _en(t.description),
                 t.threshold,
                 ", ".join(t.gates),
+                ", ".join(t.region),
             ]
             for t in fw.targets
         ],
@@ -739,7 +754,7 @@ class _Reader:
             header.pop()
         expected = _HEADERS[name]
         unknown = [h for h in header if h not in expected]
-        missing = [h for h in expected if h not in header]
+        missing = [h for h in expected if h not in header and (name, h) not in _OPTIONAL_COLUMNS]
         if unknown or missing:
             self.err(
                 None,
@@ -908,6 +923,8 @@ class _Reader:
             self.put_text(target, r, "description")
             target["threshold"] = self.number(r, "threshold")
             target["gates"] = _split(r.get("gates"), ",")
+            if r.get("region") is not None:  # a workbook exported before 1.1.1 has no region column
+                target["region"] = _split(r.get("region"), ",")
             target["sources"] = []
             targets[_str(r.get("id"))] = target
         owners = {"item": items, "gate": gates, "target": targets}

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from assessments.checks import Problem, check_framework
+from assessments.checks import Problem, check_framework, gates_region
 from scoring.model import (
     AnswerType,
     Band,
@@ -49,7 +49,6 @@ from scoring.model import (
     Source,
     Target,
     Text,
-    region_prefix,
 )
 from scoring.types import kind_of
 from scoring.types.number import NUMBER_LIMIT
@@ -136,7 +135,23 @@ ITEM_KEYS = (
 OPTION_KEYS = (("value", "label", "points"), ())
 BAND_KEYS = (("points",), ("min", "max", "label"))
 GATE_KEYS = (("id", "title", "passes_if"), ("sources", "rule", "exempt_if"))
-TARGET_KEYS = (("id", "title", "threshold", "gates"), ("description", "sources", "rule"))
+# The versions released before a target declared its region scope (`region:`): their targets' region
+# is derived from their location gates (`with_regions`), so that their results score as they always
+# did. A released file never changes, so its id and version name its bytes (a changed file is refused:
+# "released version changed"). Every later version declares the scope and the validator checks it
+# against the location gates.
+SCOPE_FROM_GATES: frozenset[tuple[str, str]] = frozenset(
+    (fid, version)
+    for fid in (
+        "chief-quality-officer",
+        "labelling-four-100",
+        "performance-excellence",
+        "pinzibiao",
+        "standards-adoption",
+    )
+    for version in ("1.0.0", "1.1.0")
+)
+TARGET_KEYS = (("id", "title", "threshold", "gates"), ("description", "sources", "rule", "region"))
 RULE_KEYS = ((), ("document", "issuer", "date", "in_force_from", "in_force_to", "unconfirmed", "assumption"))
 RULE_DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")  # "2022", "2022-08" or "2022-08-15"
 SOURCE_KEYS = ((), ("doc", "quote", "standard", "verify", "note"))
@@ -501,8 +516,12 @@ class _Parser:
             title=title,
             description=description,
             sections=tuple(s for s in sections if s is not None),
-            targets=with_regions(
-                tuple(t for t in targets if t is not None), tuple(g for g in gates if g is not None)
+            targets=(
+                with_regions(
+                    tuple(t for t in targets if t is not None), tuple(g for g in gates if g is not None)
+                )
+                if (fid, version) in SCOPE_FROM_GATES
+                else tuple(t for t in targets if t is not None)
             ),
             gates=tuple(g for g in gates if g is not None),
             scales=tuple(s for s in scales if s is not None),
@@ -918,9 +937,14 @@ class _Parser:
             for i, x in enumerate(self.list_(m.get("sources"), f"{path}.sources", where))
         ]
         rule = self.rule(m["rule"], f"{path}.rule", where) if "rule" in m else None
+        # the region scope: GB/T 2260 code prefixes (their shape is checked by the validator)
+        region = [
+            self.string(x, f"{path}.region[{i}]", where)
+            for i, x in enumerate(self.list_(m.get("region"), f"{path}.region", where))
+        ]
         if tid is None or title is None or threshold is None or any(s is None for s in sources):
             return None
-        if "rule" in m and rule is None:
+        if ("rule" in m and rule is None) or any(r is None for r in region):
             return None
         return Target(
             id=tid,
@@ -929,40 +953,19 @@ class _Parser:
             threshold=threshold,
             sources=tuple(s for s in sources if s is not None),
             description=description,
+            region=tuple(r for r in region if r is not None),
             rule=rule,
         )
 
 
-def gate_region(cond: Condition) -> tuple[str, ...] | None:
-    """The region-code prefixes a gate on where the firm is registered limits a target to; None for a
-    gate on anything else. `city` / `region` eq or in a code: the code's prefix ("330600" gives
-    "3306"); `registered_in_zhejiang` eq true: "33"."""
-    if cond.profile in ("city", "region") and cond.op in (Op.EQ, Op.IN):
-        values = cond.value if cond.op is Op.IN and isinstance(cond.value, (list, tuple)) else [cond.value]
-        codes = [v for v in values if isinstance(v, str) and v.isascii() and v.isdigit()]
-        return tuple(dict.fromkeys(region_prefix(v) for v in codes)) if len(codes) == len(values) else None
-    if cond.profile == "registered_in_zhejiang" and cond.op is Op.EQ and cond.value is True:
-        return ("33",)
-    return None
-
-
 def with_regions(targets: tuple[Target, ...], gates: tuple[Gate, ...]) -> tuple[Target, ...]:
-    """Each target with its `region`: where every location gate it has passes (docs/frameworks.md).
-    The one place a target's region comes from, so the file states it once, as the gate."""
-    by_id = {g.id: g for g in gates}
+    """Each target of a version released before the region scope was declared (`SCOPE_FROM_GATES`)
+    with its `region` derived from its location gates, as those versions were scored
+    (docs/frameworks.md); a target that declares its `region` keeps it."""
     out = []
     for t in targets:
-        region: tuple[str, ...] = ()
-        for gid in t.gates:
-            g = by_id.get(gid)
-            scope = gate_region(g.passes_if) if g is not None else None
-            if scope is None:
-                continue
-            # inside both places: of two nested prefixes the longer ("33" and "3306" give "3306")
-            both = [a for a in region for b in scope if a.startswith(b)]
-            both += [b for b in scope for a in region if b.startswith(a)]
-            region = (tuple(dict.fromkeys(both)) or region) if region else scope
-        out.append(dataclasses.replace(t, region=region) if region else t)
+        region = t.region or gates_region(t, gates)
+        out.append(dataclasses.replace(t, region=region) if region != t.region else t)
     return tuple(out)
 
 

@@ -260,7 +260,8 @@ class Target:
 
     `region`: the GB/T 2260 region-code prefixes of the places the target exists for ("3306" for
     Shaoxing, "33" for Zhejiang); empty for everywhere. A firm registered elsewhere is not measured
-    against it (`in_region`). `assessments` derives it from the target's location gate.
+    against it (`in_region`). The framework file declares it (`region:`, from 1.1.1); for the versions
+    released before, `assessments` derives it from the target's location gate.
     """
 
     id: str

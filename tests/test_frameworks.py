@@ -159,9 +159,9 @@ def fixture_data(fid: str = "demo", version: str = "1.0.0", prefix: str = "dm") 
         "targets": [
             {"id": "certify", "title": T("认证", "Certification"), "description": T("可认证", "Can certify"),
              "threshold": 70, "gates": ["no-incident", "in-zhejiang"], "sources": [{"standard": "rule"}],
-             "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
+             "region": ["33"], "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
             {"id": "apply", "title": T("申请", "Apply"), "threshold": 60.5, "gates": ["in-zhejiang"],
-             "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
+             "region": ["33"], "rule": {"assumption": T("QReady 估计", "QReady estimate")}},
         ],
     }  # fmt: skip
 
@@ -503,6 +503,65 @@ def test_a_target_or_gate_without_its_rule_is_refused(root: Path) -> None:
     # the released 1.0.0 files predate provenance and keep their bytes; every later version has rules
     assert all(g.rule is None for g in loader.load_framework("pinzibiao", "1.0.0", SHIPPED_ROOT).gates)
     assert all(g.rule is not None for g in loader.load_framework("pinzibiao", "1.1.0", SHIPPED_ROOT).gates)
+
+
+def test_a_targets_region_scope_is_checked_against_its_location_gate(root: Path) -> None:
+    """The scope is data (`region:` beside the rule, issue 16): malformed codes and a scope that
+    disagrees with the target's location gate are refused; the released 1.0.0 / 1.1.0 files, which
+    predate it, keep the scope derived from their gates."""
+
+    def refused(**regions: Any) -> dict[str, str]:
+        data = fixture_data()
+        for target in data["targets"]:
+            if target["id"] in regions:
+                if regions[target["id"]] is None:
+                    del target["region"]
+                else:
+                    target["region"] = regions[target["id"]]
+        write_fw(root, data)
+        return {p.item: p.message for p in validate.validate_path(root) if p.item}
+
+    assert refused() == {}
+    # disagreeing with the gate in-zhejiang (registered_in_zhejiang eq true: "33")
+    got = refused(certify=["3306"])
+    assert set(got) == {"certify"} and "location gates limit it to ['33']" in got["certify"], got
+    got = refused(apply=None)  # no scope declared, but the gate limits it
+    assert "declares none (everywhere), but its location gates limit it to ['33']" in got["apply"], got
+    assert "must agree" in refused(apply=[])["apply"]
+    assert "limit it to ['33']" in refused(apply=["33", "31"])["apply"]
+    # malformed: not a GB/T 2260 prefix, a full code where its prefix belongs, nested, repeated
+    for bad, says in (
+        (["3"], "not a GB/T 2260 code prefix"),
+        (["330"], "not a GB/T 2260 code prefix"),
+        (["3301001"], "not a GB/T 2260 code prefix"),
+        (["hz"], "not a GB/T 2260 code prefix"),
+        (["99"], "not a GB/T 2260 code prefix"),  # no such province
+        (["330000"], "ends in 00: write the prefix '33'"),
+        (["3300"], "ends in 00: write the prefix '33'"),
+        (["33", "3301"], "'3301' lies inside '33'"),
+        (["33", "33"], "duplicate region '33'"),
+    ):
+        got = refused(certify=bad)
+        assert says in got.get("certify", ""), (bad, got)
+    data = fixture_data()
+    data["targets"][0]["region"] = [33]
+    write_fw(root, data)
+    assert "region[0]: expected a string" in messages(validate.validate_path(root))
+    # a target without a location gate may have a scope of its own, or none
+    data = fixture_data()
+    data["targets"][0]["gates"] = ["no-incident"]
+    data["targets"][0]["region"] = ["3306"]
+    write_fw(root, data)
+    assert not [p for p in validate.validate_path(root) if p.item]
+    assert loader.load_file(root / "demo" / "1.0.0.yaml").targets[0].region == ("3306",)
+    # only the versions released before the scope derive it from the gates
+    data = fixture_data()
+    for target in data["targets"]:
+        del target["region"]
+    fw, _status, found = loader.parse_text(dump(data))
+    assert fw is not None and not found and fw.targets[1].region == ()  # the validator refuses it (above)
+    assert ("pinzibiao", "1.1.0") in loader.SCOPE_FROM_GATES
+    assert ("pinzibiao", "1.1.1") not in loader.SCOPE_FROM_GATES
 
 
 Mutation = Callable[[dict[str, Any]], None]

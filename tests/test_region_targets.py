@@ -166,3 +166,87 @@ def test_firm_home_never_shows_another_citys_award_as_a_failure(app, owner_clien
     for row in rows:
         if "绍兴市市长质量奖" in row:
             assert "未达标" not in row and "不适用于贵企业所在地区" in row
+
+
+# ---- the region scope as framework data (1.1.1): shown with each target's rule ---------------------
+
+HZ_RULE = "杭州市人民政府质量奖评审管理办法（2025年修订征求意见稿）, 2025"
+
+
+def shaoxing_firm(client, create_user, create_firm, login):  # type: ignore[no-untyped-def]
+    owner = create_user()
+    firm = create_firm("绍兴测试纺织有限公司", owner=owner, region="330602")
+    login(client, owner)
+    return firm, owner
+
+
+def test_a_shaoxing_firm_sees_hangzhous_award_apart_with_its_scope(
+    app, client, create_user, create_firm, login
+):
+    firm, owner = shaoxing_firm(client, create_user, create_firm, login)
+    aid = start(client, firm.id, "performance-excellence", "full")
+    page = verdict(client, firm.id, aid)
+    by_id = cards(page)
+    assert [tid for _cls, tid, _html in target_cards(page)][-1] == HANGZHOU  # apart: last, greyed
+    cls, html = by_id[HANGZHOU]
+    assert "not_applicable" in cls.split() and "该目标仅面向在杭州市注册的企业" in html
+    assert f"杭州市 · {HZ_RULE}" in html  # the scope with the rule
+    assert "未达标" not in html and "qn-checklist" not in html
+    # the firm's own awards: their scope with their rule, and the national one without a place
+    assert "绍兴市 · 质评通估计，非官方分数线" in by_id[SHAOXING][1]
+    assert "浙江省 · 质评通估计，非官方分数线" in by_id["award-zhejiang-provincial"][1]
+    cqa = by_id["award-china-quality-nomination"][1]
+    assert "分数线： 质评通估计，非官方分数线" in cqa and " · 质评通估计" not in cqa
+    # the report
+    report = client.get(f"/firms/{firm.id}/assessments/{aid}/report").get_data(as_text=True)
+    entries = verdict_entries(report[report.index('id="summary"') : report.index('id="scores"')])
+    assert entries[-1][0] == "not_applicable" and "杭州市人民政府质量奖" in entries[-1][1]
+    assert f"杭州市 · {HZ_RULE}" in entries[-1][1] and "未达标" not in entries[-1][1]
+    assert any("绍兴市 · 质评通估计" in html for _cls, html in entries[:-1])
+    # the firm home lists the awards open to the firm, each with where it applies
+    home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
+    table = home[home.index('id="targets-title"') :]
+    table = table[: table.index("</table>")]
+    assert "杭州市人民政府质量奖" not in table
+    row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S) if "绍兴市市长质量奖" in r)
+    assert '· <span class="qn-scope">绍兴市</span>' in row
+    # and in English
+    english(app, owner)
+    page = verdict(client, firm.id, aid)
+    cls, html = cards(page)[HANGZHOU]
+    assert "not_applicable" in cls.split() and "only for firms registered in Hangzhou" in html
+    assert f"Hangzhou · {HZ_RULE}" in html and "Not ready" not in html
+    assert "Shaoxing · QReady estimate — not an official line" in cards(page)[SHAOXING][1]
+    report = client.get(f"/firms/{firm.id}/assessments/{aid}/report").get_data(as_text=True)
+    entries = verdict_entries(report[report.index('id="summary"') : report.index('id="scores"')])
+    assert entries[-1][0] == "not_applicable" and f"Hangzhou · {HZ_RULE}" in entries[-1][1]
+    home = client.get(f"/firms/{firm.id}/").get_data(as_text=True)
+    assert (
+        '· <span class="qn-scope">Shaoxing</span>' in home and '<span class="qn-scope">Hangzhou' not in home
+    )
+
+
+def test_the_api_gives_the_declared_scope_with_the_rule(app, client, create_user, create_firm, login):
+    firm, owner = shaoxing_firm(client, create_user, create_firm, login)
+    aid = start(client, firm.id, "performance-excellence", "full")
+    with app.app_context():
+        _row, token = token_service.create(db.session.get(User, owner.id), "test")
+        db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    data = client.get(f"/api/v1/assessments/{aid}/result", headers=auth).get_json()
+    assert data["version"] == "1.1.1"
+    targets = {t["id"]: t for t in data["targets"]}
+    hz = targets[HANGZHOU]
+    assert (hz["readiness"], hz["reason"], hz["region"]) == ("not_applicable", "outside_region", ["3301"])
+    assert hz["rule"]["document"] == "杭州市人民政府质量奖评审管理办法（2025年修订征求意见稿）"
+    assert targets[SHAOXING]["region"] == ["3306"] and targets[SHAOXING]["readiness"] == "not_ready"
+    assert targets["award-china-quality-nomination"]["region"] == []
+    # the framework as data: each target's declared scope
+    fw = client.get("/api/v1/frameworks/performance-excellence", headers=auth).get_json()
+    assert fw["version"] == "1.1.1"
+    assert {t["id"]: t["region"] for t in fw["targets"]} == {
+        HANGZHOU: ["3301"],
+        SHAOXING: ["3306"],
+        "award-zhejiang-provincial": ["33"],
+        "award-china-quality-nomination": [],  # everywhere
+    }

@@ -333,6 +333,59 @@ def test_hangzhous_regulator_never_sees_shaoxing_through_any_route(
     )
 
 
+def test_shaoxings_regulator_never_counts_hangzhous_award_for_its_firms(
+    app, client, create_user, login, population
+):
+    """The Hangzhou award is for firms registered in Hangzhou (its declared scope, 3301): for a firm in
+    Shaoxing it is not applicable, so a regulator of 330600 never sees it counted, "not ready" or
+    otherwise, while Shaoxing's own award and the province's are. Results kept under 1.1.0, whose scope
+    comes from its location gate, are rebuilt the same."""
+    analyst = _regulator(app, create_user, "330600", "绍兴市市场监督管理局")
+    hz, sx = "award-hangzhou-municipal", "award-shaoxing-mayor"
+    R, L = AssessmentResult.__table__, AssessmentResultLine.__table__
+    target_lines = (
+        select(R.c.assessment_id, R.c.framework_version, L.c.key, L.c.status)
+        .join(L, L.c.assessment_id == R.c.assessment_id)
+        .where(
+            R.c.region_code.like("3306%"), R.c.framework_id == "performance-excellence", L.c.kind == "target"
+        )
+        .order_by(R.c.assessment_id, L.c.key)
+    )
+    with app.app_context(), tenancy.bypass():
+        kept = db.session.execute(target_lines).all()
+        assert kept and {v for _a, v, _k, _s in kept} == {"1.1.1"}
+        assert {s for _a, _v, k, s in kept if k == hz} == {"not_applicable"}
+        assert {s for _a, _v, k, s in kept if k == sx} - {"not_applicable"}  # Shaoxing's award is measured
+        readiness = stats.raw_figures("330600")[stats.ALL]["readiness"]
+        assert not [key for key in readiness if key[2] == hz]
+        assert [key for key in readiness if key[2] == sx]
+        # the province counts the Hangzhou award only for Hangzhou's firms
+        counted = sum(
+            sum(cells.get(c, 0) for c in stats.STATUSES)
+            for key, cells in stats.raw_figures("330000")[stats.ALL]["readiness"].items()
+            if key[2] == hz
+        )
+        hangzhou = stats.raw_figures("330100")[stats.ALL]["readiness"]
+        assert counted == sum(
+            sum(cells.get(c, 0) for c in stats.STATUSES) for k, cells in hangzhou.items() if k[2] == hz
+        )
+        # the same assessments kept under 1.1.0 (scope derived from the gate) rebuild to the same lines
+        ids = sorted({a for a, _v, _k, _s in kept})
+        db.session.execute(
+            Assessment.__table__.update()
+            .where(Assessment.__table__.c.id.in_(ids))
+            .values(framework_version="1.1.0")
+        )
+        results.rebuild(framework_id="performance-excellence")
+        db.session.commit()
+        again = db.session.execute(target_lines).all()
+        assert {v for _a, v, _k, _s in again} == {"1.1.0"}
+        assert [(a, k, s) for a, _v, k, s in again] == [(a, k, s) for a, _v, k, s in kept]
+    login(client, analyst)
+    page = client.get("/regulator/").get_data(as_text=True)
+    assert "绍兴市市长质量奖" in page and "杭州市人民政府质量奖" not in page
+
+
 def test_a_firm_that_stops_sharing_leaves_the_statistics(app, client, create_user, login, population):
     owner = create_user()
     with app.app_context():

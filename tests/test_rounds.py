@@ -200,8 +200,9 @@ def test_a_store_without_its_own_copy_copies_the_bytes(tmp_path):
 
 
 def test_a_new_round_moves_to_the_newest_version_and_says_what_is_new(app, owner_client):
-    """A round submitted under 1.0.0: the next one uses 1.1.0, carries the answers question by question,
-    and the confirmation page lists what is new in 1.1.0 (issue 16)."""
+    """A round submitted under 1.0.0: the next one uses the newest version (1.1.1), carries the answers
+    question by question, and the confirmation page lists what is new in each version it moves past:
+    1.1.0's changes and 1.1.1's (issue 16)."""
     from webapp import db, tenancy
 
     client, firm, _owner = owner_client
@@ -211,13 +212,33 @@ def test_a_new_round_moves_to_the_newest_version_and_says_what_is_new(app, owner
         a.framework_version = "1.0.0"  # as if submitted before 1.1.0 was released
         db.session.commit()
     page = client.get(f"/firms/{firm.id}/assessments/{aid}/rounds/new").get_data(as_text=True)
-    assert "1.1.0 版的变化" in page
-    new_fw, old_fw = load_framework("pinzibiao", "1.1.0"), load_framework("pinzibiao", "1.0.0")
-    assert new_fw.changes[0].zh in page  # the version's own "what is new" lines
+    assert "1.1.1 版的变化" in page
+    new_fw, mid_fw, old_fw = (load_framework("pinzibiao", v) for v in ("1.1.1", "1.1.0", "1.0.0"))
+    assert all(f"1.1.0 版：{c.zh}" in page for c in mid_fw.changes)  # each version's own "what is new"
+    assert f"1.1.1 版：{new_fw.changes[0].zh}" in page
     assert new_fw.item("pzb-std-approved").text.zh in page  # type: ignore[union-attr]  # a new question
     assert old_fw.item("pzb-made-in-zhejiang").text.zh in page  # type: ignore[union-attr]  # one no longer asked
     new = new_round(client, firm.id, aid, [])
     (b,) = rows(app, Assessment, id=new)
-    assert b.framework_version == "1.1.0"
+    assert b.framework_version == "1.1.1"
     carried = {x.item_id for x in rows(app, Answer, assessment_id=new)}
     assert "pzb-iso9001" in carried and "pzb-made-in-zhejiang" not in carried
+
+
+def test_a_round_from_1_1_0_lists_only_what_1_1_1_adds(app, owner_client):
+    """1.1.1 declares the region scope of the targets: the one line of "what is new", no question
+    added or gone."""
+    from webapp import db, tenancy
+
+    client, firm, _owner = owner_client
+    aid, _needs = submitted_with_evidence(app, client, firm.id)
+    with app.app_context(), tenancy.bypass():
+        db.session.get(Assessment, aid).framework_version = "1.1.0"
+        db.session.commit()
+    page = client.get(f"/firms/{firm.id}/assessments/{aid}/rounds/new").get_data(as_text=True)
+    changes = page[page.index('id="changes-title"') :]
+    changes = changes[: changes.index("</section>")]
+    (line,) = load_framework("pinzibiao", "1.1.1").changes
+    assert "1.1.1 版的变化" in changes and line.zh in changes
+    assert "1.1.0 版：" not in changes and "1.1.1 版：" not in changes
+    assert "新增" not in changes and "不再询问" not in changes

@@ -62,7 +62,7 @@ def test_report_and_api_say_it_is_a_screening(app, owner_client):
     data = client.get(
         f"/api/v1/assessments/{aid}/result", headers={"Authorization": f"Bearer {token}"}
     ).get_json()
-    assert data["version"] == "1.1.0" and data["screening"] is True
+    assert data["version"] == "1.1.1" and data["screening"] is True
     assert "not a reviewer's score" in data["self_assessed"]["en"]
     targets = {t["id"]: t for t in data["targets"]}
     assert targets[HANGZHOU]["readiness"] == "not_yet"

@@ -73,9 +73,9 @@ def run(
     )
 
 
-def test_the_newest_version_is_1_1_0_and_1_0_0_is_kept() -> None:
-    assert pe().version == "1.1.0"
-    assert pe("1.0.0").version == "1.0.0"
+def test_the_newest_version_is_1_1_1_and_1_0_0_and_1_1_0_are_kept() -> None:
+    assert pe().version == "1.1.1"  # 1.1.0 with each award's region scope declared (issue 16)
+    assert pe("1.0.0").version == "1.0.0" and pe("1.1.0").version == "1.1.0"
 
 
 def test_quick_mode_is_a_screening_never_ready() -> None:

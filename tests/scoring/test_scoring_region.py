@@ -116,3 +116,52 @@ def test_comparison_across_a_move() -> None:
     assert change["award-shaoxing-mayor"] == "added" and change["award-hangzhou-municipal"] == "removed"
     same = {c.id: c.change for c in compare(before, before).targets}
     assert same["award-shaoxing-mayor"] == "unchanged"
+
+
+# ---- the scope declared in the file (1.1.1) ------------------------------------------------------
+
+SHANGHAI = {"region": "310104", "city": "310100", "registered_in_zhejiang": False, "years_operating": 20}
+SCOPES = {
+    "performance-excellence": {
+        "award-hangzhou-municipal": ("3301",),
+        "award-shaoxing-mayor": ("3306",),
+        "award-zhejiang-provincial": ("33",),
+        "award-china-quality-nomination": (),
+    },
+    "pinzibiao": {"pinzibiao-application": ("33",), "pinzibiao-certification": ("33",)},
+}
+
+
+def test_1_1_1_declares_each_targets_scope_in_its_file() -> None:
+    """The region is data of 1.1.1 (`region:` beside the target's rule), not read from its gates; 1.0.0
+    and 1.1.0 keep the scope derived from their location gates."""
+    import yaml
+
+    from assessments.loader import default_root
+
+    for fid, scopes in SCOPES.items():
+        raw = yaml.safe_load((default_root() / fid / "1.1.1.yaml").read_text(encoding="utf-8"))
+        declared = {t["id"]: tuple(t.get("region", ())) for t in raw["targets"]}
+        assert declared == scopes
+        for version in ("1.0.0", "1.1.0", "1.1.1"):
+            assert {t.id: t.region for t in load_framework(fid, version).targets} == scopes, (fid, version)
+        old = yaml.safe_load((default_root() / fid / "1.1.0.yaml").read_text(encoding="utf-8"))
+        assert not any("region" in t for t in old["targets"])  # released bytes unchanged
+
+
+def test_the_declared_scope_scores_as_the_derived_one() -> None:
+    """1.1.1 only declares what 1.1.0 derived: every firm (inside, outside, unknown place) gets the
+    same result, so an assessment kept on 1.1.0 re-scores as before and a new round changes nothing."""
+    for fid in SCOPES:
+        old, new = load_framework(fid, "1.1.0"), load_framework(fid, "1.1.1")
+        for profile in (HANGZHOU, SHAOXING, SHANGHAI, {"years_operating": 20}):
+            for mode in [m.id for m in new.modes]:
+                for make in (ideal_submission, zero_submission):
+                    a = json.loads(dumps(score(old, make(old, mode, profile))))
+                    b = json.loads(dumps(score(new, make(new, mode, profile))))
+                    assert a.pop("version") == "1.1.0" and b.pop("version") == "1.1.1"
+                    assert a == b, (fid, mode, profile, make.__name__)
+    newest = load_framework("performance-excellence")
+    r = score(newest, ideal_submission(newest, "full", SHAOXING))
+    hangzhou = r.target("award-hangzhou-municipal")
+    assert hangzhou is not None and (hangzhou.readiness, hangzhou.region) == ("not_applicable", ("3301",))

@@ -406,8 +406,9 @@ def document() -> dict[str, Any]:
                     "type": "object",
                     "description": (
                         "A target's verdict. `not_applicable` (reason `outside_region`): the target is for "
-                        "firms registered elsewhere (`region`: its region-code prefixes, e.g. 3306 for "
-                        "Shaoxing); it has no blockers and no path, and is not a failure. In a screening mode "
+                        "firms registered elsewhere; it has no blockers and no path, and is not a failure. "
+                        "`region`: the places the target is for, GB/T 2260 code prefixes (3301 Hangzhou, 3306 "
+                        "Shaoxing, 33 Zhejiang; empty: everywhere), declared by the framework. In a screening mode "
                         "(the quick mode of an award framework) the readiness is a screening band, "
                         "`worth_full_evaluation` or `not_yet`, never a verdict. `rule`: where the threshold "
                         "comes from, a document (`document`, `issuer`, `date`, `in_force_from`, `in_force_to`, "

@@ -10,7 +10,7 @@ from webapp.models import Firm
 from webapp.orgs import services as org_services
 from webapp.plan.present import plan_panel
 from webapp.questionnaire import services as questionnaire_services
-from webapp.questionnaire.present import readiness_label
+from webapp.questionnaire.present import readiness_label, target_scopes
 from webapp.util import safe_next
 
 
@@ -52,6 +52,7 @@ def firm_home(firm_id: int) -> ResponseReturnValue:
         can_start=access.FIRM_ROLE_RANK[access.firm_role(firm.id) or "viewer"]
         >= access.FIRM_ROLE_RANK["editor"],
         readiness_label=readiness_label,
+        scopes=target_scopes(),
         plan=plan_panel(firm.id, can_edit=access.FIRM_ROLE_RANK[access.firm_role(firm.id) or "viewer"] >= 2),
     )
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import scoring
+from assessments.loader import list_frameworks, semver_key
 from scoring.model import Condition, Framework, Item, Rule, Section, Source, Text
 from scoring.values import condition_holds
 from webapp.i18n import current_lang
@@ -435,10 +436,22 @@ def version_changes(old: Framework, new: Framework) -> dict[str, Any] | None:
         return None
     old_ids = {i.id for i in old.items}
     new_ids = {i.id for i in new.items}
+    # the "what is new" lines of every released version the round moves past (1.0.0 → 1.1.1: 1.1.0's, 1.1.1's)
+    lo, hi = semver_key(old.version), semver_key(new.version)
+    passed = [
+        f.framework
+        for f in list_frameworks()
+        if f.id == new.id and lo < semver_key(f.version) < hi and f.status == "published"
+    ]
+    notes = [
+        _("%(version)s: %(change)s", version=fw.version, change=t(c)) if passed else t(c)
+        for fw in [*passed, new]
+        for c in fw.changes
+    ]
     return {
         "from": old.version,
         "to": new.version,
-        "notes": [t(c) for c in new.changes],
+        "notes": notes,
         "added": [t(i.text) for i in new.items if i.id not in old_ids],
         "removed": [t(i.text) for i in old.items if i.id not in new_ids],
     }
@@ -483,11 +496,12 @@ class RuleView:
     unconfirmed: bool
 
 
-def rule_view(rule: Rule | None, *, target: bool) -> RuleView | None:
-    """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate"."""
+def rule_view(rule: Rule | None, *, target: bool, region: Iterable[str] = ()) -> RuleView | None:
+    """The provenance of a rule: its document (number, date, in force from / to) or "a QReady estimate",
+    after the region a target is for ("杭州市 · 杭政办函〔2022〕48号（…）, 2022")."""
     if rule is None:
         return None
-    line, note = values.rule_text(rule, target=target, lang=lang())
+    line, note = values.rule_text(rule, target=target, lang=lang(), region=region)
     return RuleView(line, note, rule.is_assumption, not rule.is_assumption and rule.unconfirmed is not None)
 
 
@@ -506,6 +520,22 @@ def region_scope(region: Iterable[str]) -> str:
         "This target is only for firms registered in %(region)s.",
         region=regions.names_of_prefixes(region, lang()),
     )
+
+
+def target_scopes() -> dict[tuple[str, str], str]:
+    """(framework id, target id) → the places the target is for ("杭州市"), in the newest published
+    version of each framework (the one the firm home lists); targets for everywhere are left out.
+    One listing of the framework files, read from their cache."""
+    newest: dict[str, Framework] = {}
+    for f in list_frameworks():  # sorted by version: the last published one wins
+        if f.status == "published" or f.id not in newest:
+            newest[f.id] = f.framework
+    return {
+        (fw.id, target.id): regions.names_of_prefixes(target.region, lang())
+        for fw in newest.values()
+        for target in fw.targets
+        if target.region
+    }
 
 
 @dataclass
@@ -721,7 +751,7 @@ def verdict_view(v: Any, top_gaps: int = 10) -> VerdictView:
                 [gate_titles.get(pg, pg) for pg in (path.profile_gates if path is not None else ())],
                 _sources(target.sources),
                 "" if tr.applicable else region_scope(tr.region),
-                rule_view(target.rule, target=True),
+                rule_view(target.rule, target=True, region=tr.region),
                 tr.screening,
             )
         )

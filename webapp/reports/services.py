@@ -439,11 +439,12 @@ class _Builder:
     def gain(self, points: Decimal) -> str:
         return number(points * self.factor)
 
-    def rule(self, rule: Rule | None, *, target: bool) -> dict[str, Any] | None:
-        """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate."""
+    def rule(self, rule: Rule | None, *, target: bool, region: Iterable[str] = ()) -> dict[str, Any] | None:
+        """Where a line or a condition comes from: "杭政办函〔2022〕48号（…）, 2022" or a QReady estimate,
+        after the region a target is for ("杭州市 · …")."""
         if rule is None:
             return None
-        line, note = values.rule_text(rule, target=target, lang=self.lang)
+        line, note = values.rule_text(rule, target=target, lang=self.lang, region=region)
         return {"line": line, "note": note, "warn": rule.is_assumption or rule.unconfirmed is not None}
 
     def sources(self, sources: Iterable[Source]) -> list[dict[str, Any]]:
@@ -531,7 +532,7 @@ class _Builder:
                     "reachable": path.reachable if path is not None else True,
                     "bar": float(min(tr.score / tr.threshold * 100, Decimal(100))) if tr.threshold else 100.0,
                     "region": "" if tr.applicable else regions.names_of_prefixes(tr.region, self.lang),
-                    "rule": self.rule(target.rule, target=True),
+                    "rule": self.rule(target.rule, target=True, region=tr.region),
                 }
             )
         return {

@@ -16,6 +16,7 @@ how a posted form field becomes a value (`parse`) and what to ask for when it wa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -28,6 +29,7 @@ from scoring.model import AnswerType, Framework, Item, Level, Rule, Text
 from scoring.types import kind_of
 from scoring.types.number import NUMBER_LIMIT
 from scoring.values import as_number, parse_date
+from webapp.refdata import regions
 
 MINUS = "\u2212"
 DASH = "—"  # no value
@@ -78,17 +80,19 @@ def plain(x: Decimal | float | int | None) -> str:
     return format(d.normalize(), "f")
 
 
-def rule_text(rule: Rule, *, target: bool, lang: str) -> tuple[str, str]:
+def rule_text(rule: Rule, *, target: bool, lang: str, region: Iterable[str] = ()) -> tuple[str, str]:
     """Where a target's line (`target`) or a gate's condition comes from, as (line, note): the document,
     its year and when it is in force ("杭政办函〔2022〕48号, 2022 · in force from …") and why it is not
-    confirmed; or "a QReady estimate" and why QReady assumes it."""
+    confirmed; or "a QReady estimate" and why QReady assumes it. A target for a region names it first
+    ("杭州市 · 杭政办函〔2022〕48号, 2022")."""
+    scope = regions.names_of_prefixes(region, lang) + " · " if region else ""
     if rule.assumption is not None:
         line = (
             _("QReady estimate — not an official line")
             if target
             else _("QReady assumption — not an official rule")
         )
-        return line, rule.assumption.get(lang)
+        return scope + line, rule.assumption.get(lang)
     line = ", ".join(x for x in (rule.document, (rule.date or "")[:4]) if x)
     if rule.in_force_from and rule.in_force_to:
         line += " · " + _("in force %(start)s to %(end)s", start=rule.in_force_from, end=rule.in_force_to)
@@ -97,7 +101,7 @@ def rule_text(rule: Rule, *, target: bool, lang: str) -> tuple[str, str]:
     elif rule.in_force_to:
         line += " · " + _("in force until %(end)s", end=rule.in_force_to)
     why = rule.unconfirmed
-    return line, (_("Not confirmed: %(why)s", why=why.get(lang)) if why is not None else "")
+    return scope + line, (_("Not confirmed: %(why)s", why=why.get(lang)) if why is not None else "")
 
 
 def effort_label(e: str) -> str:
