@@ -10,3 +10,10 @@ bp.add_url_rule(
     "/invitations/<int:invitation_id>/revoke", "revoke_invitation", c.revoke_invitation, methods=["POST"]
 )
 bp.add_url_rule("/new", "new_consultancy", c.new_consultancy, methods=["GET", "POST"])
+bp.add_url_rule("/compare", "compare", c.compare)
+bp.add_url_rule("/compare.xlsx", "compare_xlsx", c.compare_xlsx)
+
+# A client's desk: its rounds compared, its whole record exported, answers imported from a workbook.
+desk = Blueprint("desk", __name__)
+desk.add_url_rule("/firms/<int:firm_id>/compare", "compare_rounds", c.compare_rounds)
+desk.add_url_rule("/firms/<int:firm_id>/compare.xlsx", "compare_rounds_xlsx", c.compare_rounds_xlsx)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -7,13 +9,20 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import access, audit, db
+from webapp.billing.entitlements import require, require_firm
+from webapp.billing.services import Org
+from webapp.consultants import compare as cmp
 from webapp.consultants import portfolio as pf
 from webapp.consultants.forms import ConsultancyForm
-from webapp.models import Consultancy, Invitation, Membership
+from webapp.models import Assessment, Consultancy, ConsultancyGrant, Firm, Invitation, Membership
 from webapp.orgs import services as org_services
 from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
 from webapp.orgs.forms import ROLE_LABELS, InviteForm
-from webapp.questionnaire.present import readiness_label
+from webapp.questionnaire import services as q
+from webapp.questionnaire.present import num, readiness_label, t
+from webapp.util import send_download
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _consultancy() -> Consultancy:
@@ -58,6 +67,7 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
             form=form,
             role_labels=ROLE_LABELS,
             my_role=access.active_org().role,  # type: ignore[union-attr]
+            frameworks=[(k, t(fw.title)) for k, fw in q._frameworks().items()],
         ),
         status,
     )
@@ -121,3 +131,117 @@ def new_consultancy() -> ResponseReturnValue:
         flash(_("%(name)s is created. You are its owner.", name=c.name), "ok")
         return redirect(url_for("consultants.home"))
     return render_template("consultants/new.html", form=form), 422 if form.errors else 200
+
+
+# ---- compare -----------------------------------------------------------------------------------------
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Firm ids from the query; anything else (or beyond an integer column) is left out."""
+    return [int(v) for v in values if v.isdigit() and len(v) < 10]
+
+
+def _framework_arg(choices: list[str]) -> str | None:
+    fid = request.args.get("framework", "")
+    return fid if fid in choices else None
+
+
+def _compare_page(
+    template_args: dict[str, Any], comparison: cmp.Comparison | None, *, rounds: bool
+) -> ResponseReturnValue:
+    tab = cmp.table(comparison, rounds=rounds) if comparison is not None else None
+    return render_template(
+        "consultants/compare.html",
+        tab=tab,
+        comparison=comparison,
+        rounds=rounds,
+        readiness_label=readiness_label,
+        num=num,
+        max_clients=cmp.MAX_CLIENTS,
+        **template_args,
+    )
+
+
+def _client_choices(consultancy_id: int) -> list[Firm]:
+    return list(
+        db.session.scalars(
+            select(Firm)
+            .join(ConsultancyGrant, ConsultancyGrant.firm_id == Firm.id)
+            .where(ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None))
+            .order_by(Firm.name, Firm.id)
+        )
+    )
+
+
+def _clients_comparison() -> tuple[Consultancy, list[int], str | None, cmp.Comparison | None]:
+    c = _consultancy()
+    require(Org("consultancy", c.id), "comparison")
+    frameworks = q._frameworks()
+    ids = _ids(request.args.getlist("firm"))
+    fid = _framework_arg(list(frameworks))
+    comparison = cmp.compare_clients(c.id, ids, fid) if fid and ids else None
+    return c, ids, fid, comparison
+
+
+@access.org_kind("consultancy")
+def compare() -> ResponseReturnValue:
+    """Clients side by side on one framework: `?framework=<id>&firm=<id>&firm=<id>…`."""
+    c, ids, fid, comparison = _clients_comparison()
+    return _compare_page(
+        {
+            "clients": _client_choices(c.id),
+            "chosen": set(ids),
+            "framework_id": fid,
+            "frameworks": [(k, t(fw.title)) for k, fw in q._frameworks().items()],
+            "xlsx_url": url_for("consultants.compare_xlsx", framework=fid, firm=ids) if comparison else None,
+        },
+        comparison,
+        rounds=False,
+    )
+
+
+@access.org_kind("consultancy")
+def compare_xlsx() -> ResponseReturnValue:
+    _c, _chosen, fid, comparison = _clients_comparison()
+    if comparison is None or fid is None:
+        abort(404)
+    return send_download(cmp.xlsx(cmp.table(comparison)), f"compare-{fid}.xlsx", XLSX)
+
+
+def _rounds_comparison(firm_id: int) -> tuple[Firm, list[str], str | None, cmp.Comparison | None]:
+    require_firm(firm_id, "comparison")
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        abort(404)
+    frameworks = q._frameworks()
+    used = set(db.session.scalars(select(Assessment.framework_id).where(Assessment.firm_id == firm_id)))
+    choices = [k for k in frameworks if k in used]
+    fid = _framework_arg(choices) or (choices[0] if choices else None)
+    return firm, choices, fid, cmp.compare_rounds(firm, fid) if fid else None
+
+
+@access.firm("viewer")
+def compare_rounds(firm_id: int) -> ResponseReturnValue:
+    """One firm's rounds of a framework side by side: `?framework=<id>`."""
+    firm, choices, fid, comparison = _rounds_comparison(firm_id)
+    frameworks = q._frameworks()
+    return _compare_page(
+        {
+            "firm": firm,
+            "framework_id": fid,
+            "frameworks": [(k, t(frameworks[k].title)) for k in choices],
+            "xlsx_url": url_for("desk.compare_rounds_xlsx", firm_id=firm.id, framework=fid)
+            if comparison
+            else None,
+        },
+        comparison,
+        rounds=True,
+    )
+
+
+@access.firm("viewer")
+def compare_rounds_xlsx(firm_id: int) -> ResponseReturnValue:
+    firm, _choices, fid, comparison = _rounds_comparison(firm_id)
+    if comparison is None:
+        abort(404)
+    return send_download(cmp.xlsx(cmp.table(comparison, rounds=True)), f"{firm.name}-{fid}-rounds.xlsx", XLSX)
