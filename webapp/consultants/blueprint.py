@@ -17,3 +17,9 @@ bp.add_url_rule("/compare.xlsx", "compare_xlsx", c.compare_xlsx)
 desk = Blueprint("desk", __name__)
 desk.add_url_rule("/firms/<int:firm_id>/compare", "compare_rounds", c.compare_rounds)
 desk.add_url_rule("/firms/<int:firm_id>/compare.xlsx", "compare_rounds_xlsx", c.compare_rounds_xlsx)
+desk.add_url_rule("/firms/<int:firm_id>/export.json", "export_json", c.export_json)
+desk.add_url_rule("/firms/<int:firm_id>/export.xlsx", "export_xlsx", c.export_xlsx)
+desk.add_url_rule("/firms/<int:firm_id>/import", "import_answers", c.import_answers, methods=["GET", "POST"])
+desk.add_url_rule(
+    "/firms/<int:firm_id>/assessments/<int:assessment_id>/answers.xlsx", "answer_template", c.answer_template
+)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +15,8 @@ from webapp.billing.entitlements import require, require_firm
 from webapp.billing.services import Org
 from webapp.consultants import compare as cmp
 from webapp.consultants import portfolio as pf
-from webapp.consultants.forms import ConsultancyForm
+from webapp.consultants import transfer
+from webapp.consultants.forms import ConsultancyForm, ImportForm
 from webapp.models import Assessment, Consultancy, ConsultancyGrant, Firm, Invitation, Membership
 from webapp.orgs import services as org_services
 from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
@@ -245,3 +248,113 @@ def compare_rounds_xlsx(firm_id: int) -> ResponseReturnValue:
     if comparison is None:
         abort(404)
     return send_download(cmp.xlsx(cmp.table(comparison, rounds=True)), f"{firm.name}-{fid}-rounds.xlsx", XLSX)
+
+
+# ---- a client's record out, answers in -----------------------------------------------------------------
+
+
+def _firm(firm_id: int) -> Firm:
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        abort(404)
+    return firm
+
+
+@access.firm("editor")
+def export_json(firm_id: int) -> ResponseReturnValue:
+    """The client's whole record as JSON: profile, assessments with answers and results, plan, evidence."""
+    require_firm(firm_id, "import_export")
+    firm = _firm(firm_id)
+    data = transfer.record(firm)
+    audit.record("export.firm_data", firm_id=firm.id, target=firm, detail={"format": "json"})
+    body = json.dumps(data, ensure_ascii=False, indent=1).encode()
+    return send_download(body, f"{firm.name}-record.json", "application/json")
+
+
+@access.firm("editor")
+def export_xlsx(firm_id: int) -> ResponseReturnValue:
+    """The same record as a workbook, one sheet per kind of row."""
+    require_firm(firm_id, "import_export")
+    firm = _firm(firm_id)
+    data = transfer.record(firm)
+    audit.record("export.firm_data", firm_id=firm.id, target=firm, detail={"format": "xlsx"})
+    return send_download(transfer.record_xlsx(data), f"{firm.name}-record.xlsx", XLSX)
+
+
+def _drafts(firm_id: int) -> list[Assessment]:
+    return list(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.firm_id == firm_id, Assessment.status == "draft")
+            .order_by(Assessment.updated_at.desc())
+        )
+    )
+
+
+def _draft_label(a: Assessment) -> str:
+    fw = q.framework(a)
+    mode = next((m for m in fw.modes if m.id == a.mode), None)
+    parts = [t(fw.title)]
+    if mode is not None and len(fw.modes) > 1:
+        parts.append(t(mode.title))
+    parts.append(_("Round %(n)s", n=a.round))
+    return " · ".join(parts)
+
+
+@access.firm("editor")
+def answer_template(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+    """The framework's workbook with a sheet `answers` to fill for this draft (its answers so far)."""
+    require_firm(firm_id, "import_export")
+    a = db.session.get(Assessment, assessment_id)
+    if a is None or a.firm_id != firm_id:
+        abort(404)
+    firm = _firm(firm_id)
+    return send_download(
+        transfer.template_xlsx(a), f"{firm.name}-{a.framework_id}-{a.framework_version}-answers.xlsx", XLSX
+    )
+
+
+@access.firm("editor")
+def import_answers(firm_id: int) -> ResponseReturnValue:
+    """Answers from the workbook into a draft through `save_answers`: all of them or, when any row is
+    refused, none (each refused row listed with its number, question and reason)."""
+    require_firm(firm_id, "import_export")
+    firm = _firm(firm_id)
+    drafts = _drafts(firm_id)
+    form = ImportForm()
+    form.assessment.choices = [(a.id, _draft_label(a)) for a in drafts]
+    errors: list[transfer.RowError] = []
+    chosen = None
+    if form.validate_on_submit():
+        chosen = next(a for a in drafts if a.id == form.assessment.data)
+        changes, where, errors = transfer.read_answers(form.file.data.read(), chosen)
+        if not errors and not changes:
+            errors = [transfer.RowError(None, None, _("The sheet “answers” has no answer to import."))]
+        if not errors:
+            result = q.save_answers(chosen, changes, current_user)
+            if result.ok:
+                flash(
+                    ngettext(
+                        "%(num)d answer imported into %(draft)s.",
+                        "%(num)d answers imported into %(draft)s.",
+                        len(result.saved),
+                        draft=_draft_label(chosen),
+                    ),
+                    "ok",
+                )
+                return redirect(
+                    url_for("questionnaire.overview", firm_id=firm_id, assessment_id=chosen.id), code=303
+                )
+            errors = transfer.save_errors(result, q.framework(chosen), where)
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "consultants/import.html",
+            firm=firm,
+            form=form,
+            drafts=[(a, _draft_label(a)) for a in drafts],
+            errors=errors,
+            item_text=(lambda item_id: transfer.item_text(q.framework(chosen), item_id)) if chosen else None,
+        ),
+        status,
+    )
