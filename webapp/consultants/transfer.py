@@ -525,6 +525,12 @@ def read_answers(
     where: dict[str, int] = {}
     errors: list[RowError] = []
     for n, row in enumerate(rows, start=2):
+        if n > MAX_ROWS:  # a sheet whose stated size was wrong
+            return (
+                {},
+                {},
+                [RowError(None, None, _("The sheet “answers” has more than %(n)s rows.", n=MAX_ROWS))],
+            )
         cells = {k: (row[i] if i < len(row) else None) for k, i in col.items()}
         if all(_blank(cells.get(k)) for k in FILLED):
             continue
