@@ -522,3 +522,25 @@ def test_an_import_refused_by_a_conflict_writes_nothing(
     )
     assert r.status_code == 422 and "import it again" in r.get_data(as_text=True)
     assert len(calls) == 2 and _answers(app, aid) == {}
+
+
+def test_the_portfolio_pages_its_clients_and_keeps_filters_and_sort(
+    app, client, create_user, create_firm, login, monkeypatch
+):
+    from webapp.consultants import controllers
+
+    monkeypatch.setattr(controllers, "PAGE_SIZE", 2)
+    consultant, cid = _consultancy(app, create_user)
+    for i in range(5):
+        _client(app, create_user, create_firm, cid, f"客户{i:02d}有限公司")
+    login(client, consultant)
+    first = client.get("/consultant/?sort=name&dir=desc").get_data(as_text=True)
+    assert re.findall(r"客户\d\d有限公司</a>", first) == ["客户04有限公司</a>", "客户03有限公司</a>"]
+    assert "共 5 家客户，本页 2 家" in first and "page=3" in first and "dir=desc" in first
+    last = client.get("/consultant/?sort=name&dir=desc&page=3").get_data(as_text=True)
+    assert re.findall(r"客户\d\d有限公司</a>", last) == ["客户00有限公司</a>"]
+    # a page past the end, or no number at all, shows a page that exists
+    assert "客户00有限公司</a>" in client.get("/consultant/?sort=name&dir=desc&page=99").get_data(
+        as_text=True
+    )
+    assert "客户04有限公司</a>" in client.get("/consultant/?sort=name&dir=desc&page=x").get_data(as_text=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -25,6 +26,7 @@ from webapp.questionnaire import services as q
 from webapp.questionnaire.present import num, readiness_label, t
 from webapp.util import send_download
 
+PAGE_SIZE = 50  # clients on one page of the portfolio (filters and sorting cover them all)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -55,16 +57,22 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
         sort=sort,
         descending=descending,
     )
+    pages = max(1, -(-len(lines) // PAGE_SIZE))
+    arg = args.get("page", "1")
+    page = min(int(arg), pages) if arg.isdigit() and 0 < len(arg) < 6 and int(arg) > 0 else 1
     return (
         render_template(
             "consultants/home.html",
             consultancy=c,
             portfolio=p,
-            lines=lines,
+            lines=lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            matching=len(lines),
+            page=page,
+            pages=pages,
             filters=filters,
             sort=sort,
             descending=descending,
-            readiness_label=readiness_label,
+            readiness_label=_labels(),
             members=members,
             invitations=pending_invitations(consultancy_id=c.id),
             form=form,
@@ -74,6 +82,15 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
         ),
         status,
     )
+
+
+def _labels() -> Callable[[str | None], str]:
+    """`readiness_label` translated once per page, not once per cell (a portfolio has thousands)."""
+    known = {r: readiness_label(r) for r in (None, *READINESS)}
+    return lambda r: known[r] if r in known else readiness_label(r)
+
+
+READINESS = ("ready", "near", "not_ready", "not_applicable", "worth_full_evaluation", "not_yet")
 
 
 @access.org_kind("consultancy")
