@@ -244,7 +244,9 @@ def table(c: Comparison, *, rounds: bool = False) -> Table:
                 t(tg.title),
                 float(tg.threshold),
                 [
-                    (r.readiness, _f(r.score)) if (r := col.target(tg.id)) is not None else (None, None)
+                    (r.readiness, _f(r.score) if r.applicable else None)
+                    if (r := col.target(tg.id)) is not None
+                    else (None, None)
                     for col in c.columns
                 ],
             )

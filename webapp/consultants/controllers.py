@@ -222,9 +222,9 @@ def compare() -> ResponseReturnValue:
 
 @access.org_kind("consultancy")
 def compare_xlsx() -> ResponseReturnValue:
-    _c, _chosen, fid, comparison = _clients_comparison()
-    if comparison is None or fid is None:
-        abort(404)
+    _c, chosen, fid, comparison = _clients_comparison()
+    if comparison is None or fid is None:  # nothing chosen yet: the page to choose on
+        return redirect(url_for("consultants.compare", framework=fid, firm=chosen))
     return send_download(cmp.xlsx(cmp.table(comparison)), f"compare-{fid}.xlsx", XLSX)
 
 
@@ -262,8 +262,8 @@ def compare_rounds(firm_id: int) -> ResponseReturnValue:
 @access.firm("viewer")
 def compare_rounds_xlsx(firm_id: int) -> ResponseReturnValue:
     firm, _choices, fid, comparison = _rounds_comparison(firm_id)
-    if comparison is None:
-        abort(404)
+    if comparison is None:  # no round yet: the page says so
+        return redirect(url_for("desk.compare_rounds", firm_id=firm.id))
     return send_download(cmp.xlsx(cmp.table(comparison, rounds=True)), f"{firm.name}-{fid}-rounds.xlsx", XLSX)
 
 
