@@ -453,6 +453,20 @@ def test_an_import_with_a_bad_row_saves_nothing_and_names_each_row(
         "There is no such question in this assessment." if locale == "en" else "本评估中没有这道题。"
     ) in text
     assert _answers(app, aid) == before and _history(app, aid) == history
+    # one upload lists every row to correct: those the reader refuses and those the engine would
+    data, rows = _filled(
+        template,
+        {"no-such-question": ("yes", None), "pzb-iso14001": ("maybe", None), "pzb-iso9001": ("是", None)},
+    )
+    r = client.post(
+        f"/firms/{firm.id}/import",
+        data={"assessment": aid, "file": (io.BytesIO(data), "a.xlsx")},
+        content_type="multipart/form-data",
+    )
+    listed = r.get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+    assert r.status_code == 422 and "no-such-question" in listed and "pzb-iso14001" in listed
+    assert f'<td class="num">{rows["pzb-iso14001"]}</td>' in listed and "pzb-iso9001" not in listed
+    assert _answers(app, aid) == before and _history(app, aid) == history
     data, rows = _filled(
         template,
         {

@@ -345,6 +345,11 @@ def import_answers(firm_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         chosen = next(a for a in drafts if a.id == form.assessment.data)
         changes, where, errors = transfer.read_answers(form.file.data.read(), chosen)
+        if errors and changes:  # the rows read are checked too: every row to correct, in one go
+            errors = sorted(
+                errors + transfer.check_errors(chosen, changes, where),
+                key=lambda e: (e.row or 0, e.item or ""),
+            )
         if not errors and not changes:
             errors = [transfer.RowError(None, None, _("The sheet “answers” has no answer to import."))]
         if not errors:

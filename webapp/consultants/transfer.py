@@ -578,6 +578,14 @@ def save_errors(result: q.SaveResult, fw: Framework, where: dict[str, int]) -> l
     return sorted(out, key=lambda e: (e.row or 0, e.item or ""))
 
 
+def check_errors(a: Assessment, changes: dict[str, q.ItemChange], where: dict[str, int]) -> list[RowError]:
+    """What the engine would refuse among the rows that were read (`check_changes`, as `save_answers`
+    checks them), so that one upload lists every row to correct, not only those the reader refused."""
+    fw = q.framework(a)
+    errors, _targets = q.check_changes(a, fw, q.answer_states(a.id), changes, q.scoring_date(a))
+    return save_errors(q.SaveResult(errors=errors), fw, where)
+
+
 def item_text(fw: Framework, item_id: str | None) -> str:
     item = fw.item(item_id) if item_id else None
     return t(item.text) if item is not None else ""
