@@ -136,7 +136,7 @@ def prepare(url: str, n_clients: int, per_client: int, seed: int = 17) -> None:
             previous: dict[str, int] = {}
             for k, (fid, mode, status) in enumerate(rounds):
                 fw = frameworks[fid]
-                day = TODAY - dt.timedelta(days=400 - 150 * k + rng.randint(0, 30))
+                day = TODAY - dt.timedelta(days=600 - 120 * k + rng.randint(0, 30))  # in the past, in order
                 sample = sample_answers(
                     fw, mode, TODAY, seed=rng.randrange(10**6), level=rng.uniform(0.3, 0.9)
                 )

@@ -112,6 +112,25 @@ def _stale_headlines(
     return out
 
 
+def _shown(mine: list[Any], frameworks: dict[str, Framework]) -> tuple[dict[str, Any], Any]:
+    """The assessments a client's line shows: per framework its latest submitted one (else its latest
+    draft), and its latest draft of any framework (the progress column)."""
+    of_framework: dict[str, list[Any]] = {}
+    for a in mine:
+        of_framework.setdefault(a.framework_id, []).append(a)
+    latest = {}
+    for fw_id in frameworks:
+        theirs = of_framework.get(fw_id, [])
+        done = [a for a in theirs if a.status == "submitted"]
+        drafts = [a for a in theirs if a.status == "draft"]
+        if done:
+            latest[fw_id] = max(done, key=lambda a: a.submitted_at or a.updated_at)
+        elif drafts:
+            latest[fw_id] = max(drafts, key=lambda a: a.updated_at)
+    drafts = [a for a in mine if a.status == "draft"]
+    return latest, (max(drafts, key=lambda a: a.updated_at) if drafts else None)
+
+
 def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
     day = day or q.today()
     # The clients are the firms whose grant to this consultancy stands, named in every read below by
@@ -158,7 +177,6 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
             .order_by(Assessment.id)
         )
     )
-    heads = _stale_headlines(rows, firms, day, clients)
     # each client's actions counted by the database: open, overdue, the latest change
     open_ = Action.status.in_(OPEN_STATUSES)
     actions = {
@@ -178,6 +196,10 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
     by_firm: dict[int, list[Any]] = {}
     for a in rows:
         by_firm.setdefault(a.firm_id, []).append(a)
+    shown = {fid: _shown(by_firm.get(fid, []), frameworks) for fid in firms}
+    # only the assessments a line shows are scored when their kept numbers are out of date
+    needed = {a.id for latest, draft in shown.values() for a in (*latest.values(), draft) if a is not None}
+    heads = _stale_headlines([a for a in rows if a.id in needed], firms, day, clients)
     lines = []
     target_titles: dict[str, str] = {}
     # each target's key and titles once, not once per client
@@ -189,18 +211,9 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
         mine = by_firm.get(fid, [])
         profile = profile_facts(firm, day)
         cells = []
-        of_framework: dict[str, list[Any]] = {}
-        for a in mine:
-            of_framework.setdefault(a.framework_id, []).append(a)
+        latest_of, draft = shown[fid]
         for fw_id in frameworks:
-            theirs = of_framework.get(fw_id, [])
-            done = [a for a in theirs if a.status == "submitted"]
-            drafts = [a for a in theirs if a.status == "draft"]
-            latest = (
-                max(done, key=lambda a: a.submitted_at or a.updated_at)
-                if done
-                else (max(drafts, key=lambda a: a.updated_at) if drafts else None)
-            )
+            latest = latest_of.get(fw_id)
             head = (heads.get(latest.id) or latest.summary or {}) if latest is not None else {}
             for tg, key, title, full in titled[fw_id]:
                 if tg.in_region(profile) is False:
@@ -217,8 +230,6 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
                         latest.id if latest is not None else None,
                     )
                 )
-        drafts = [a for a in mine if a.status == "draft"]
-        draft = max(drafts, key=lambda a: a.updated_at) if drafts else None
         dhead = (heads.get(draft.id) or draft.summary or {}) if draft is not None else {}
         counts = actions.get(fid)
         activity = [a.updated_at for a in mine] + ([counts.changed] if counts is not None else [])
