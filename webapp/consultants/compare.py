@@ -21,6 +21,7 @@ from sqlalchemy import select
 import scoring
 from scoring.model import Framework
 from webapp import db
+from webapp.consultants.portfolio import frameworks
 from webapp.models import Answer, Assessment, ConsultancyGrant, Evidence, Firm
 from webapp.questionnaire import services as q
 
@@ -133,7 +134,7 @@ def compare_clients(
 ) -> Comparison:
     """The granted clients among `firm_ids` (at most MAX_CLIENTS) side by side on one framework."""
     day = day or q.today()
-    fw = q._frameworks()[framework_id]
+    fw = frameworks()[framework_id]
     wanted = list(dict.fromkeys(firm_ids))
     firms = granted_firms(consultancy_id, wanted[:MAX_CLIENTS])
     by_id = {f.id: f for f in firms}
@@ -153,7 +154,7 @@ def compare_clients(
 def compare_rounds(firm: Firm, framework_id: str, *, day: dt.date | None = None) -> Comparison:
     """One firm's assessments of a framework, oldest round first (every round, its draft included)."""
     day = day or q.today()
-    fw = q._frameworks()[framework_id]
+    fw = frameworks()[framework_id]
     rows = list(
         db.session.scalars(
             select(Assessment)

@@ -78,7 +78,7 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
             form=form,
             role_labels=ROLE_LABELS,
             my_role=access.active_org().role,  # type: ignore[union-attr]
-            frameworks=[(k, t(fw.title)) for k, fw in q._frameworks().items()],
+            frameworks=[(k, t(fw.title)) for k, fw in pf.frameworks().items()],
         ),
         status,
     )
@@ -196,7 +196,7 @@ def _client_choices(consultancy_id: int) -> list[Firm]:
 def _clients_comparison() -> tuple[Consultancy, list[int], str | None, cmp.Comparison | None]:
     c = _consultancy()
     require(Org("consultancy", c.id), "comparison")
-    frameworks = q._frameworks()
+    frameworks = pf.frameworks()
     ids = _ids(request.args.getlist("firm"))
     fid = _framework_arg(list(frameworks))
     comparison = cmp.compare_clients(c.id, ids, fid) if fid and ids else None
@@ -212,7 +212,7 @@ def compare() -> ResponseReturnValue:
             "clients": _client_choices(c.id),
             "chosen": set(ids),
             "framework_id": fid,
-            "frameworks": [(k, t(fw.title)) for k, fw in q._frameworks().items()],
+            "frameworks": [(k, t(fw.title)) for k, fw in pf.frameworks().items()],
             "xlsx_url": url_for("consultants.compare_xlsx", framework=fid, firm=ids) if comparison else None,
         },
         comparison,
@@ -233,7 +233,7 @@ def _rounds_comparison(firm_id: int) -> tuple[Firm, list[str], str | None, cmp.C
     firm = db.session.get(Firm, firm_id)
     if firm is None:
         abort(404)
-    frameworks = q._frameworks()
+    frameworks = pf.frameworks()
     used = set(db.session.scalars(select(Assessment.framework_id).where(Assessment.firm_id == firm_id)))
     choices = [k for k in frameworks if k in used]
     fid = _framework_arg(choices) or (choices[0] if choices else None)
@@ -244,7 +244,7 @@ def _rounds_comparison(firm_id: int) -> tuple[Firm, list[str], str | None, cmp.C
 def compare_rounds(firm_id: int) -> ResponseReturnValue:
     """One firm's rounds of a framework side by side: `?framework=<id>`."""
     firm, choices, fid, comparison = _rounds_comparison(firm_id)
-    frameworks = q._frameworks()
+    frameworks = pf.frameworks()
     return _compare_page(
         {
             "firm": firm,

@@ -192,11 +192,11 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
             .group_by(Action.firm_id)
         )
     }
-    frameworks: dict[str, Framework] = q._frameworks()
+    latest_versions = frameworks()
     by_firm: dict[int, list[Any]] = {}
     for a in rows:
         by_firm.setdefault(a.firm_id, []).append(a)
-    shown = {fid: _shown(by_firm.get(fid, []), frameworks) for fid in firms}
+    shown = {fid: _shown(by_firm.get(fid, []), latest_versions) for fid in firms}
     # only the assessments a line shows are scored when their kept numbers are out of date
     needed = {a.id for latest, draft in shown.values() for a in (*latest.values(), draft) if a is not None}
     heads = _stale_headlines([a for a in rows if a.id in needed], firms, day, clients)
@@ -205,14 +205,14 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
     # each target's key and titles once, not once per client
     titled = {
         fw_id: [(tg, f"{fw_id}:{tg.id}", t(tg.title), f"{t(fw.title)} · {t(tg.title)}") for tg in fw.targets]
-        for fw_id, fw in frameworks.items()
+        for fw_id, fw in latest_versions.items()
     }
     for fid, firm in firms.items():
         mine = by_firm.get(fid, [])
         profile = profile_facts(firm, day)
         cells = []
         latest_of, draft = shown[fid]
-        for fw_id in frameworks:
+        for fw_id in latest_versions:
             latest = latest_of.get(fw_id)
             head = (heads.get(latest.id) or latest.summary or {}) if latest is not None else {}
             for tg, key, title, full in titled[fw_id]:
@@ -253,6 +253,19 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
         sorted({ln.firm.industry_division for ln in lines}),
         sorted(target_titles.items(), key=lambda x: x[1]),
     )
+
+
+def frameworks() -> dict[str, Framework]:
+    """The latest version of each framework, looked up once a request (`questionnaire.services`
+    lists and reads the framework files' stamps on every call)."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return q._frameworks()
+    cached: dict[str, Framework] | None = g.get("desk_frameworks")
+    if cached is None:
+        cached = g.desk_frameworks = q._frameworks()
+    return cached
 
 
 def q_lang() -> str:
