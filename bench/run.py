@@ -18,6 +18,7 @@ BENCHES = [
     "bench_autosave.py",
     "bench_reports.py",
     "bench_stats.py",
+    "bench_desk.py",
 ]
 
 

@@ -661,10 +661,27 @@ DUMMY: dict[str, Any] = {
 FIRM_PAGES = ("core.firm_home", "orgs.profile", "orgs.members", "questionnaire.overview")
 FIRM_PAGES += ("questionnaire.section", "questionnaire.verdict", "reports.view", "auth.settings")
 FIRM_PAGES += ("plan.plan", "plan.mine", "plan.calendar")
+FIRM_PAGES += ("desk.compare_rounds", "desk.compare_rounds_xlsx")  # linked from the firm's home
+DESK = ("desk.import_answers", "desk.answer_template", "desk.export_json", "desk.export_xlsx")
 FIRM_API = ("api.firms", "api.firm_assessments", "api.assessment", "api.result", "api.report")
 REACHED = {
-    "firm": (*FIRM_PAGES, *FIRM_API, "orgs.consultants", "orgs.edit_profile", "questionnaire.download"),
-    "consultant": (*FIRM_PAGES, *FIRM_API, "consultants.home", "reports.bulk", "questionnaire.download"),
+    "firm": (
+        *FIRM_PAGES,
+        *FIRM_API,
+        *DESK,
+        "orgs.consultants",
+        "orgs.edit_profile",
+        "questionnaire.download",
+    ),
+    "consultant": (
+        *FIRM_PAGES,
+        *FIRM_API,
+        *DESK,
+        "consultants.home",
+        "consultants.compare",
+        "reports.bulk",
+        "questionnaire.download",
+    ),
     "regulator": ("regulators.home", "auth.settings", "api.frameworks", "api.openapi"),
     "admin": ("admin.home", "auth.settings", "api.frameworks"),
     "new": (*FIRM_PAGES, "orgs.consultants", "orgs.edit_profile", "orgs.new_firm", "questionnaire.download"),

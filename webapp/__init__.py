@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.audit.blueprint import bp as audit_bp
     from webapp.auth.blueprint import bp as auth_bp
     from webapp.consultants.blueprint import bp as consultants_bp
+    from webapp.consultants.blueprint import desk as desk_bp
     from webapp.core.blueprint import bp as core_bp
     from webapp.orgs.blueprint import bp as orgs_bp
     from webapp.plan.blueprint import bp as plan_bp
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         auth_bp,
         orgs_bp,
         consultants_bp,
+        desk_bp,
         regulators_bp,
         admin_bp,
         questionnaire_bp,

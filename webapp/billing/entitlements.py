@@ -55,6 +55,16 @@ def _messages() -> dict[str, Callable[[str, str], str]]:
         "bulk_reports": lambda need, mine: _(
             "Bulk reports need the %(need)s plan; your plan is %(mine)s.", mine=mine, need=need
         ),
+        "comparison": lambda need, mine: _(
+            "Comparing clients and rounds needs the %(need)s plan; your plan is %(mine)s.",
+            mine=mine,
+            need=need,
+        ),
+        "import_export": lambda need, mine: _(
+            "Importing answers and exporting a client's record need the %(need)s plan; your plan is %(mine)s.",
+            mine=mine,
+            need=need,
+        ),
         "branded_reports": lambda need, mine: _(
             "Reports branded with your logo need the %(need)s plan; your plan is %(mine)s.",
             mine=mine,
