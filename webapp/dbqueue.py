@@ -3,8 +3,9 @@
 A request adds a `Job` row (`enqueue`) and answers at once; a worker claims the row, runs it outside
 any request and writes its progress to the row, which the progress page reads. The workers are
 
-- a thread in each app process (`JOBS_WORKER=thread`, the default): started by the process's first
-  request, woken when that process queues a job, otherwise looking every `JOBS_POLL_SECONDS`;
+- a thread in an app process (`JOBS_WORKER=thread`, the default): started when the process queues a
+  job or shows the progress of an unfinished one (`ensure_worker`), woken when the process queues a
+  job, otherwise looking every `JOBS_POLL_SECONDS`;
 - `flask jobs work`: a process of its own (for `JOBS_WORKER=off`, or beside the threads).
 
 Claiming is safe with any number of workers: on PostgreSQL the claim selects the oldest ready row
@@ -80,7 +81,8 @@ def enqueue(
         attempts=0,
     )
     db.session.add(job)
-    db.after_commit(wake)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.after_commit(lambda: ensure_worker(app))
     return job.id
 
 
@@ -209,18 +211,49 @@ def work_one() -> bool:
 
 # ---- the workers ----------------------------------------------------------------------------------
 
-_wake = threading.Event()
-_started: dict[str, int] = {}  # "pid": the process whose worker thread runs (a fork has none)
 _start_lock = threading.Lock()
 
 
-def wake() -> None:
-    _wake.set()
+def _state(app: Flask) -> dict[str, Any]:
+    return app.extensions.setdefault("qready.jobs", {})  # type: ignore[no-any-return]
 
 
-def _loop(app: Flask, once: bool = False) -> None:
+def ensure_worker(app: Flask | None = None) -> None:
+    """Make sure this process runs a worker thread for the app, and wake it (`JOBS_WORKER=thread`,
+    without Redis; never under TESTING, where tests run `work_one` themselves). Called when a job is
+    queued and when the progress page asks about a job not finished yet: so a process started after
+    another was killed (gunicorn replaces its workers) takes the orphaned job over once its lease
+    runs out."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.testing or app.config.get("JOBS_WORKER", "thread") != "thread" or app.config.get("REDIS_URL"):
+        return
+    state = _state(app)
+    pid = os.getpid()
+    with _start_lock:
+        thread = state.get("thread")
+        if state.get("pid") == pid and thread is not None and thread.is_alive():
+            state["wake"].set()
+            return
+        wake, stop = threading.Event(), threading.Event()
+        thread = threading.Thread(target=_loop, args=(app, wake, stop), name="qready-jobs", daemon=True)
+        state.update(pid=pid, thread=thread, wake=wake, stop=stop)
+        thread.start()
+    log.info("job worker thread started in process %d", pid)
+
+
+def stop(app: Flask, timeout: float = 30) -> None:
+    """Stop the app's worker thread in this process (after the job it runs, if any)."""
+    state = _state(app)
+    if state.get("pid") != os.getpid() or state.get("thread") is None:
+        return
+    state["stop"].set()
+    state["wake"].set()
+    state["thread"].join(timeout)
+
+
+def _loop(app: Flask, wake: threading.Event, stopping: threading.Event, once: bool = False) -> None:
     poll = float(app.config.get("JOBS_POLL_SECONDS") or 2.0)
-    while True:
+    while not stopping.is_set():
         ran = False
         try:
             with app.app_context():
@@ -230,32 +263,12 @@ def _loop(app: Flask, once: bool = False) -> None:
         if once and not ran:
             return
         if not ran:
-            _wake.wait(poll)
-            _wake.clear()
-
-
-def start_thread(app: Flask) -> None:
-    """This process's worker thread, once (after a fork, the child starts its own)."""
-    pid = os.getpid()
-    if _started.get("pid") == pid:
-        return
-    with _start_lock:
-        if _started.get("pid") == pid:
-            return
-        _started["pid"] = pid
-        threading.Thread(target=_loop, args=(app,), name="qready-jobs", daemon=True).start()
-        log.info("job worker thread started in process %d", pid)
+            wake.wait(poll)
+            wake.clear()
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
-    if app.config.get("JOBS_WORKER", "thread") != "thread" or app.testing:
-        return
-
-    @app.before_request
-    def _ensure_worker() -> None:
-        if not app.config.get("REDIS_URL"):  # with Redis, RQ workers run the jobs
-            start_thread(app)
 
 
 @click.group("jobs", help="Background jobs kept in the database (without REDIS_URL).")
@@ -270,4 +283,4 @@ def work_command(burst: bool) -> None:
     """Claim and run jobs until stopped (Ctrl-C)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo("Working on the database's job queue" + (" (burst)" if burst else "") + ".")
-    _loop(app, once=burst)
+    _loop(app, threading.Event(), threading.Event(), once=burst)

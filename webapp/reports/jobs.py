@@ -167,6 +167,8 @@ def _db_status(job_id: str, *, user_id: int, consultancy_id: int) -> dict[str, A
     job = db.session.get(Job, job_id)
     if job is None or job.kind != KIND or job.user_id != user_id or job.consultancy_id != consultancy_id:
         return None
+    if job.status in ("queued", "running"):
+        dbqueue.ensure_worker()  # this process may be new (its predecessor killed mid-job): it takes over
     return {
         "status": {"running": "started"}.get(job.status, job.status),
         "done": job.done,
