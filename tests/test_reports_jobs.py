@@ -279,3 +279,54 @@ def test_bulk_on_an_rq_worker_with_progress(app, client, login, clients, redis_q
     login(other, clients["colleague"])
     assert other.get(f"/consultant/reports/jobs/{job_id}/status").status_code == 404
     assert other.get(f"/consultant/reports/jobs/{job_id}/download").status_code == 404
+
+
+@pytest.mark.db
+def test_workers_at_the_same_time_never_claim_one_job_twice(app):
+    """Real transactions on the test database (not the rolled-back one of `dbconn`): four workers claim
+    side by side (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE), each job once."""
+    import threading
+
+    from webapp.models import User
+
+    with app.app_context():
+        user = User(email="claims@jobs.cn", name="claims", password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+        ids = {
+            dbqueue.enqueue("nothing", {}, user_id=user_id, consultancy_id=None, total=0) for _ in range(12)
+        }
+        db.session.commit()
+    claimed: list[str] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            while True:
+                with app.app_context():
+                    c = dbqueue.claim()
+                if c is None:
+                    return
+                claimed.append(c.id)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert failures == []
+        assert sorted(claimed) == sorted(ids)  # every job claimed, none twice
+        with app.app_context():
+            states = db.session.execute(select(Job.status, Job.attempts).where(Job.id.in_(ids))).all()
+        assert set(states) == {("running", 1)}
+    finally:
+        with app.app_context():
+            db.session.execute(Job.__table__.delete().where(Job.user_id == user_id))
+            db.session.execute(User.__table__.delete().where(User.id == user_id))
+            db.session.commit()
