@@ -281,6 +281,16 @@ def test_bulk_on_an_rq_worker_with_progress(app, client, login, clients, redis_q
     assert other.get(f"/consultant/reports/jobs/{job_id}/download").status_code == 404
 
 
+def test_flask_jobs_work_runs_the_waiting_jobs(app, dbconn, clients):
+    job_id = _queue(app, clients)
+    result = app.test_cli_runner().invoke(args=["jobs", "work", "--burst"])
+    assert result.exit_code == 0, result.output
+    job = _job(app, job_id)
+    assert (job.status, job.done, job.total, job.attempts) == ("finished", 1, 1, 1)
+    with app.app_context():
+        assert jobs.zip_of(job_id) is not None
+
+
 @pytest.mark.db
 def test_workers_at_the_same_time_never_claim_one_job_twice(app):
     """Real transactions on the test database (not the rolled-back one of `dbconn`): four workers claim
