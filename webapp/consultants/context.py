@@ -65,30 +65,6 @@ def clients() -> list[tuple[int, str]]:
     return [(f.id, f.name) for f in org_services.client_firms(view.consultancy_id)]
 
 
-def consultancies_of_authors(firm_id: int, user_ids: Iterable[int]) -> dict[int, str]:
-    """Of the given people, those who worked in the firm as consultants (members of a consultancy the
-    firm granted access, now or before, and not members of the firm): the consultancy's name."""
-    ids = {i for i in user_ids if i}
-    if not ids:
-        return {}
-    members = select(Membership.user_id).where(Membership.firm_id == firm_id)
-    rows = db.session.execute(
-        select(Membership.user_id, Consultancy.name)
-        .join(Consultancy, Consultancy.id == Membership.consultancy_id)
-        .join(
-            ConsultancyGrant,
-            and_(ConsultancyGrant.consultancy_id == Consultancy.id, ConsultancyGrant.firm_id == firm_id),
-        )
-        .where(Membership.user_id.in_(ids), Membership.user_id.not_in(members))
-        .order_by(Membership.user_id, Consultancy.name)
-        .distinct()
-    )
-    out: dict[int, list[str]] = {}
-    for user_id, name in rows:
-        out.setdefault(user_id, []).append(name)
-    return {user_id: "、".join(names) for user_id, names in out.items()}
-
-
 def consultant_changes(
     firm_id: int, assessment_id: int, item_ids: Iterable[str]
 ) -> dict[tuple[str, dt.datetime], str]:
