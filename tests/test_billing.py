@@ -645,6 +645,47 @@ def test_entitlement_matrix_for_a_consultancy(app, stripe_on, consultancy_world,
     assert preparer.consultancy_id == w.org.id
 
 
+def _owned(app, user_id: int) -> int:
+    with app.app_context():
+        return len(entitlements.owned_firms(user_id))
+
+
+@pytest.mark.parametrize("plan", ["free", "firm_pro", "consultant", "billing_off"])
+def test_entitlement_matrix_for_a_second_firm(
+    app, dbconn, owner_client, create_user, login, monkeypatch, plan
+):
+    """The Free plan includes one firm per account: a second one names the plan that unlocks it."""
+    from tests.test_orgs import firm_form
+
+    c, firm, owner = owner_client
+    if plan == "billing_off":  # self-hosted: no limit, even with Free as the configured plan
+        monkeypatch.setitem(app.config, "BILLING_DEFAULT_PLAN", "free")
+    else:
+        monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_fake")
+        if plan != "free":
+            set_plan(app, Org("firm", firm.id), plan, owner.id)
+    allowed = plan != "free"
+    page = c.get("/firms/new")  # the owner reads Chinese
+    assert page.status_code == (200 if allowed else 402)
+    r = c.post("/firms/new", data=firm_form())
+    assert r.status_code == (302 if allowed else 402)
+    assert _owned(app, owner.id) == (2 if allowed else 1)  # refused: nothing created
+    if not allowed:
+        for html in (page.get_data(as_text=True), r.get_data(as_text=True)):
+            assert "您的套餐（免费版）每个账号包含 1 家企业" in html and "企业专业版" in html
+            assert "/pricing#plan-firm_pro" in html
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            decision = entitlements.allowed_new_firm(owner.id)
+        assert not decision and decision.needs is not None and decision.needs.id == "firm_pro"
+        assert "Your plan (Free) includes 1 firm per account" in decision.message
+        assert "needs the Firm Pro plan" in decision.message
+
+    # a new account on Free may always create its first firm
+    newcomer = app.test_client()
+    login(newcomer, create_user(email=f"first-{plan}@example.cn"))
+    assert newcomer.get("/firms/new").status_code == 200
+
+
 def test_the_bulk_job_asks_too(app, stripe_on, consultancy_world):
     from webapp.reports import jobs
 

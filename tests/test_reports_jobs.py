@@ -1,4 +1,4 @@
-"""Bulk reports for a consultant's clients: inline without Redis, on an RQ worker with it.
+"""Bulk reports for a consultant's clients: the database as the queue without Redis, RQ with it.
 
 The RQ tests use the local Redis (database 15) and rq's SimpleWorker in this process, in burst mode.
 They fail, loudly, when Redis is not running: start it with `redis-server` (or `service redis-server
@@ -6,6 +6,7 @@ start`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import signal
@@ -14,10 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from webapp import db, tenancy
-from webapp.models import Consultancy, ConsultancyGrant, Membership
+from webapp import db, dbqueue, tenancy
+from webapp.db import utcnow
+from webapp.models import Consultancy, ConsultancyGrant, Job, Membership
 from webapp.reports import jobs, sample
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -77,7 +79,13 @@ def test_the_page_lists_each_clients_latest_assessments(client, login, clients):
     assert offered == {clients["new"], clients["other"]}  # the latest round only
 
 
-def test_bulk_inline_answers_with_the_zip(client, login, clients):
+def _work(app) -> bool:
+    """What a worker thread (or `flask jobs work`) does: claim the oldest waiting job and run it."""
+    with app.app_context():
+        return dbqueue.work_one()
+
+
+def test_bulk_without_redis_answers_at_once_and_a_worker_builds_the_zip(app, client, login, clients):
     login(client, clients["consultant"])
     r = client.post(
         "/consultant/reports",
@@ -87,12 +95,94 @@ def test_bulk_inline_answers_with_the_zip(client, login, clients):
             "format": "pdf",
         },
     )
-    assert r.status_code == 200 and r.mimetype == "application/zip"
-    names = _zip_names(r.data)
+    assert r.status_code == 302  # the request queues the job and answers: no zip built in it
+    job_id = r.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/consultant/reports/jobs/{job_id}").get_data(as_text=True)
+    assert "Building the reports" in page or "正在生成报告" in page
+    state = client.get(f"/consultant/reports/jobs/{job_id}/status").get_json()
+    assert state["status"] == "queued" and (state["done"], state["total"]) == (0, 2) and not state["ready"]
+    assert client.get(f"/consultant/reports/jobs/{job_id}/download").status_code == 404
+
+    assert _work(app)
+    assert not _work(app)  # nothing else waits
+
+    state = client.get(f"/consultant/reports/jobs/{job_id}/status").get_json()
+    assert state["status"] == "finished" and state["ready"] and state["errors"] == []
+    assert (state["done"], state["total"]) == (2, 2)
+    with client.get(state["download"]) as download:
+        assert download.status_code == 200 and download.mimetype == "application/zip"
+        names = _zip_names(download.data)
     assert len(names) == 2, names  # the stranger's assessment is not theirs to report on
     assert any(n.startswith("杭州甲机械有限公司/") and n.endswith("-en.pdf") for n in names)
-    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
-        assert all(zf.read(n).startswith(b"%PDF") for n in names)
+
+    other = app.test_client()  # a colleague cannot follow the consultant's job
+    login(other, clients["colleague"])
+    assert other.get(f"/consultant/reports/jobs/{job_id}/status").status_code == 404
+    assert other.get(f"/consultant/reports/jobs/{job_id}/download").status_code == 404
+
+
+def _queue(app, clients, kind: str = "html") -> str:
+    with app.app_context():
+        consultancy = db.session.scalar(select(Consultancy.id).where(Consultancy.code == "BULK01"))
+        req = jobs.BulkRequest(
+            user_id=clients["consultant"].id,
+            consultancy_id=consultancy,
+            assessment_ids=(clients["new"],),
+            lang="zh",
+            kind=kind,
+        )
+        job_id = jobs.submit(req)
+        db.session.commit()
+        return job_id
+
+
+def _job(app, job_id: str) -> Job:
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job is not None
+        db.session.expunge(job)
+        return job
+
+
+def test_a_job_whose_worker_died_is_taken_over_when_its_lease_runs_out(app, dbconn, clients, monkeypatch):
+    job_id = _queue(app, clients)
+    with app.app_context():
+        crashed = dbqueue.claim()  # a worker claims the job ... and dies before its first report
+    assert crashed is not None and crashed.id == job_id
+    assert _job(app, job_id).status == "running"
+    assert not _work(app)  # its lease still runs: nobody else takes the job
+
+    with app.app_context():  # the lease runs out
+        db.session.execute(
+            update(Job).where(Job.id == job_id).values(lease_until=utcnow() - dt.timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert _work(app)  # another worker takes it over and finishes it
+    job = _job(app, job_id)
+    assert (job.status, job.attempts, job.done, job.total) == ("finished", 2, 1, 1)
+    with app.app_context():
+        assert jobs.zip_of(job_id) is not None
+        with pytest.raises(dbqueue.LostClaim):  # the dead worker, back, cannot write over the new run
+            dbqueue._write(crashed, status="failed")
+    assert _job(app, job_id).status == "finished"
+
+
+def test_a_job_interrupted_again_and_again_fails_and_says_so(app, client, login, dbconn, clients):
+    job_id = _queue(app, clients)
+    for _ in range(dbqueue.MAX_ATTEMPTS):
+        with app.app_context():
+            assert dbqueue.claim() is not None  # ... and the worker dies each time
+            db.session.execute(
+                update(Job).where(Job.id == job_id).values(lease_until=utcnow() - dt.timedelta(seconds=1))
+            )
+            db.session.commit()
+    assert not _work(app)  # no fourth run: the job is failed
+    login(client, clients["consultant"])
+    state = client.get(f"/consultant/reports/jobs/{job_id}/status").get_json()
+    assert state["status"] == "failed" and not state["ready"]
+    assert any("interrupted 3 times" in e for e in state["errors"])
+    page = client.get(f"/consultant/reports/jobs/{job_id}").get_data(as_text=True)
+    assert "The job failed" in page or "任务失败" in page
 
 
 def test_bulk_refuses_an_empty_choice(client, login, clients):
@@ -189,3 +279,64 @@ def test_bulk_on_an_rq_worker_with_progress(app, client, login, clients, redis_q
     login(other, clients["colleague"])
     assert other.get(f"/consultant/reports/jobs/{job_id}/status").status_code == 404
     assert other.get(f"/consultant/reports/jobs/{job_id}/download").status_code == 404
+
+
+def test_flask_jobs_work_runs_the_waiting_jobs(app, dbconn, clients):
+    job_id = _queue(app, clients)
+    result = app.test_cli_runner().invoke(args=["jobs", "work", "--burst"])
+    assert result.exit_code == 0, result.output
+    job = _job(app, job_id)
+    assert (job.status, job.done, job.total, job.attempts) == ("finished", 1, 1, 1)
+    with app.app_context():
+        assert jobs.zip_of(job_id) is not None
+
+
+@pytest.mark.db
+def test_workers_at_the_same_time_never_claim_one_job_twice(app):
+    """Real transactions on the test database (not the rolled-back one of `dbconn`): four workers claim
+    side by side (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE), each job once."""
+    import threading
+
+    from webapp.models import User
+
+    with app.app_context():
+        user = User(email="claims@jobs.cn", name="claims", password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+        ids = {
+            dbqueue.enqueue("nothing", {}, user_id=user_id, consultancy_id=None, total=0) for _ in range(12)
+        }
+        db.session.commit()
+    claimed: list[str] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            while True:
+                with app.app_context():
+                    c = dbqueue.claim()
+                if c is None:
+                    return
+                claimed.append(c.id)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert failures == []
+        assert sorted(claimed) == sorted(ids)  # every job claimed, none twice
+        with app.app_context():
+            states = db.session.execute(select(Job.status, Job.attempts).where(Job.id.in_(ids))).all()
+        assert set(states) == {("running", 1)}
+    finally:
+        with app.app_context():
+            db.session.execute(Job.__table__.delete().where(Job.user_id == user_id))
+            db.session.execute(User.__table__.delete().where(User.id == user_id))
+            db.session.commit()

@@ -117,6 +117,10 @@ def _register_blueprints(app: Flask) -> None:
 
     errors.init_app(app)
 
+    from webapp import dbqueue
+
+    dbqueue.init_app(app)
+
 
 def _register_commands(app: Flask) -> None:
     from webapp.commands import register

@@ -86,6 +86,11 @@ class Defaults:
     STRIPE_PRICE_FIRM_PRO_YEARLY: str | None = None
     STRIPE_PRICE_CONSULTANT_MONTHLY: str | None = None
     STRIPE_PRICE_CONSULTANT_YEARLY: str | None = None
+    # Background jobs without Redis (webapp/dbqueue.py): "thread" runs a worker thread in each app
+    # process (started by its first request); "off" leaves them to `flask jobs work` processes.
+    JOBS_WORKER = "thread"
+    JOBS_POLL_SECONDS = 2.0  # how often an idle worker looks for a queued job
+    JOBS_LEASE_SECONDS = 120  # a running job not heard from for this long is taken over by another worker
     TESTING = False
 
 
@@ -140,6 +145,9 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "STRIPE_PRICE_CONSULTANT_MONTHLY": ("STRIPE_PRICE_CONSULTANT_MONTHLY", str),
     "STRIPE_PRICE_CONSULTANT_YEARLY": ("STRIPE_PRICE_CONSULTANT_YEARLY", str),
     "STATS_MIN_GROUP": ("STATS_MIN_GROUP", lambda v: max(int(v), 2)),
+    "JOBS_WORKER": ("JOBS_WORKER", str),
+    "JOBS_POLL_SECONDS": ("JOBS_POLL_SECONDS", float),
+    "JOBS_LEASE_SECONDS": ("JOBS_LEASE_SECONDS", int),
 }
 
 

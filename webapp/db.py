@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -167,9 +168,34 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 def _get_or_head() -> bool:
-    from flask import has_request_context, request
+    from flask import has_app_context, has_request_context, request
 
-    return has_request_context() and request.method in ("GET", "HEAD")
+    if has_request_context():
+        return request.method in ("GET", "HEAD")
+    return has_app_context() and bool(g.get("db_reads_only"))
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Outside a request (a background job): the transactions begun inside only read, so on SQLite
+    they begin with a plain BEGIN and do not hold the write lock while a long job reads."""
+    before = g.get("db_reads_only", False)
+    g.db_reads_only = True
+    try:
+        yield
+    finally:
+        g.db_reads_only = before
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Inside `reading()`: a transaction that writes (it takes the write lock when it begins)."""
+    before = g.get("db_reads_only", False)
+    g.db_reads_only = False
+    try:
+        yield
+    finally:
+        g.db_reads_only = before
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from flask import Flask, g
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
+from webapp.consultants.context import client_view, clients
 from webapp.core.services import org_choices
 from webapp.i18n import current_lang
 from webapp.orgs.forms import ROLE_LABELS
@@ -23,6 +24,8 @@ def init_app(app: Flask) -> None:
         return {
             "active_org": g.get("active_org"),
             "org_choices": (lambda: org_choices(g.get("memberships", []))),
+            "client_view": client_view,
+            "consultant_clients": clients,
             "SIZE_LABELS": SIZE_LABELS,
             "KIND_LABELS": KIND_LABELS,
             "ROLE_LABELS": ROLE_LABELS,

@@ -22,10 +22,20 @@ def _page_number() -> int:
 
 
 def _rows(events: list[Any], firm_names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+    # who acted for a consultancy is named with it (one statement for the page's consultancies)
+    ids = {e.org_id for e in events if e.org_kind == "consultancy" and e.org_id}
+    consultancies = (
+        dict(
+            db.session.execute(select(Consultancy.id, Consultancy.name).where(Consultancy.id.in_(ids))).all()
+        )
+        if ids
+        else {}
+    )
     return [
         {
             "at": e.created_at,
             "actor": e.actor_email,
+            "for": consultancies.get(e.org_id) if e.org_kind == "consultancy" else None,
             "via": e.via,
             "action": services.action_label(e.action),
             "what": services.describe(e, ROLE_LABELS),

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from webapp import db, tenancy
 from webapp.billing import plans
 from webapp.billing.plans import Plan
-from webapp.billing.services import Org, PlanState, plan_state
+from webapp.billing.services import Org, PlanState, billing_on, plan_state, state_of
 from webapp.db import utcnow
-from webapp.models import Assessment, ConsultancyGrant, Evidence
+from webapp.models import Assessment, ConsultancyGrant, Evidence, Membership
 
 # action -> the plan feature that allows it
 ACTIONS: dict[str, str] = {
@@ -220,6 +221,76 @@ def _message(action: str, needs: Plan | None, mine: Plan) -> str:
             "This needs the %(need)s plan; your plan is %(mine)s.", need=need_name, mine=mine.title(lang)
         )
     return build(need_name, mine.title(lang))
+
+
+# ---- firms per account ------------------------------------------------------------------------------
+
+
+def _firm_room(plan: Plan) -> int | None:
+    """How many firms an account may own on the plan (None: no bound)."""
+    limit = plan.limits.get("firms")
+    return None if limit is None else int(limit)
+
+
+def owned_firms(user_id: int) -> list[int]:
+    """The firms the user owns (across the tenant filter: the count must not depend on who asks)."""
+    with tenancy.bypass():
+        return list(
+            db.session.scalars(
+                select(Membership.firm_id)
+                .where(
+                    Membership.user_id == user_id, Membership.role == "owner", Membership.firm_id.is_not(None)
+                )
+                .order_by(Membership.firm_id)
+            )
+        )
+
+
+def allowed_new_firm(user_id: int, *, now: dt.datetime | None = None) -> Decision:
+    """May the user create one more firm (and own it)? The plans' `firms` limit counts the firms an
+    account owns: the Free plan includes one. A user who owns no firm yet may always create one; one
+    who does may create another when any firm they own is on a plan with room for it. Billing off: no
+    limit."""
+    now = now or utcnow()
+    firms = owned_firms(user_id)
+    states = [plan_state(Org("firm", f), now) for f in firms]
+    if not billing_on() or not firms:
+        return Decision(True, "new_firm", states[0].plan if states else state_of(None, now).plan)
+    best = max(states, key=lambda st: (_firm_room(st.plan) is None, _firm_room(st.plan) or 0, st.plan.order))
+    room = _firm_room(best.plan)
+    if room is None or len(firms) < room:
+        return Decision(True, "new_firm", best.plan, state=best)
+    needs = next(
+        (
+            p
+            for p in plans.all_plans()
+            if p.audience == "firm"
+            and not p.grant_only
+            and p.order > best.plan.order
+            and (_firm_room(p) is None or len(firms) < (_firm_room(p) or 0))
+        ),
+        None,
+    )
+    from webapp.i18n import current_lang
+
+    lang = current_lang()
+    message = ngettext(
+        "Your plan (%(mine)s) includes %(num)d firm per account, and you already own it: another firm "
+        "needs the %(need)s plan. Your firm and its data stay as they are.",
+        "Your plan (%(mine)s) includes %(num)d firms per account, and you already own them: another firm "
+        "needs the %(need)s plan. Your firms and their data stay as they are.",
+        room,
+        mine=best.plan.title(lang),
+        need=needs.title(lang) if needs else "—",
+    )
+    return Decision(False, "new_firm", best.plan, needs, message, best)
+
+
+def require_new_firm(user_id: int) -> Decision:
+    decision = allowed_new_firm(user_id)
+    if not decision:
+        raise PaymentRequired(decision)
+    return decision
 
 
 class PaymentRequired(HTTPException):

@@ -9,6 +9,7 @@ bp.add_url_rule("/invite", "invite", c.invite, methods=["POST"])
 bp.add_url_rule(
     "/invitations/<int:invitation_id>/revoke", "revoke_invitation", c.revoke_invitation, methods=["POST"]
 )
+bp.add_url_rule("/clients/open", "open_client", c.open_client)
 bp.add_url_rule("/new", "new_consultancy", c.new_consultancy, methods=["GET", "POST"])
 bp.add_url_rule("/compare", "compare", c.compare)
 bp.add_url_rule("/compare.xlsx", "compare_xlsx", c.compare_xlsx)

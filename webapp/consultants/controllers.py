@@ -99,6 +99,18 @@ def home() -> ResponseReturnValue:
     return _page(InviteForm(kind="consultancy"))
 
 
+@access.org_kind("consultancy")
+def open_client() -> ResponseReturnValue:
+    """The header's client switcher: open a client's firm home (a firm that is not a client: 404)."""
+    raw = request.args.get("firm", "")
+    if not raw:  # nothing chosen: back to the portfolio
+        return redirect(url_for("consultants.home"))
+    firm_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    if firm_id is None or access.firm_role(firm_id) is None:
+        abort(404)
+    return redirect(url_for("core.firm_home", firm_id=firm_id))
+
+
 @access.org_kind("consultancy", roles=("owner",))
 def invite() -> ResponseReturnValue:
     c = _consultancy()

@@ -12,6 +12,7 @@ from webapp.models.assessments import (
 )
 from webapp.models.audit import AuditEvent
 from webapp.models.billing import BillingAccount, PlanChange, StripeEvent
+from webapp.models.jobs import Job
 from webapp.models.orgs import (
     CONSULTANCY_ROLES,
     FIRM_ROLES,
@@ -51,6 +52,7 @@ __all__ = [
     "FactAnswer",
     "Firm",
     "Invitation",
+    "Job",
     "Membership",
     "PlanChange",
     "Regulator",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from webapp import access, audit, db, mail, ratelimit
 from webapp.auth.util import make_token, read_token
+from webapp.billing import entitlements
 from webapp.db import utcnow
 from webapp.models import FIRM_ROLES, ConsultancyGrant, Firm, Invitation, Membership
 from webapp.orgs import services
@@ -86,6 +87,8 @@ FIRM_FORM_LIMIT = "20 per hour"
     FIRM_FORM_LIMIT, key_func=_user_key, methods=["POST"], deduct_when=_refused, scope="firm-form"
 )
 def new_firm() -> ResponseReturnValue:
+    # the Free plan includes one firm per account: a second one says which plan unlocks it (402)
+    entitlements.require_new_firm(current_user.id)
     form = FirmForm()
     if form.validate_on_submit() and not _code_in_use(form):
         firm = services.create_firm(current_user, _data(form))

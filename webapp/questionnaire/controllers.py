@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from scoring.model import Framework, Item, Section
 from webapp import access, audit, db, inputs
 from webapp.billing import entitlements
+from webapp.consultants.context import attribute, consultant_changes
 from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
@@ -410,6 +411,7 @@ def _render_section(
     profile = profile_facts(firm, as_of)
     comments = services.comments_of(a.id, ids)
     history, history_counts = services.history_of(a.id, ids, per_item=HISTORY_SHOWN)
+    by_consultants = consultant_changes(a.firm_id, a.id, ids) if history else {}
     assignments = services.assignments_of(a.id)
     fact_from = _fact_sources(a, sec, states)
     names = services.user_names(
@@ -453,7 +455,11 @@ def _render_section(
             ]
             view.previous_round = prev_round
         view.comments = present.comment_views(comments.get(item.id, []), names)
-        view.history = present.history_views(fw, item, history.get(item.id, []), a.mode)
+        view.history = attribute(
+            present.history_views(fw, item, history.get(item.id, []), a.mode),
+            history.get(item.id, []),
+            by_consultants,
+        )
         view.history_count = history_counts.get(item.id, 0)
         view.errors = list((errors or {}).get(item.id, []))
         view.opened = opened.get(item.id, set())
@@ -760,7 +766,10 @@ def history(firm_id: int, assessment_id: int, item_id: str) -> ResponseReturnVal
     if item is None:
         abort(404)
     history, _counts = services.history_of(a.id, [item_id])
-    entries = present.history_views(fw, item, history.get(item_id, []), a.mode)
+    rows = history.get(item_id, [])
+    entries = attribute(
+        present.history_views(fw, item, rows, a.mode), rows, consultant_changes(a.firm_id, a.id, [item_id])
+    )
     template = "questionnaire/_history.html" if request.args.get("fragment") else "questionnaire/history.html"
     return render_template(
         template,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -171,7 +170,6 @@ def _bulk_page(c: Consultancy, error: str | None = None, status: int = 200) -> R
             clients=clients,
             error=error,
             lang=current_lang(),
-            background=jobs.redis_url() is not None,
         ),
         status,
     )
@@ -203,12 +201,8 @@ def bulk() -> ResponseReturnValue:
         lang=lang,
         kind=kind,
     )
-    if jobs.redis_url() is not None:
-        return redirect(url_for("reports.bulk_job", job_id=jobs.enqueue(req)))
-    data, _errors = jobs.build_zip(req)  # no Redis: this request does the work and answers with the zip
-    return send_download(
-        data, f"qready-reports-{dt.date.today().isoformat()}.zip", "application/zip", max_age=0
-    )
+    # never inside the request (74 PDFs outlast gunicorn's timeout): RQ with Redis, else the database
+    return redirect(url_for("reports.bulk_job", job_id=jobs.submit(req)))
 
 
 def _record_bulk(c: Consultancy, chosen: list[int], kind: str, lang: str) -> None:

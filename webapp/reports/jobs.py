@@ -1,9 +1,15 @@
 """Bulk reports: a consultant's client firms' reports, built into one zip.
 
-With `REDIS_URL` set, the work runs on an RQ worker (queue "reports": `rq worker reports --url
-$REDIS_URL`); its progress lives in the job's meta (`done`, `total`, `errors`) and the page polls it.
-Without Redis, the request builds the zip itself and answers with it. Either way the reports come
-through the report cache, so a second bulk run of unchanged assessments is quick.
+The request never builds the zip: it queues a job and answers with the progress page, which polls
+the job's status and offers the zip when it is ready.
+
+- With `REDIS_URL` set, the work runs on an RQ worker (queue "reports": `rq worker reports --url
+  $REDIS_URL`); its progress lives in the job's meta (`done`, `total`, `errors`).
+- Without Redis, the database is the queue (`webapp.dbqueue`): a `jobs` row, claimed by a worker
+  thread of an app process or by `flask jobs work`; its progress lives in the row.
+
+Either way the reports come through the report cache, so a second bulk run of unchanged assessments
+is quick.
 
 The job runs with the tenant context of the user who asked (their firms plus the firms that granted
 their consultancies access), so it cannot reach further than the user could in the app. The zip is
@@ -24,8 +30,8 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
-from webapp import db, tenancy
-from webapp.models import ConsultancyGrant, Membership, User
+from webapp import db, dbqueue, tenancy
+from webapp.models import ConsultancyGrant, Job, Membership, User
 from webapp.reports import services
 from webapp.reports.render import RenderError
 
@@ -131,6 +137,47 @@ def zip_of(job_id: str) -> bytes | None:
     return services.report_cache().get_bulk(job_id)
 
 
+def submit(req: BulkRequest) -> str:
+    """Queue the job (on RQ with Redis, in the database without); return its id."""
+    if redis_url() is not None:
+        return enqueue(req)
+    return dbqueue.enqueue(
+        KIND,
+        asdict(req),
+        user_id=req.user_id,
+        consultancy_id=req.consultancy_id,
+        total=len(req.assessment_ids),
+    )
+
+
+# ---- the database as the queue --------------------------------------------------------------------
+
+KIND = "bulk_reports"
+
+
+@dbqueue.handler(KIND)
+def run_db_job(job_id: str, payload: dict[str, Any], progress: dbqueue.Progress) -> dict[str, Any]:
+    req = BulkRequest(**{**payload, "assessment_ids": tuple(payload["assessment_ids"])})
+    data, errors = build_zip(req, progress)
+    services.report_cache().put_bulk(job_id, data)
+    return {"zip": f"{job_id}.zip", "errors": errors, "count": len(req.assessment_ids) - len(errors)}
+
+
+def _db_status(job_id: str, *, user_id: int, consultancy_id: int) -> dict[str, Any] | None:
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != KIND or job.user_id != user_id or job.consultancy_id != consultancy_id:
+        return None
+    if job.status in ("queued", "running"):
+        dbqueue.ensure_worker()  # this process may be new (its predecessor killed mid-job): it takes over
+    return {
+        "status": {"running": "started"}.get(job.status, job.status),
+        "done": job.done,
+        "total": job.total,
+        "errors": list(job.errors or ()),
+        "ready": job.status == "finished" and services.report_cache().has_bulk(job_id),
+    }
+
+
 # ---- RQ -------------------------------------------------------------------------------------------
 
 
@@ -205,9 +252,11 @@ def status(job_id: str, *, user_id: int, consultancy_id: int) -> dict[str, Any] 
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
-    url = redis_url()
-    if url is None or not JOB_ID.match(job_id):
+    if not JOB_ID.match(job_id):
         return None
+    url = redis_url()
+    if url is None:
+        return _db_status(job_id, user_id=user_id, consultancy_id=consultancy_id)
     try:
         job = Job.fetch(job_id, connection=_connection(url))
     except NoSuchJobError:

@@ -1,0 +1,98 @@
+"""Working for a client: the header's breadcrumb (consultancy → client → page) and client switcher,
+firm pages that speak to a consultant as a consultant, and a history that says who did what — with the
+consultancy of a consultant."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.test_questionnaire import english, save, start
+from webapp import db, tenancy
+from webapp.models import Consultancy, ConsultancyGrant, Membership
+
+
+@pytest.fixture
+def desk(app, client, create_user, create_firm, login) -> dict[str, Any]:
+    consultant = create_user(email="chen@desk.cn", name="陈明 Chen")
+    owner = create_user(email="owner@desk.cn", name="王丽 Owner")
+    a = create_firm("杭州甲机械有限公司", owner=owner)
+    b = create_firm("绍兴乙纺织有限公司", owner=create_user(email="b@desk.cn"), region="330603")
+    stranger = create_firm("温州丙电器有限公司", owner=create_user(email="s@desk.cn"), region="330302")
+    with app.app_context(), tenancy.bypass():
+        c = Consultancy(name="浙江卓越质量管理咨询有限公司", code="DESK01")
+        db.session.add(c)
+        db.session.flush()
+        db.session.add(Membership(user_id=consultant.id, consultancy_id=c.id, role="consultant"))
+        for firm in (a, b):
+            db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=c.id))
+        db.session.commit()
+    login(client, consultant)
+    return {"client": client, "consultant": consultant, "owner": owner, "a": a, "b": b, "stranger": stranger}
+
+
+def _clientbar(html: str) -> str:
+    match = re.search(r'<div class="clientbar">(.*?)</div>\s*</header>', html, re.S)
+    assert match, "no client bar in the header"
+    return match.group(1)
+
+
+def test_a_client_page_has_the_breadcrumb_and_the_switcher(desk):
+    c, a, b = desk["client"], desk["a"], desk["b"]
+    html = c.get(f"/firms/{a.id}/").get_data(as_text=True)
+    bar = _clientbar(html)
+    crumbs = re.findall(r"<li>(.*?)</li>", bar, re.S)
+    assert 'href="/consultant/"' in crumbs[0] and "浙江卓越质量管理咨询有限公司" in crumbs[0]
+    assert "杭州甲机械有限公司" in crumbs[1] and 'aria-current="page"' in crumbs[1]  # the client's home
+    options = dict(re.findall(r'<option value="(\d+)" ?(selected)?>', bar))
+    assert set(options) == {str(a.id), str(b.id)} and options[str(a.id)] == "selected"  # its clients only
+    assert "温州丙电器有限公司" not in bar
+
+    # a deeper page: consultancy → client → the page
+    profile = _clientbar(c.get(f"/firms/{a.id}/profile").get_data(as_text=True))
+    assert f'href="/firms/{a.id}/"' in profile and '<li aria-current="page">企业档案</li>' in profile
+
+    # the switcher opens another client; a firm that is not a client is not found
+    r = c.get(f"/consultant/clients/open?firm={b.id}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/firms/{b.id}/")
+    assert c.get(f"/consultant/clients/open?firm={desk['stranger'].id}").status_code == 404
+    assert c.get("/consultant/clients/open?firm=abc").status_code == 404
+    assert c.get("/consultant/clients/open").headers["Location"].endswith("/consultant/")
+
+
+def test_the_portfolio_offers_the_switcher_and_the_firm_sees_no_client_bar(app, desk, login):
+    portfolio = _clientbar(desk["client"].get("/consultant/").get_data(as_text=True))
+    assert "选择客户" in portfolio and "浙江卓越质量管理咨询有限公司" in portfolio
+    owner = app.test_client()
+    login(owner, desk["owner"])
+    html = owner.get(f"/firms/{desk['a'].id}/").get_data(as_text=True)
+    assert 'class="clientbar"' not in html
+    assert "您的准备度目标" in html and "该客户" not in html
+
+
+def test_firm_pages_speak_to_the_consultant_as_a_consultant(app, desk):
+    c, a = desk["client"], desk["a"]
+    html = c.get(f"/firms/{a.id}/").get_data(as_text=True)
+    assert "该客户的准备度目标" in html and "您的准备度目标" not in html
+    english(app, desk["consultant"])
+    html = c.get(f"/firms/{a.id}/").get_data(as_text=True)
+    assert "This client’s readiness targets" in html and "Your readiness targets" not in html
+    assert "where this client is, with its latest verdict" in html
+
+
+def test_the_history_says_who_did_what_with_the_consultancy(app, desk, login):
+    c, a = desk["client"], desk["a"]
+    aid = start(c, a.id)  # the consultant starts the client's assessment and answers
+    assert save(c, a.id, aid, "pzb-zj-standard", 0, value="drafting").json["ok"]
+    owner = app.test_client()
+    login(owner, desk["owner"])
+    assert save(owner, a.id, aid, "pzb-zj-standard", 1, value="published").json["ok"]
+    url = f"/firms/{a.id}/assessments/{aid}/items/pzb-zj-standard/history"
+    for reader in (c, owner):  # both read who did what
+        page = reader.get(url).get_data(as_text=True)
+        assert "陈明 Chen（浙江卓越质量管理咨询有限公司）" in page
+        assert "王丽 Owner" in page and "王丽 Owner（" not in page  # a member of the firm: no consultancy
+    section = owner.get(f"/firms/{a.id}/assessments/{aid}/sections/basic").get_data(as_text=True)
+    assert "陈明 Chen（浙江卓越质量管理咨询有限公司）" in section
