@@ -33,6 +33,29 @@ def test_every_ui_string_has_a_chinese_translation():
     assert missing == [], "run `make messages` and translate: " + repr(missing[:10])
 
 
+def test_no_string_is_in_the_catalog_twice():
+    """One (context, msgid) one entry: of two, the compiled catalog keeps one translation for both uses
+    (an invoice "open" read 未完成 like an action; the billing "Plan" read 规划 like a policy plan)."""
+    seen: dict[tuple[str | None, str], int] = {}
+    entry: list[str] = []
+    context: str | None = None
+    text = (ROOT / "webapp/translations/zh/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("msgctxt "):
+            context = line[8:]
+        elif line.startswith("msgid "):
+            entry = [line[6:]]
+        elif line.startswith('"') and entry and not entry[-1].startswith("msgstr"):
+            entry.append(line)
+        elif line.startswith("msgstr") or line.startswith("msgid_plural"):
+            if entry and not entry[-1].startswith("msgstr"):
+                key = (context, "".join(entry))
+                seen[key] = seen.get(key, 0) + 1
+            entry, context = ["msgstr"], None
+    twice = sorted(k[1] for k, n in seen.items() if n > 1 and k[1] != '""')
+    assert twice == [], "give each use its own msgctxt (pgettext) or keep one entry: " + repr(twice)
+
+
 ALLOWED = {"中文", "English", "质", "—", "·", "(", ")", "%"}
 
 

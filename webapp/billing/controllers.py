@@ -12,6 +12,7 @@ from flask import abort, current_app, flash, g, make_response, redirect, render_
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +38,7 @@ STATUS_LABELS = {
     "paused": _l("paused"),
     "prepaid": _l("paid in advance"),
     "paid": _l("paid"),
-    "open": _l("open"),
+    "open": lazy_pgettext("invoice", "open"),
     "draft": _l("draft"),
     "void": _l("void"),
     "uncollectible": _l("uncollectible"),

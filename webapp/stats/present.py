@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from assessments.loader import FrameworkNotFound, load_framework
 from scoring.model import Framework
@@ -350,7 +351,7 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
         (
             _("Against the plans (among firms assessed in QReady)"),
             [
-                _("Plan"),
+                pgettext("policy", "Plan"),
                 _("Quote"),
                 _("Year"),
                 _("Plan's value"),
