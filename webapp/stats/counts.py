@@ -104,7 +104,9 @@ def _sources(firm_id: int | None) -> Any:
         src = R.join(L, L.c.assessment_id == R.c.assessment_id) if lines else R
         if firm_id is None:
             src = src.join(F, F.c.id == R.c.firm_id)
-        s = select(_s(figure).label("figure"), *[k.label(n) for k, n in zip(keys, KEYS, strict=True)], R.c.firm_id)
+        s = select(
+            _s(figure).label("figure"), *[k.label(n) for k, n in zip(keys, KEYS, strict=True)], R.c.firm_id
+        )
         s = s.add_columns(pct.label("pct"), *attrs).select_from(src)
         s = s.where(F.c.share_statistics.is_(True)) if firm_id is None else s.where(R.c.firm_id == firm_id)
         return s.where(R.c.latest.is_(True)) if latest else s
@@ -180,8 +182,8 @@ def _expand(sub: Any, firms: Any, where: Any) -> Select[Any]:
         select(
             *group,
             firms(x).label("firms"),
-            func.sum(x.c.n).label("n"),
-            func.sum(x.c.total).label("total"),
+            func.sum(x.c.n).label("assessments"),
+            func.coalesce(func.sum(x.c.total), 0).label("total"),
             func.sum(x.c.scored).label("scored"),
         )
         .where(x.c.value.is_not(None))
@@ -190,11 +192,24 @@ def _expand(sub: Any, firms: Any, where: Any) -> Select[Any]:
 
 
 def _cells(firm_id: int | None = None) -> Select[Any]:
+    """Both parts of `_parts`, added up per cell."""
+    both = union_all(*_parts(firm_id)).subquery("both")
+    group = [both.c.region, both.c.figure, *[both.c[k] for k in KEYS], both.c.dim, both.c.value]
+    return select(
+        *group,
+        func.sum(both.c.firms).label("firms"),
+        func.sum(both.c.assessments).label("assessments"),
+        func.sum(both.c.total).label("total"),
+        func.sum(both.c.scored).label("scored"),
+    ).group_by(*group)
+
+
+def _parts(firm_id: int | None = None) -> tuple[Select[Any], Select[Any]]:
     """(region, figure, k1–k4, dim, value, firms, assessments, total, scored) for every cell of the
     sharing firms (or of one firm, sharing or not). A firm counts once per cell: per figure row, the
-    rows of a firm whose results all have the same place and kind (nearly every firm) are first added
-    up per place and kind — few rows to spread over the cells — and the few firms whose place or kind
-    changed between results are counted with DISTINCT."""
+    firms whose results all have the same place and kind (nearly every firm) are first added up per
+    place and kind — few rows to spread over the cells — and the few firms whose place or kind
+    changed between results are counted with DISTINCT. (Hash aggregates and joins only: no sort.)"""
     src = _sources(firm_id)
     row = [src.c.figure, *[src.c[k] for k in KEYS]]
     attrs = [src.c[a] for a in ATTRS]
@@ -206,13 +221,21 @@ def _cells(firm_id: int | None = None) -> Select[Any]:
             func.count().label("n"),
             func.sum(src.c.pct).label("total"),
             func.count(src.c.pct).label("scored"),
-            func.count().over(partition_by=[*row, src.c.firm_id]).label("kinds"),
             literal_column("1").label("firms"),
         )
         .group_by(*row, src.c.firm_id, *attrs)
-        .subquery("per_firm")
+        .cte("per_firm")
     )
     prow = [per_firm.c.figure, *[per_firm.c[k] for k in KEYS]]
+    moved = (
+        select(*prow, per_firm.c.firm_id.label("moved_firm"))
+        .group_by(*prow, per_firm.c.firm_id)
+        .having(func.count() > 1)
+        .cte("moved")
+    )
+    same = and_(
+        *[per_firm.c[c] == moved.c[c] for c in ("figure", *KEYS)], per_firm.c.firm_id == moved.c.moved_firm
+    )
     pattrs = [per_firm.c[a] for a in ATTRS]
     per_place = (
         select(
@@ -224,21 +247,15 @@ def _cells(firm_id: int | None = None) -> Select[Any]:
             func.sum(per_firm.c.scored).label("scored"),
             func.count().label("firms"),
         )
-        .where(per_firm.c.kinds == 1)
+        .select_from(per_firm.outerjoin(moved, same))
+        .where(moved.c.moved_firm.is_(None))
         .group_by(*prow, *pattrs)
         .subquery("per_place")
     )
+    movers = select(per_firm).select_from(per_firm.join(moved, same)).subquery("movers")
     simple = _expand(per_place, lambda x: func.sum(x.c.firms), true())
-    moved = _expand(per_firm, lambda x: func.count(distinct(x.c.firm_id)), per_firm.c.kinds > 1)
-    both = union_all(simple, moved).subquery("both")
-    group = [both.c.region, both.c.figure, *[both.c[k] for k in KEYS], both.c.dim, both.c.value]
-    return select(
-        *group,
-        func.sum(both.c.firms).label("firms"),
-        func.sum(both.c.n).label("assessments"),
-        func.coalesce(func.sum(both.c.total), 0).label("total"),
-        func.sum(both.c.scored).label("scored"),
-    ).group_by(*group)
+    several = _expand(movers, lambda x: func.count(distinct(x.c.firm_id)), true())
+    return simple, several
 
 
 COLUMNS = ("region", "figure", *KEYS, "dim", "value", "firms", "assessments", "total", "scored")
@@ -251,7 +268,10 @@ def rebuild() -> int:
     s.execute(delete(C))
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SET LOCAL work_mem = '256MB'"))  # the grouping fits in memory
-    s.execute(insert(C).from_select(list(COLUMNS), _cells()))
+    simple, several = _parts()
+    s.execute(insert(C).from_select(list(COLUMNS), simple))
+    # the firms whose place or kind changed between results: added to the cells written
+    s.execute(_upsert(insert_from=several))
     return s.execute(select(func.count()).select_from(C)).scalar_one()
 
 
@@ -291,17 +311,22 @@ def add(plus: dict[Key, Sums], minus: dict[Key, Sums]) -> None:
             rows.append(dict(zip(COLUMNS, (*key, *d), strict=True)))
     if not rows:
         return
-    s = db.session
-    if s.get_bind().dialect.name == "postgresql":
+    db.session.execute(_upsert(), rows)
+
+
+def _upsert(insert_from: Select[Any] | None = None) -> Any:
+    """INSERT into the counts that adds to a cell already there (its rows given, or `insert_from`)."""
+    if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     stmt = upsert(C)
-    stmt = stmt.on_conflict_do_update(
+    if insert_from is not None:
+        stmt = stmt.from_select(list(COLUMNS), insert_from)
+    return stmt.on_conflict_do_update(
         index_elements=[C.c[c] for c in COLUMNS[:8]],
         set_={c: C.c[c] + stmt.excluded[c] for c in COLUMNS[8:]},
     )
-    s.execute(stmt, rows)
 
 
 def cells_for(regions: dict[str, set[str] | None]) -> Select[Any]:

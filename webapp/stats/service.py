@@ -260,19 +260,29 @@ def raw_figures(jurisdiction: str) -> Raw:
         if scope != prefix:
             wanted.setdefault(scope, set()).add(fid)  # type: ignore[union-attr]
     raw: Raw = {}
-    for r in _read(counts.cells_for(wanted)):
-        if (scopes.get(r.k1) if r.figure == "plans" else prefix) != r.region:
+    dims = {"all": None, region_dim: "region", "industry": "industry", "size": "size", "scale": "scale"}
+    for region, figure, k1, k2, k3, k4, dim, value, firms, assessments, total, scored in _read(
+        counts.cells_for(wanted)
+    ):
+        if (scopes.get(k1) if figure == "plans" else prefix) != region or dim not in dims:
             continue
-        if r.dim == "all":
-            view: View = ALL
-        elif r.dim == region_dim:
-            view = ("region", r.value)
-        elif r.dim in ("industry", "size", "scale"):
-            view = (r.dim, r.value)
+        cut = dims[dim]
+        view: View = ALL if cut is None else (cut, value)
+        if view not in offered:
+            continue
+        rows = raw.setdefault(view, {}).setdefault(figure, {})
+        if figure == "plans":
+            rows.setdefault((k1,), {})[k2] = firms
+        elif figure == "readiness":
+            rows.setdefault((k1, k2, k3), {})[k4] = firms
+        elif figure == "overview":
+            rows[()] = {"firms": firms, "assessments": assessments}
+        elif figure == "quarters":
+            rows[(k1,)] = {"firms": firms, "assessments": assessments}
+        elif figure in ("sections", "trend"):
+            rows[(k1, k2, k3)] = {"_n": firms, "avg": float(Decimal(total) / scored) if scored else 0.0}
         else:
-            continue
-        if view in offered:
-            _put_count(raw.setdefault(view, {}), r)
+            rows[(k1, k2)] = {"firms": firms}
     _complete(raw)
     return raw
 
@@ -281,28 +291,9 @@ def _read(q: Select[Any]) -> list[Any]:
     engine = db.stats_engine()
     if engine is None:
         with tenancy.bypass():
-            return list(db.session.execute(q).all())
+            return list(db.session.execute(q).tuples().all())
     with engine.connect() as conn:
-        return list(conn.execute(q).all())
-
-
-def _put_count(tables: dict[str, dict[tuple[str, ...], dict[str, float]]], r: Any) -> None:
-    table = r.figure
-    rows = tables.setdefault(table, {})
-    if table == "plans":
-        rows.setdefault((r.k1,), {})[r.k2] = int(r.firms)
-    elif table == "readiness":
-        rows.setdefault((r.k1, r.k2, r.k3), {})[r.k4] = int(r.firms)
-    elif table in ("overview", "quarters"):
-        rows[(r.k1,) if table == "quarters" else ()] = {
-            "firms": int(r.firms),
-            "assessments": int(r.assessments),
-        }
-    elif table in ("sections", "trend"):
-        avg = float(Decimal(r.total) / r.scored) if r.scored else 0.0
-        rows[(r.k1, r.k2, r.k3)] = {"_n": int(r.firms), "avg": avg}
-    else:
-        rows[(r.k1, r.k2)] = {"firms": int(r.firms)}
+        return list(conn.execute(q).tuples().all())
 
 
 def raw_from_results(jurisdiction: str) -> Raw:
