@@ -18,16 +18,19 @@ deadlock each other."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Numeric,
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -82,17 +85,19 @@ def _s(text: str) -> Any:
     return literal_column(f"'{text}'", String)
 
 
-def _passing(gates: tuple[str, ...]) -> Any:
-    """The kept results that pass every one of `gates`."""
-    return (
-        select(L.c.assessment_id)
-        .where(L.c.kind == "gate", L.c.key.in_(gates), L.c.status == "pass")
-        .group_by(L.c.assessment_id)
-        .having(func.count() == len(gates))
-    )
+def _passes(gates: tuple[str, ...], firm_id: Any) -> Any:
+    """The condition that the kept result passes every one of `gates`: for every firm, the results in
+    the grouped list of those that do; for one firm, counted per result (its few results' lines, by
+    their index, rather than every firm's lines of those gates)."""
+    passed = (L.c.kind == "gate", L.c.key.in_(gates), L.c.status == "pass")
+    if firm_id is not None:
+        n = select(func.count()).where(L.c.assessment_id == R.c.assessment_id, *passed).scalar_subquery()
+        return n == len(gates)
+    q = select(L.c.assessment_id).where(*passed).group_by(L.c.assessment_id)
+    return R.c.assessment_id.in_(q.having(func.count() == len(gates)))
 
 
-def _sources(firm_id: int | None) -> Any:
+def _sources(firm_id: Any) -> Any:
     """One row per thing counted — (figure, k1–k4, firm, percent, the result's place and kind) — for
     every figure: all the kept results (overview, quarters, trend) or the newest of each firm,
     framework and mode with their lines (readiness, sections, gaps, gates, plans)."""
@@ -139,9 +144,9 @@ def _sources(firm_id: int | None) -> Any:
             elif fig.population == "above_scale":
                 p = p.where(R.c.above_scale.is_(True))
             elif fig.population == "certified":
-                p = p.where(R.c.assessment_id.in_(_passing(("holds-certificate",))))
+                p = p.where(_passes(("holds-certificate",), firm_id))
             if col == "yes":
-                p = p.where(R.c.assessment_id.in_(_passing(fig.gates)))
+                p = p.where(_passes(fig.gates, firm_id))
             parts.append(p)
     return union_all(*parts).subquery("src")
 
@@ -191,7 +196,7 @@ def _expand(sub: Any, firms: Any, where: Any) -> Select[Any]:
     )
 
 
-def _cells(firm_id: int | None = None) -> Select[Any]:
+def _cells(firm_id: Any = None) -> Select[Any]:
     """Both parts of `_parts`, added up per cell."""
     both = union_all(*_parts(firm_id)).subquery("both")
     group = [both.c.region, both.c.figure, *[both.c[k] for k in KEYS], both.c.dim, both.c.value]
@@ -204,7 +209,7 @@ def _cells(firm_id: int | None = None) -> Select[Any]:
     ).group_by(*group)
 
 
-def _parts(firm_id: int | None = None) -> tuple[Select[Any], Select[Any]]:
+def _parts(firm_id: Any = None) -> tuple[Select[Any], Select[Any]]:
     """(region, figure, k1–k4, dim, value, firms, assessments, total, scored) for every cell of the
     sharing firms (or of one firm, sharing or not). A firm counts once per cell: per figure row, the
     firms whose results all have the same place and kind (nearly every firm) are first added up per
@@ -275,11 +280,17 @@ def rebuild() -> int:
     return s.execute(select(func.count()).select_from(C)).scalar_one()
 
 
+@functools.cache
+def _firm_statement() -> Select[Any]:
+    """`_cells` of the firm given as the parameter "firm_id": built once, compiled once."""
+    return _cells(bindparam("firm_id", type_=Integer))
+
+
 def firm_cells(firm_id: int) -> dict[Key, Sums]:
     """One firm's part of every count (as if it shared)."""
     out: dict[Key, Sums] = {}
     with tenancy.bypass():
-        for r in db.session.execute(_cells(firm_id)):
+        for r in db.session.execute(_firm_statement(), {"firm_id": firm_id}):
             out[tuple(r[:8])] = (int(r.firms), int(r.assessments), Decimal(r.total or 0), int(r.scored))
     return out
 
