@@ -22,6 +22,8 @@ class Defaults:
     ENV = "development"  # QREADY_ENV: development | production
     SECRET_KEY: str | None = None
     DATABASE_URL: str | None = None  # default: sqlite:///<instance>/qready.sqlite3
+    # where the regulator statistics read their counts (a PostgreSQL read replica); default DATABASE_URL
+    STATS_DATABASE_URL: str | None = None
     REDIS_URL: str | None = None
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto. 0 (the default): the
     # client's address is the connection's, and those headers, which anyone can send, are ignored.
@@ -103,6 +105,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "QREADY_ENV": ("ENV", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("DATABASE_URL", str),
+    "STATS_DATABASE_URL": ("STATS_DATABASE_URL", str),
     "REDIS_URL": ("REDIS_URL", str),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),

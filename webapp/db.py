@@ -199,7 +199,11 @@ def writing() -> Iterator[None]:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["qready.db"] = {"engine": make_engine(app.config["DATABASE_URL"])}
+    ext: dict[str, Any] = {"engine": make_engine(app.config["DATABASE_URL"])}
+    stats_url = app.config.get("STATS_DATABASE_URL")
+    if stats_url and stats_url != app.config["DATABASE_URL"]:
+        ext["stats_engine"] = make_engine(stats_url)  # a read replica for the regulator statistics
+    app.extensions["qready.db"] = ext
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
@@ -210,6 +214,13 @@ def engine() -> Engine:
     return current_app.extensions["qready.db"]["engine"]  # type: ignore[no-any-return]
 
 
+def stats_engine() -> Engine | None:
+    """The engine the regulator statistics read from (`STATS_DATABASE_URL`), None for the main one."""
+    return current_app.extensions["qready.db"].get("stats_engine")  # type: ignore[no-any-return]
+
+
 def dispose(app: Flask) -> None:
     """Close the app's pooled database connections."""
-    app.extensions["qready.db"]["engine"].dispose()
+    for key in ("engine", "stats_engine"):
+        if key in app.extensions["qready.db"]:
+            app.extensions["qready.db"][key].dispose()

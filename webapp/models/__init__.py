@@ -25,7 +25,7 @@ from webapp.models.orgs import (
     Regulator,
 )
 from webapp.models.plan import ACTION_STATUSES, Action, CalendarFeed
-from webapp.models.stats import AssessmentResult, AssessmentResultLine
+from webapp.models.stats import AssessmentResult, AssessmentResultLine, StatsCount
 from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
@@ -57,6 +57,7 @@ __all__ = [
     "PlanChange",
     "Regulator",
     "SectionAssignment",
+    "StatsCount",
     "StripeEvent",
     "User",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base
@@ -62,3 +62,27 @@ class AssessmentResultLine(FirmOwned, Base):
     key: Mapped[str] = mapped_column(String(64))
     status: Mapped[str | None] = mapped_column(String(32))
     percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+
+
+class StatsCount(Base):
+    """The statistics' counts, added up ahead (`webapp.stats.counts`): for one figure's row (`figure`,
+    `k1`–`k4`) and one cell — a region prefix (`region`: "33", "3301", "330106") with nothing more
+    (`dim` "all") or one cut inside it (`dim` industry / size / scale / city / county and its `value`)
+    — the number of sharing firms counted in it, with the sums its averages need. Kept in the same
+    transaction as the results it counts (on submit, a consent change, a firm's deletion) and written
+    again from them by `flask rescore`. Not tenant-scoped: it names no firm."""
+
+    __tablename__ = "stats_counts"
+
+    region: Mapped[str] = mapped_column(String(6), primary_key=True)
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    k1: Mapped[str] = mapped_column(String(64), primary_key=True)
+    k2: Mapped[str] = mapped_column(String(64), primary_key=True)
+    k3: Mapped[str] = mapped_column(String(64), primary_key=True)
+    k4: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(8), primary_key=True)
+    firms: Mapped[int] = mapped_column(Integer, default=0)  # distinct firms
+    assessments: Mapped[int] = mapped_column(Integer, default=0)  # kept results (overview, quarters)
+    total: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)  # sum of the percents averaged
+    scored: Mapped[int] = mapped_column(Integer, default=0)  # how many percents that sum holds

@@ -76,8 +76,11 @@ def create_firm(owner: User, data: FirmData) -> Firm:
 
 
 def update_firm(firm: Firm, data: FirmData) -> None:
-    _apply(firm, data)
-    db.session.flush()
+    from webapp.stats import counts
+
+    with counts.firm_changing(firm.id):  # its consent to the statistics may change
+        _apply(firm, data)
+        db.session.flush()
 
 
 def size_rule(firm: Firm) -> dict[str, str]:

@@ -43,6 +43,7 @@ from webapp.models import (
     User,
 )
 from webapp.questionnaire.storage import EvidenceStore
+from webapp.stats import counts
 
 PERSONAL_FORMAT = "qready-personal-data/1"
 FIRM_FORMAT = "qready-firm-data/1"
@@ -619,7 +620,8 @@ def purge_firm(firm: Firm, store: EvidenceStore) -> int:
     firm's events (they name its id, with no foreign key)."""
     with tenancy.bypass():
         keys = list(db.session.scalars(select(Evidence.storage_key).where(Evidence.firm_id == firm.id)))
-        db.session.execute(delete(Firm).where(Firm.id == firm.id))
+        with counts.firm_changing(firm.id):  # the statistics stop counting it
+            db.session.execute(delete(Firm).where(Firm.id == firm.id))
     db.session.expunge(firm)
     for key in keys:
         db.after_commit(lambda key=key: _delete_object(store, key))  # type: ignore[misc]

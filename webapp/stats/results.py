@@ -1,7 +1,7 @@
 """Results kept per submitted assessment (`AssessmentResult` and its lines), for the statistics.
 
 `record` is called once when an assessment is submitted; `rebuild` writes them all again from the
-stored answers (`flask rescore`). Functions with explicit arguments; they flush, never commit."""
+stored answers (`flask rescore`). Both keep the statistics' counts (`webapp.stats.counts`) with them. Functions with explicit arguments; they flush, never commit."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import scoring
 from webapp import db
 from webapp.models import Answer, Assessment, AssessmentResult, AssessmentResultLine, Evidence, Firm
 from webapp.refdata import industries, regions
+from webapp.stats import counts
 
 TOP_GAPS = 10  # the gaps kept per result: the first ones by priority
 
@@ -84,7 +85,14 @@ def _mark_latest(pairs: Iterable[tuple[int, str, str]]) -> None:
 
 
 def record(a: Assessment, result: scoring.Result) -> None:
-    """Keep the result of an assessment just submitted (replacing one kept before)."""
+    """Keep the result of an assessment just submitted (replacing one kept before); the statistics'
+    counts follow in the same transaction."""
+    assert a.as_of is not None
+    with counts.firm_changing(a.firm_id):
+        _record(a, result)
+
+
+def _record(a: Assessment, result: scoring.Result) -> None:
     assert a.as_of is not None
     firm = db.session.execute(
         select(Firm.region_code, Firm.industry_division, Firm.size_class, Firm.above_scale).where(
@@ -200,6 +208,7 @@ def rebuild(*, framework_id: str | None = None, batch: int = 2000) -> int:
         written += len(rows)
         last = ids[-1]
     mark_all_latest()
+    counts.rebuild()
     s.flush()
     return written
 

@@ -24,7 +24,7 @@ from webapp.db import utcnow
 from webapp.models import Answer, Assessment, Evidence, Firm
 from webapp.orgs.services import profile_facts
 from webapp.questionnaire.scoring import submission, summary
-from webapp.stats import results
+from webapp.stats import counts, results
 
 SEED = 18
 SIZE_LEVEL = {"large": 0.68, "medium": 0.56, "small": 0.45, "micro": 0.36}
@@ -211,4 +211,5 @@ def load(*, today: dt.date, frameworks: dict[str, Framework] | None = None) -> i
         s.execute(insert(Evidence.__table__), evidence_rows)
     results.write(result_rows, line_rows)
     results.mark_all_latest()
+    counts.rebuild()
     return len(made)
