@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from webapp import db
 
 from webapp.api import PREFIX as API_PREFIX
 from webapp.extensions import login_manager
@@ -49,6 +52,10 @@ MESSAGES = {
         _l("Too many requests"),
         _l("You sent too many requests in a short time. Wait a minute, then try again."),
     ),
+    503: (
+        _l("The service is briefly unavailable"),
+        _l("Please try again in a moment. Everything saved before is kept."),
+    ),
     500: (
         _l("Something went wrong on our side"),
         _l("The page could not be shown because of an error on our side. Please try again later."),
@@ -70,8 +77,42 @@ STATIC_PAGE = """<!doctype html>
 """
 
 
+RETRY_AFTER = 1  # seconds: a broken database connection is replaced by the next request
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle)  # Flask brings every unhandled error here as a 500
+    app.register_error_handler(DBAPIError, _database_error)
+
+
+def _database_error(exc: DBAPIError) -> Response:
+    """A request whose database connection broke under it (the server ended it, or restarted): 503
+    with Retry-After, which the questionnaire's offline queue retries by itself (static/js/
+    questionnaire.js) and a person may simply repeat. Any other database error stays a 500."""
+    if not db.disconnected(exc):
+        raise exc
+    return unavailable(exc)
+
+
+def unavailable(exc: BaseException) -> Response:
+    """503, Retry-After: the request may be sent again as it is. Its transaction was rolled back (or,
+    when the connection broke during COMMIT, may have been committed: every write the browser retries
+    is safe to repeat, the autosave by its version)."""
+    log.warning("the database connection broke during %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    error = ServiceUnavailable(retry_after=RETRY_AFTER)
+    if not request.path.startswith(API_PREFIX) and (
+        request.is_json or request.accept_mimetypes.best == "application/json"
+    ):
+        title, message = MESSAGES[503]
+        response = jsonify(ok=False, error="unavailable", message=str(message))
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
+    response = handle(error)
+    assert isinstance(response, Response)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def handle(exc: HTTPException) -> Response | HTTPException:
