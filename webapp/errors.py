@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from webapp import db
-
 from webapp.api import PREFIX as API_PREFIX
 from webapp.extensions import login_manager
 
@@ -104,7 +103,7 @@ def unavailable(exc: BaseException) -> Response:
     if not request.path.startswith(API_PREFIX) and (
         request.is_json or request.accept_mimetypes.best == "application/json"
     ):
-        title, message = MESSAGES[503]
+        message = MESSAGES[503][1]
         response = jsonify(ok=False, error="unavailable", message=str(message))
         response.status_code = 503
         response.headers["Retry-After"] = str(RETRY_AFTER)
