@@ -451,6 +451,9 @@ class Person(threading.Thread):
 
 def check_database(url: str, people: list[Person]) -> list[str]:
     """What the database holds against what each person was told was saved; one line per problem."""
+    from webapp.models import Answer, AnswerHistory
+
+    answers_t, history_t = Answer.__table__, AnswerHistory.__table__  # JSON read as JSON on both backends
     problems: list[str] = []
     engine = _engine(url)
     with engine.connect() as conn:
@@ -459,16 +462,16 @@ def check_database(url: str, people: list[Person]) -> list[str]:
             answers = {
                 row.item_id: (row.version, row.value)
                 for row in conn.execute(
-                    text("SELECT item_id, version, value FROM answers WHERE assessment_id = :a"), {"a": a}
+                    select(answers_t.c.item_id, answers_t.c.version, answers_t.c.value).where(
+                        answers_t.c.assessment_id == a
+                    )
                 )
             }
             history: dict[str, dict[int, list[Any]]] = {}
             for row in conn.execute(
-                text(
-                    "SELECT item_id, version, new_value FROM answer_history "
-                    "WHERE assessment_id = :a AND evidence_action IS NULL"
-                ),
-                {"a": a},
+                select(history_t.c.item_id, history_t.c.version, history_t.c.new_value).where(
+                    history_t.c.assessment_id == a, history_t.c.evidence_action.is_(None)
+                )
             ):
                 history.setdefault(row.item_id, {}).setdefault(row.version, []).append(row.new_value)
             for item in sorted(set(answers) - set(p.state) - p.who["initial"]):
@@ -479,7 +482,8 @@ def check_database(url: str, people: list[Person]) -> list[str]:
                     continue
                 if answers[item] != (version, value):
                     problems.append(
-                        f"assessment {a}: {item} holds version/value {answers[item]}, acknowledged {(version, value)}"
+                        f"assessment {a}: {item} holds version/value {answers[item]}, "
+                        f"acknowledged {(version, value)}"
                     )
                 rows = history.get(item, {})
                 if sorted(rows) != list(range(1, answers[item][0] + 1)) or any(
@@ -487,7 +491,8 @@ def check_database(url: str, people: list[Person]) -> list[str]:
                 ):
                     counts = {v: len(r) for v, r in sorted(rows.items())}
                     problems.append(
-                        f"assessment {a}: {item} at version {answers[item][0]} has history rows {counts} (one per version expected)"
+                        f"assessment {a}: {item} at version {answers[item][0]} has history rows {counts} "
+                        "(one per version expected)"
                     )
             for ack in p.acks:
                 if history.get(ack.item, {}).get(ack.version, [None])[0] != ack.value:

@@ -12,20 +12,23 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = [
-    "bench_scoring.py",
-    "bench_rescore.py",
-    "bench_users.py",
-    "bench_autosave.py",
-    "bench_reports.py",
-    "bench_stats.py",
+    ["bench_scoring.py"],
+    ["bench_rescore.py"],
+    ["bench_users.py"],
+    ["bench_autosave.py"],
+    # 50 people without think time, a minute without faults, then a minute with them
+    ["load.py", "--seconds", "60"],
+    ["load.py", "--seconds", "60", "--faults"],
+    ["bench_reports.py"],
+    ["bench_stats.py"],
 ]
 
 
 def main() -> int:
-    for name in BENCHES:
+    for name, *args in BENCHES:
         path = HERE / name
-        print(f"== {name}", flush=True)
-        rc = subprocess.call([sys.executable, str(path)], cwd=HERE.parent)
+        print(f"== {' '.join([name, *args])}", flush=True)
+        rc = subprocess.call([sys.executable, str(path), *args], cwd=HERE.parent)
         if rc != 0:
             print(f"!! {name} failed (exit {rc})", flush=True)
             return rc
