@@ -318,6 +318,21 @@ def test_api_report_downloads_are_recorded_as_the_tokens_user(app, client, owner
 # ---- plan changes ---------------------------------------------------------------------------------
 
 
+def test_an_admins_grant_of_a_plan_is_in_the_audit_log_with_the_firm(
+    app, client, create_user, create_firm, login
+):
+    firm = create_firm()
+    admin = create_user(email="grants@audit.cn", admin=True)
+    login(client, admin)
+    r = client.post(
+        "/admin/billing/grant", data={"org": f"firm:{firm.id}", "plan": "firm_pro", "reason": "试点企业"}
+    )
+    assert r.status_code == 303
+    (e,) = events(app, action="plan.changed")
+    assert e.firm_id == firm.id and (e.actor_id, e.actor_email, e.via) == (admin.id, "grants@audit.cn", "web")
+    assert e.detail == {"old": "free", "new": "firm_pro", "source": "grant", "reason": "试点企业"}
+
+
 def test_billing_records_a_plan_change_with_the_function_it_calls(app, dbconn, create_firm):
     firm = create_firm()
     with app.app_context():
