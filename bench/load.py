@@ -229,7 +229,11 @@ class Gunicorn:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        _wait_port(self.port)
+        try:
+            _wait_port(self.port)
+        except BaseException:
+            self.stop()
+            raise
         self.url = f"http://127.0.0.1:{self.port}"
 
     def workers(self) -> list[int]:
@@ -544,7 +548,11 @@ def run(
         "SIGNIN_ADDRESS_LIMIT": "100000",  # every person signs in from 127.0.0.1
     }
     log = scratch / "gunicorn.log"
-    server = Gunicorn(env, log)
+    try:
+        server = Gunicorn(env, log)
+    except BaseException:
+        redis.stop()
+        raise
     done: list[tuple[float, str, str]] = []
     try:
         # warm both workers (frameworks loaded, templates compiled) before the clock starts
