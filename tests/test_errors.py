@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import abort
 from sqlalchemy.exc import OperationalError
@@ -196,3 +198,35 @@ def test_an_autosave_whose_commit_lost_the_connection_is_a_503_and_its_retry_sav
     (answer,) = rows(app, Answer, assessment_id=aid, item_id="pzb-zj-standard")
     assert answer.value == "drafting" and answer.version == 1
     assert len(rows(app, AnswerHistory, assessment_id=aid, item_id="pzb-zj-standard")) == 1
+
+
+def test_a_sign_in_whose_commit_lost_the_connection_leaves_no_session_and_its_retry_signs_in(
+    app, client, create_user, monkeypatch
+):
+    """A 503 leaves nothing behind, the session cookie included: the same form sent again (with the
+    CSRF token it carried) signs in."""
+    from tests.conftest import PASSWORD
+
+    user = create_user(email="retry@example.cn")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    form = client.get("/account/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form)[1]
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    real_commit = Session.commit
+    broke = []
+
+    def commit_once_broken(self):
+        if not broke:
+            broke.append(True)
+            self.rollback()
+            raise _broken_connection()
+        return real_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit_once_broken)
+    r = client.post("/account/signin", data=data)
+    assert r.status_code == 503 and broke
+    assert "/account/signin" in client.get("/account/settings").headers["Location"]  # not signed in
+    r = client.post("/account/signin", data=data)
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    assert client.get("/account/settings").status_code == 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -99,6 +99,7 @@ def unavailable(exc: BaseException) -> Response:
     is safe to repeat, the autosave by its version)."""
     log.warning("the database connection broke during %s %s: %s", request.method, request.path, exc)
     db.session.rollback()
+    _forget_session_changes()
     error = ServiceUnavailable(retry_after=RETRY_AFTER)
     if not request.path.startswith(API_PREFIX) and (
         request.is_json or request.accept_mimetypes.best == "application/json"
@@ -112,6 +113,18 @@ def unavailable(exc: BaseException) -> Response:
     assert isinstance(response, Response)
     response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
+
+
+def _forget_session_changes() -> None:
+    """The session cookie goes back to what the request brought: what the request did to it (a
+    sign-in, a new CSRF secret) went with its rolled-back transaction, and sending the same request
+    again must find the session it was made for (bench/load.py met a sign-in retried with a CSRF
+    token the failed attempt had replaced)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    brought = app.session_interface.open_session(app, request)
+    if brought is not None:
+        session.clear()
+        session.update(brought)
 
 
 def handle(exc: HTTPException) -> Response | HTTPException:
