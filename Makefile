@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REPORT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
-TEST_DEBS := $(REPORT_DEBS) chromium chromium-driver poppler-utils
-BENCH_DEBS := $(REPORT_DEBS) poppler-utils wrk
+TEST_DEBS := $(REPORT_DEBS) chromium chromium-driver poppler-utils redis-server
+BENCH_DEBS := $(REPORT_DEBS) poppler-utils wrk redis-server
 PO := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 

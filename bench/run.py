@@ -16,6 +16,9 @@ BENCHES = [
     ["bench_rescore.py"],
     ["bench_users.py"],
     ["bench_autosave.py"],
+    # 50 people without think time, a minute without faults, then a minute with them
+    ["load.py", "--seconds", "60"],
+    ["load.py", "--seconds", "60", "--faults"],
     ["bench_reports.py"],
     # a tenth of the scale (it prints the scale); the full run: bench_stats.py alone
     ["bench_stats.py", "--firms", "10000", "--assessments", "30000"],

@@ -102,6 +102,24 @@ def test_the_address_comes_from_a_proxy_only_when_one_is_configured(app, dbconn,
     assert e.action == "auth.signin" and e.ip == "203.0.113.50"
 
 
+def test_sign_outs_and_an_admins_sign_out_everywhere_are_recorded(app, client, create_user, login):
+    user = create_user(email="out@audit.cn")
+    login(client, user)
+    assert client.post("/account/signout").status_code == 302
+    (out,) = events(app, action="auth.signout")
+    assert (out.actor_id, out.target_id, out.target_label) == (user.id, user.id, "out@audit.cn")
+    assert client.post("/account/signout").status_code == 302  # signed out already: nothing to record
+    assert actions(app, action="auth.signout") == ["auth.signout"]
+
+    admin = create_user(email="root@audit.cn", admin=True)
+    login(client, admin)
+    assert client.post(f"/admin/users/{user.id}/signout").status_code == 302
+    (ended,) = events(app, action="auth.signed_out_by_admin")
+    assert (ended.actor_id, ended.target_id, ended.target_label) == (admin.id, user.id, "out@audit.cn")
+    page = client.get("/admin/activity").get_data(as_text=True)
+    assert "被管理员在所有设备上退出登录" in page and "已在所有设备上退出登录" in page
+
+
 def test_password_changes_and_tokens_are_recorded(app, client, create_user, login):
     user = create_user(email="tok@audit.cn")
     login(client, user)
@@ -300,6 +318,21 @@ def test_api_report_downloads_are_recorded_as_the_tokens_user(app, client, owner
 # ---- plan changes ---------------------------------------------------------------------------------
 
 
+def test_an_admins_grant_of_a_plan_is_in_the_audit_log_with_the_firm(
+    app, client, create_user, create_firm, login
+):
+    firm = create_firm()
+    admin = create_user(email="grants@audit.cn", admin=True)
+    login(client, admin)
+    r = client.post(
+        "/admin/billing/grant", data={"org": f"firm:{firm.id}", "plan": "firm_pro", "reason": "试点企业"}
+    )
+    assert r.status_code == 303
+    (e,) = events(app, action="plan.changed")
+    assert e.firm_id == firm.id and (e.actor_id, e.actor_email, e.via) == (admin.id, "grants@audit.cn", "web")
+    assert e.detail == {"old": "free", "new": "firm_pro", "source": "grant", "reason": "试点企业"}
+
+
 def test_billing_records_a_plan_change_with_the_function_it_calls(app, dbconn, create_firm):
     firm = create_firm()
     with app.app_context():
@@ -461,21 +494,94 @@ def test_platform_admins_see_everything_and_filter_it(app, client, create_user, 
     login(client, admin)
     client.post("/lang/en")
     everything = table_rows(client.get("/admin/activity").get_data(as_text=True))
-    # newest first: two sign-ins, the plan, two invitations (then what earlier tests committed)
-    assert [
-        next(label for label in ("Signed in", "Plan changed", "Invitation sent") if label in row)
-        for row in everything[:5]
-    ] == ["Signed in", "Signed in", "Plan changed", "Invitation sent", "Invitation sent"]
+    # newest first: a sign-in, the sign-out and sign-in before it, the plan, two invitations (then what
+    # earlier tests committed)
+    labels = ("Signed in", "Signed out on every device", "Plan changed", "Invitation sent")
+    assert [next(label for label in labels if label in row) for row in everything[:6]] == [
+        "Signed in",
+        "Signed out on every device",
+        "Signed in",
+        "Plan changed",
+        "Invitation sent",
+        "Invitation sent",
+    ]
     assert "admin@audit.cn" in everything[0] and "other@audit.cn" in everything[1]
+    assert "other@audit.cn" in everything[2]
 
     by_firm = table_rows(client.get(f"/admin/activity?org=firm:{w['other'].id}").get_data(as_text=True))
     assert "theirs@audit.cn" in by_firm[0] and "宁波别家审计有限公司" in by_firm[0]
     assert not any("mine@audit.cn" in row or "Plan changed" in row for row in by_firm)
     by_user = table_rows(client.get("/admin/activity?user=OTHER@audit.cn").get_data(as_text=True))
-    assert len(by_user) == 1 and "Signed in" in by_user[0]
+    assert len(by_user) == 2 and "Signed out on every device" in by_user[0] and "Signed in" in by_user[1]
     by_action = table_rows(client.get("/admin/activity?action=member.invited").get_data(as_text=True))
     assert "theirs@audit.cn" in by_action[0] and "mine@audit.cn" in by_action[1]
     assert all("Invitation sent" in row for row in by_action)
     client.post("/lang/zh")
     zh = client.get("/admin/activity").get_data(as_text=True)
     assert "平台操作记录" in zh and "登录" in zh
+
+
+# ---- pruning past the retention ------------------------------------------------------------------
+
+
+def _aged_events(app, *days_ago: int) -> dict[int, int]:
+    """One event per age (days before now), inserted as they would have been written then."""
+    import datetime as dt
+
+    ids = {}
+    with app.app_context():
+        for days in days_ago:
+            e = audit.record(
+                "plan.changed", detail={"old": None, "new": "pro", "source": "admin"}, actor=None
+            )
+            e.created_at = db.utcnow() - dt.timedelta(days=days, minutes=1)
+            db.session.flush()
+            ids[days] = e.id
+        db.session.commit()
+    return ids
+
+
+def test_prune_deletes_the_events_past_the_retention_and_records_it(app, dbconn, monkeypatch):
+    ids = _aged_events(app, 400, 200, 100, 0)
+    monkeypatch.setitem(app.config, "AUDIT_RETENTION_DAYS", 365)
+    dry = app.test_cli_runner().invoke(args=["audit", "prune", "--dry-run"])
+    assert dry.exit_code == 0 and "1 audit events are older than 365 days" in dry.output
+    assert {e.id for e in events(app)} >= set(ids.values())
+
+    result = app.test_cli_runner().invoke(args=["audit", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 audit events older than 365 days" in result.output
+    left = {e.id for e in events(app)}
+    assert ids[400] not in left and {ids[200], ids[100], ids[0]} <= left
+    (pruned,) = events(app, action="audit.pruned")
+    assert pruned.detail["deleted"] == 1 and pruned.detail["days"] == 365
+    assert pruned.actor_id is None and pruned.via == "cli"
+
+    monkeypatch.setitem(app.config, "AUDIT_RETENTION_DAYS", 180)  # the default
+    assert "Deleted 1 audit events" in app.test_cli_runner().invoke(args=["audit", "prune"]).output
+    left = {e.id for e in events(app)}
+    assert ids[200] not in left and {ids[100], ids[0]} <= left
+
+
+def test_the_database_deletes_no_event_younger_than_six_months_even_when_pruning(app, dbconn):
+    ids = _aged_events(app, 200, 179)
+    nested = dbconn.begin_nested()
+    if dbconn.dialect.name == "postgresql":
+        dbconn.execute(text("SELECT set_config('qready.audit_prune', 'on', true)"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        dbconn.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[179]})
+    nested.rollback()
+    if dbconn.dialect.name == "postgresql":
+        # an old event, by a transaction that does not say it prunes (anything but `flask audit prune`)
+        nested = dbconn.begin_nested()
+        with pytest.raises(DBAPIError, match="append-only"):
+            dbconn.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[200]})
+        nested.rollback()
+    assert {ids[200], ids[179]} <= {e.id for e in events(app)}
+
+
+def test_a_retention_shorter_than_six_months_is_refused():
+    from webapp.config import ConfigError
+
+    with pytest.raises(ConfigError, match="AUDIT_RETENTION_DAYS must be at least 180"):
+        create_app({"AUDIT_RETENTION_DAYS": 30, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})

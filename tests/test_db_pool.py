@@ -58,3 +58,27 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(database_url, monkeypatch)
         assert len(pings) == 1
     finally:
         engine.dispose()
+
+
+def test_a_connection_the_server_ended_is_seen_without_a_round_trip():
+    """`_closed_by_server` looks at the socket: an idle connection has nothing to read unless the
+    server ended it (PostgreSQL sends its error message, then closes); bench/load.py and
+    tests/test_load.py end the app's connections with pg_terminate_backend under load."""
+    import socket
+
+    class Conn:  # what the pool holds: a DBAPI connection with its socket's fileno()
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+        def fileno(self) -> int:
+            return self.sock.fileno()
+
+    ours, server = socket.socketpair()
+    try:
+        assert not db._closed_by_server(Conn(ours))  # alive and idle
+        server.sendall(b"E\x00\x00\x00\x05terminating connection")
+        server.close()
+        assert db._closed_by_server(Conn(ours))
+    finally:
+        ours.close()
+    assert not db._closed_by_server(object())  # SQLite's connections have no socket

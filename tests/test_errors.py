@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import abort
 from sqlalchemy.exc import OperationalError
@@ -21,6 +23,7 @@ PAGES = {
     422: ("无法接受", "could not be accepted"),
     429: ("请求太频繁", "Too many requests"),
     500: ("系统出了问题", "Something went wrong on our side"),
+    503: ("服务暂时不可用", "briefly unavailable"),
 }
 
 
@@ -127,3 +130,103 @@ def test_an_api_500_is_json(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     r = client.get("/api/v1/frameworks", headers={"Accept-Language": "en"})
     assert r.status_code == 500 and r.get_json()["error"]["code"] == "server_error"
+
+
+def _broken_connection() -> OperationalError:
+    """What psycopg raises through SQLAlchemy when the server ended the connection under a request."""
+    return OperationalError(
+        "SELECT 1",
+        {},
+        Exception("terminating connection due to administrator command"),
+        connection_invalidated=True,
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_connection_broken_mid_request_is_a_503_to_send_again(client, failing, lang):
+    failing(_broken_connection())
+    r = client.get("/", headers={"Accept-Language": lang})
+    assert_error_page(r, 503, lang)
+    assert r.headers["Retry-After"] == "1"
+
+
+def test_any_other_database_error_stays_a_500(client, failing):
+    failing(OperationalError("SELECT 1", {}, Exception("division by zero")))
+    assert_error_page(client.get("/", headers={"Accept-Language": "en"}), 500, "en")
+
+
+def test_an_api_request_whose_connection_broke_is_a_json_503(app, client, monkeypatch):
+    def broken():
+        raise _broken_connection()
+
+    monkeypatch.setitem(app.view_functions, "api.frameworks", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    r = client.get("/api/v1/frameworks", headers={"Accept-Language": "en"})
+    # (Flask-Limiter moves Retry-After to the end of the API's rate-limit window, never earlier)
+    assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
+    assert r.get_json()["error"]["code"] == "unavailable"
+
+
+def test_an_autosave_whose_commit_lost_the_connection_is_a_503_and_its_retry_saves(
+    app, owner_client, monkeypatch
+):
+    """The connection breaks during COMMIT: the browser is told to send the answer again (503, JSON
+    its offline queue reads), and the same request sent again saves it, once, with one history row."""
+    from tests.test_questionnaire import rows, save, start
+    from webapp.models import Answer, AnswerHistory
+
+    client, firm, _owner = owner_client
+    aid = start(client, firm.id)
+    real_commit = Session.commit
+    broke = []
+
+    def commit_once_broken(self):
+        if not broke:
+            broke.append(True)
+            self.rollback()  # nothing of the request reached the database
+            raise _broken_connection()
+        return real_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit_once_broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    r = save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+    assert r.json["ok"] is False and r.json["error"] == "unavailable" and r.json["message"]
+    assert rows(app, Answer, assessment_id=aid, item_id="pzb-zj-standard") == []
+    r = save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting")
+    assert r.status_code == 200 and r.json["version"] == 1 and r.json["saved"]
+    (answer,) = rows(app, Answer, assessment_id=aid, item_id="pzb-zj-standard")
+    assert answer.value == "drafting" and answer.version == 1
+    assert len(rows(app, AnswerHistory, assessment_id=aid, item_id="pzb-zj-standard")) == 1
+
+
+def test_a_sign_in_whose_commit_lost_the_connection_leaves_no_session_and_its_retry_signs_in(
+    app, client, create_user, monkeypatch
+):
+    """A 503 leaves nothing behind, the session cookie included: the same form sent again (with the
+    CSRF token it carried) signs in."""
+    from tests.conftest import PASSWORD
+
+    user = create_user(email="retry@example.cn")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    form = client.get("/account/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form)[1]
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    real_commit = Session.commit
+    broke = []
+
+    def commit_once_broken(self):
+        if not broke:
+            broke.append(True)
+            self.rollback()
+            raise _broken_connection()
+        return real_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit_once_broken)
+    r = client.post("/account/signin", data=data)
+    assert r.status_code == 503 and broke
+    assert "/account/signin" in client.get("/account/settings").headers["Location"]  # not signed in
+    r = client.post("/account/signin", data=data)
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    assert client.get("/account/settings").status_code == 200

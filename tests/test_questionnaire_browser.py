@@ -355,3 +355,133 @@ def test_not_applicable_without_a_reason_is_kept_and_asked_for(server: str) -> N
         assert page.locator(f"{item} input[name^=na-]").is_checked()
         assert "无排污工序" in page.locator(f"{item} textarea[name^=na_reason-]").input_value()
         browser.close()
+
+
+# ---- the firm manager's journey, in zh and in en ------------------------------------------------------
+
+JOURNEY = {
+    "zh": {
+        "locale": "zh-CN",
+        "html": "zh-CN",
+        "register": "注册",
+        "start": "开始评估",
+        "upload": "上传",
+        "overview": "总览与提交",
+        "submit": "提交评估",
+        "verdict": ("各目标的准备度", "未达标", "达标路径"),
+        "report": "改进报告",
+        "file": "标准总师任命文件.pdf",
+    },
+    "en": {
+        "locale": "en-GB",
+        "html": "en",
+        "register": "Create an account",
+        "start": "Start an assessment",
+        "upload": "Upload",
+        "overview": "Overview and submit",
+        "submit": "Submit the assessment",
+        "verdict": ("Readiness per target", "Not ready", "Path to ready"),
+        "report": "Improvement report",
+        "file": "appointment-of-the-chief-standards-engineer.pdf",
+    },
+}
+
+
+def watch(page: Any) -> list[str]:
+    """What the page reports as going wrong: script errors, console errors (a breach of the
+    Content-Security-Policy is one: Chromium logs it as an error; so is a resource answering 4xx/5xx)."""
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"script error on {page.url}: {e}"))
+
+    def console(m: Any) -> None:
+        source = (m.location or {}).get("url", "")
+        if source.endswith("/favicon.ico"):  # the browser's own guess; the site names no icon
+            return
+        if m.type == "error" or "Content Security Policy" in m.text:
+            problems.append(f"console {m.type} on {page.url} ({source}): {m.text}")
+
+    page.on("console", console)
+    return problems
+
+
+def in_language(page: Any, lang: str) -> str:
+    """The page's main text, once its <html lang> says the language of the journey."""
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == JOURNEY[lang]["html"], page.url
+    return str(page.locator("main").inner_text())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_firm_managers_journey(server: str, tmp_path: Path, lang: str) -> None:
+    """Register, create a firm, assess (autosave), upload evidence, submit, read the verdict and the
+    report: every page in the browser's language, no script error, no breach of the policy."""
+    from playwright.sync_api import sync_playwright
+
+    t = JOURNEY[lang]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale=t["locale"], viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems = watch(page)
+
+        page.goto(server + "/account/register")
+        assert t["register"] in in_language(page, lang)
+        page.fill("#name", "周 经理" if lang == "zh" else "Zhou Manager")
+        page.fill("#email", f"manager.{lang}@example.cn")
+        page.fill("#password", "correct-horse-battery")
+        page.fill("#confirm", "correct-horse-battery")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/account/signin")
+        confirm_email(page, server)
+        page.goto(server + "/firms/new")
+        in_language(page, lang)
+        page.fill("#name", "温州旅程泵业有限公司")
+        page.fill("#credit_code", credit_code.generate(random.Random(11), "330302"))
+        page.select_option("#region_code", "330302")
+        page.select_option("#industry_division", "34")
+        page.fill("#employees", "150")
+        page.locator("main form button.primary[type=submit]").click()
+        page.wait_for_url("**/firms/*/")
+        assert t["start"] in in_language(page, lang)
+
+        # assess: two answers, saved as they are given
+        page.locator("form.qn-start:has(input[value='chief-quality-officer']) button[type=submit]").click()
+        page.wait_for_url("**/sections/appointment")
+        in_language(page, lang)
+        page.locator("#item-cqo-appointed label.qn-choice:has(input[value=no])").click()
+        _saved(page, "cqo-appointed")
+        page.goto(page.url.replace("/sections/appointment", "/sections/operation"))
+        in_language(page, lang)
+        item = "#item-cqo-chief-standards-engineer"
+        page.locator(f"{item} label.qn-choice:has(input[value=yes])").click()
+        _saved(page, "cqo-chief-standards-engineer")
+
+        # evidence for it
+        pdf = tmp_path / t["file"]
+        pdf.write_bytes(pdf_bytes("appointment of the chief standards engineer"))
+        box = page.locator(item)
+        if box.locator("details:has(input[type=file])").get_attribute("open") is None:
+            box.locator("details:has(input[type=file]) > summary").click()
+        box.locator("input[type=file]").set_input_files(str(pdf))
+        box.locator("button", has_text=t["upload"]).click()
+        page.wait_for_load_state()
+        in_language(page, lang)
+        assert t["file"] in page.locator(item).inner_text()
+
+        # submit, the verdict, the report
+        page.locator("a", has_text=t["overview"]).first.click()
+        in_language(page, lang)
+        page.locator("button", has_text=t["submit"]).click()
+        page.wait_for_url("**/verdict")
+        text = in_language(page, lang)
+        assert all(phrase in text for phrase in t["verdict"]), text
+        page.wait_for_selector("#chart-bars svg")
+        page.locator("main a.btn", has_text=t["report"]).click()
+        page.wait_for_url("**/report")
+        text = in_language(page, lang)
+        assert "温州旅程泵业有限公司" in text
+        assert page.locator("main svg").count() > 0  # the charts, with their inline styles
+        page.wait_for_load_state("networkidle")
+        browser.close()
+    assert problems == [], problems

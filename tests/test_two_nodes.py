@@ -1,7 +1,7 @@
 """More than one app node: two app processes (gunicorn, one worker each, each with an instance folder of
 its own: nothing shared on disk) against one database, one Redis and one S3-compatible bucket (moto's
 server on loopback). What one node makes, the other honours: a session, an uploaded file, a cached
-report, a password change that ends the other sessions."""
+report, a password change that ends the other sessions, a sign-in limit reached on one node."""
 
 from __future__ import annotations
 
@@ -95,6 +95,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "two-nodes-one-secret",
         "REDIS_URL": "redis://127.0.0.1:6379/13",
+        "RATELIMIT_KEY_PREFIX": f"nodes-{uuid.uuid4().hex[:12]}",  # this run's counts only
         "EVIDENCE_STORAGE": "s3",
         "S3_BUCKET": bucket,
         "S3_ENDPOINT_URL": endpoint,
@@ -251,3 +252,23 @@ def test_what_one_node_makes_the_other_honours(nodes: dict[str, Any]) -> None:
     assert ended.status_code == 302 and "/account/signin" in ended.headers["Location"]
     assert _client(nodes["b"]).get(f"/firms/{firm}/").status_code == 302
     assert _sign_in(_client(nodes["b"]), "firm@demo.qready.cn", new).status_code == 302
+
+
+LOCKED_ZH = "登录失败次数过多"
+
+
+def test_a_sign_in_limit_reached_on_one_node_holds_on_the_other(nodes: dict[str, Any]) -> None:
+    """Both nodes count in the one Redis: five wrong passwords on A, and B refuses the sixth attempt,
+    the right password included, saying when to try again; so does A."""
+    a = _client(nodes["a"])
+    for _ in range(5):
+        r = _sign_in(a, "regulator@demo.qready.cn", "not-the-password-1")
+        assert r.status_code == 401
+    b = _client(nodes["b"])
+    r = _sign_in(b, "regulator@demo.qready.cn")
+    assert r.status_code == 429 and LOCKED_ZH in r.text
+    assert int(r.headers["Retry-After"]) > 0
+    assert "/account/signin" in b.get("/account/settings").headers["Location"]  # not signed in
+    assert _sign_in(_client(nodes["a"]), "regulator@demo.qready.cn").status_code == 429
+    # another account is not held back by it, on either node
+    assert _sign_in(_client(nodes["b"]), "consultant@demo.qready.cn").status_code == 302

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g
+from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter, Map
 
 from webapp import config as config_module
@@ -141,8 +142,15 @@ def _own_the_transaction(app: Flask) -> None:
             return response  # no database work: nothing to end
         if g.get("_rollback_only") or response.status_code >= 400:
             db.session.rollback()
-        else:
+            return response
+        try:
             db.session.commit()
+        except DBAPIError as exc:
+            if not db.disconnected(exc):
+                raise
+            from webapp import errors
+
+            return errors.unavailable(exc)  # the connection broke during COMMIT: send it again
         return response
 
     @app.teardown_request

@@ -72,6 +72,9 @@ class Defaults:
     S3_ACCESS_KEY_ID: str | None = None  # required with EVIDENCE_STORAGE=s3
     S3_SECRET_ACCESS_KEY: str | None = None  # required with EVIDENCE_STORAGE=s3
     STATS_MIN_GROUP = 5  # regulator statistics: a group of fewer firms shows as "< k"
+    # the audit log's events are kept this many days, then `flask audit prune` deletes them; never fewer
+    # than AUDIT_MIN_RETENTION_DAYS (the database refuses to delete younger rows; see docs/security.md)
+    AUDIT_RETENTION_DAYS = 180
     S3_PREFIX = "evidence/"  # put before every object key
     # Billing (webapp/billing/): off without STRIPE_SECRET_KEY; then every organisation has this plan.
     BILLING_DEFAULT_PLAN = "consultant"  # an id of webapp/billing/plans.yaml; the demo runs with all on
@@ -151,7 +154,12 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "JOBS_WORKER": ("JOBS_WORKER", str),
     "JOBS_POLL_SECONDS": ("JOBS_POLL_SECONDS", float),
     "JOBS_LEASE_SECONDS": ("JOBS_LEASE_SECONDS", int),
+    "AUDIT_RETENTION_DAYS": ("AUDIT_RETENTION_DAYS", int),
 }
+
+# Six months: what China's Cybersecurity Law (art. 21) asks a network operator to keep of its logs. The
+# migration that lets `flask audit prune` delete old events refuses anything younger, in the database.
+AUDIT_MIN_RETENTION_DAYS = 180
 
 
 def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -178,6 +186,11 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
                 "for example: export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
         cfg["SECRET_KEY"] = _development_secret(Path(instance_path))
+    if int(cfg["AUDIT_RETENTION_DAYS"]) < AUDIT_MIN_RETENTION_DAYS:
+        raise ConfigError(
+            f"AUDIT_RETENTION_DAYS must be at least {AUDIT_MIN_RETENTION_DAYS} (six months of logs, as "
+            f"China's Cybersecurity Law asks), not {cfg['AUDIT_RETENTION_DAYS']}."
+        )
     check_evidence_storage(cfg)
     check_billing(cfg)
     return cfg

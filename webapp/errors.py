@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from webapp import db
 from webapp.api import PREFIX as API_PREFIX
 from webapp.extensions import login_manager
 
@@ -49,6 +51,10 @@ MESSAGES = {
         _l("Too many requests"),
         _l("You sent too many requests in a short time. Wait a minute, then try again."),
     ),
+    503: (
+        _l("The service is briefly unavailable"),
+        _l("Please try again in a moment. Everything saved before is kept."),
+    ),
     500: (
         _l("Something went wrong on our side"),
         _l("The page could not be shown because of an error on our side. Please try again later."),
@@ -70,8 +76,55 @@ STATIC_PAGE = """<!doctype html>
 """
 
 
+RETRY_AFTER = 1  # seconds: a broken database connection is replaced by the next request
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle)  # Flask brings every unhandled error here as a 500
+    app.register_error_handler(DBAPIError, _database_error)
+
+
+def _database_error(exc: DBAPIError) -> Response:
+    """A request whose database connection broke under it (the server ended it, or restarted): 503
+    with Retry-After, which the questionnaire's offline queue retries by itself (static/js/
+    questionnaire.js) and a person may simply repeat. Any other database error stays a 500."""
+    if not db.disconnected(exc):
+        raise exc
+    return unavailable(exc)
+
+
+def unavailable(exc: BaseException) -> Response:
+    """503, Retry-After: the request may be sent again as it is. Its transaction was rolled back (or,
+    when the connection broke during COMMIT, may have been committed: every write the browser retries
+    is safe to repeat, the autosave by its version)."""
+    log.warning("the database connection broke during %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    _forget_session_changes()
+    error = ServiceUnavailable(retry_after=RETRY_AFTER)
+    if not request.path.startswith(API_PREFIX) and (
+        request.is_json or request.accept_mimetypes.best == "application/json"
+    ):
+        message = MESSAGES[503][1]
+        response = jsonify(ok=False, error="unavailable", message=str(message))
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
+    response = handle(error)
+    assert isinstance(response, Response)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def _forget_session_changes() -> None:
+    """The session cookie goes back to what the request brought: what the request did to it (a
+    sign-in, a new CSRF secret) went with its rolled-back transaction, and sending the same request
+    again must find the session it was made for (bench/load.py met a sign-in retried with a CSRF
+    token the failed attempt had replaced)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    brought = app.session_interface.open_session(app, request)
+    if brought is not None:
+        session.clear()
+        session.update(brought)
 
 
 def handle(exc: HTTPException) -> Response | HTTPException:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from webapp import access, db, tenancy
+from webapp import access, audit, db, tenancy
 from webapp.auth.util import end_sessions
 from webapp.models import Consultancy, Firm, Regulator, User
 from webapp.orgs import services as org_services
@@ -79,5 +79,6 @@ def signout_user(user_id: int) -> ResponseReturnValue:
     if user is None:
         abort(404)
     end_sessions(user.id)
+    audit.record("auth.signed_out_by_admin", target=user)
     flash(_("%(name)s is signed out on every device.", name=user.name), "ok")
     return redirect(url_for("admin.home"))

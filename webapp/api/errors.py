@@ -30,6 +30,7 @@ def _messages() -> dict[int, tuple[str, str]]:
         415: ("unsupported_media_type", _("Send the body as JSON (Content-Type: application/json).")),
         422: ("invalid", _("Some values are not valid.")),
         500: ("server_error", _("Something went wrong on our side. Please try again later.")),
+        503: ("unavailable", _("The service is briefly unavailable. Try again in a moment.")),
     }
 
 

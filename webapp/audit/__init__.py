@@ -41,6 +41,8 @@ ACTIONS: dict[str, Any] = {
     "auth.signin": _l("Signed in"),
     "auth.signin_failed": _l("Failed sign-in"),
     "auth.registered": _l("Account created"),
+    "auth.signout": _l("Signed out on every device"),
+    "auth.signed_out_by_admin": _l("Signed out everywhere by an administrator"),
     "auth.password_changed": _l("Password changed"),
     "auth.password_reset": _l("Password reset by email link"),
     "account.deleted": _l("Account deleted"),
@@ -64,6 +66,7 @@ ACTIONS: dict[str, Any] = {
     "firm.deletion_scheduled": _l("Firm deletion requested"),
     "firm.restored": _l("Firm restored"),
     "firm.deleted": _l("Firm deleted"),
+    "audit.pruned": _l("Audit events past their retention deleted"),
 }
 
 # What can be recorded with a firm (the firm's page filters by these).

@@ -201,6 +201,7 @@ def signout() -> ResponseReturnValue:
         # even if someone kept a copy of it. Sessions are signed cookies with no store to delete them
         # from, so a sign-out ends every session of the account (see docs/security.md).
         end_sessions(user.id)
+        audit.record("auth.signout", target=user, actor=user)
     logout_user()
     session.clear()
     flash(_("You are signed out on all your devices."), "ok")

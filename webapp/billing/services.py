@@ -145,6 +145,20 @@ def record_change(
     )
     db.session.add(change)
     db.session.flush()
+    # and in the audit log, in the same transaction: a firm's owners see their firm's plan changes
+    from webapp import audit
+    from webapp.models import User
+
+    org = org_of(acct)
+    audit.plan_changed(
+        firm_id=acct.firm_id,
+        org=None if org.kind == "firm" else (org.kind, org.id),
+        old=old,
+        new=new,
+        source=source,
+        detail={"reason": reason[:200]} if reason else None,
+        actor=db.session.get(User, actor_id) if actor_id else None,
+    )
     return change
 
 

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from webapp.commands.audit import audit
     from webapp.commands.db import db_cli
     from webapp.commands.demo import demo
     from webapp.commands.digest import digest
@@ -15,5 +16,5 @@ def register(app: Flask) -> None:
     from webapp.commands.scoring import rescore, score
     from webapp.commands.tokens import tokens
 
-    for command in (db_cli, demo, digest, frameworks, score, rescore, report, tokens, privacy):
+    for command in (audit, db_cli, demo, digest, frameworks, score, rescore, report, tokens, privacy):
         app.cli.add_command(command)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -20,7 +20,9 @@ from webapp.util import send_download
 @access.public
 def privacy() -> ResponseReturnValue:
     """What QReady keeps about people and firms, where, for how long, and how to take it away."""
-    return render_template("privacy/privacy.html")
+    return render_template(
+        "privacy/privacy.html", audit_retention_days=current_app.config["AUDIT_RETENTION_DAYS"]
+    )
 
 
 @access.authed
