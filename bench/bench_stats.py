@@ -43,7 +43,7 @@ def _pool(rng: random.Random) -> dict[tuple[str, str], list[Any]]:
     import scoring
     from assessments.loader import load_framework
     from scoring.model import AnswerType
-    from webapp.questionnaire.scoring import submission
+    from webapp.questionnaire.engine_bridge import submission
     from webapp.stats.demo import _value
 
     out: dict[tuple[str, str], list[Any]] = {}

@@ -29,7 +29,7 @@ from webapp.models import (
     User,
 )
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire.scoring import framework_of, submission
+from webapp.questionnaire.engine_bridge import framework_of, submission
 from webapp.refdata import industries, regions
 from webapp.stats import demo as stats_demo
 from webapp.stats import plans, results

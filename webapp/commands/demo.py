@@ -17,8 +17,8 @@ from webapp import db, tenancy
 from webapp.auth.util import hash_password
 from webapp.db import utcnow
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership, Regulator, User
+from webapp.questionnaire import answers
 from webapp.questionnaire import demo as questionnaire_demo
-from webapp.questionnaire import services as questionnaire_services
 from webapp.refdata import credit_code, regions, sizes
 from webapp.stats import demo as stats_demo
 
@@ -279,7 +279,7 @@ def demo() -> None:
             if new:
                 firm.share_statistics = shares  # most agreed to be counted in the statistics
                 created += 1
-        created += stats_demo.load(today=questionnaire_services.today())
+        created += stats_demo.load(today=answers.today())
         db.session.commit()
     click.echo(f"Demo data ready ({created} rows created). Sign in with any of:")
     for email, _name, role in SIGNINS:

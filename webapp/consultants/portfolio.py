@@ -19,10 +19,11 @@ from webapp import db
 from webapp.models import Action, Answer, Assessment, ConsultancyGrant, Evidence, Firm
 from webapp.models.plan import OPEN_STATUSES
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers
+from webapp.questionnaire.engine_bridge import summary
 from webapp.questionnaire.present import t
-from webapp.questionnaire.scoring import summary
 from webapp.refdata import regions
+from webapp.results import home
 
 READINESS_ORDER = {"ready": 0, "near": 1, "not_ready": 2, None: 3}
 
@@ -79,7 +80,7 @@ def _stale_headlines(
     if not stale:
         return {}
     ids = [a.id for a in stale]
-    states: dict[int, dict[str, q.AnswerState]] = {i: {} for i in ids}
+    states: dict[int, dict[str, answers.AnswerState]] = {i: {} for i in ids}
     for r in db.session.execute(
         select(
             Answer.assessment_id,
@@ -93,7 +94,7 @@ def _stale_headlines(
             Answer.updated_at,
         ).where(Answer.assessment_id.in_(ids))
     ):
-        states[r[0]][r[1]] = q.AnswerState(*r[1:])
+        states[r[0]][r[1]] = answers.AnswerState(*r[1:])
     evidence: dict[int, set[str]] = {i: set() for i in ids}
     for aid, item in db.session.execute(
         select(Evidence.assessment_id, Evidence.item_id).where(Evidence.assessment_id.in_(ids))
@@ -101,13 +102,13 @@ def _stale_headlines(
         evidence[aid].add(item)
     out = {}
     for a in stale:
-        result = q.score_states(
+        result = answers.score_states(
             a,
-            q.framework(a),
+            answers.framework(a),
             states[a.id],
             evidence[a.id],
             firms[a.firm_id],
-            q.scoring_date(a, day),
+            answers.scoring_date(a, day),
             explain=False,
         )
         out[a.id] = summary(result)
@@ -115,7 +116,7 @@ def _stale_headlines(
 
 
 def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
-    day = day or q.today()
+    day = day or answers.today()
     firms = {
         f.id: f
         for f in db.session.scalars(
@@ -142,7 +143,7 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
         if ids
         else []
     )
-    frameworks: dict[str, Framework] = q._frameworks()
+    frameworks: dict[str, Framework] = home._frameworks()
     by_firm: dict[int, list[Assessment]] = {}
     for a in rows:
         by_firm.setdefault(a.firm_id, []).append(a)

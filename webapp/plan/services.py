@@ -31,16 +31,16 @@ from webapp.models import (
     User,
 )
 from webapp.models.plan import OPEN_STATUSES
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers, collaboration, rounds
+from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.present import section_of_item, t
-from webapp.questionnaire.scoring import framework_of
 
 # How long a step takes, by the item's effort: the plan made from a path spreads the due dates so
 WEEKS_BY_EFFORT = {"low": 2, "medium": 4, "high": 8}
 
 
 def today() -> dt.date:
-    return q.today()
+    return answers.today()
 
 
 # ---- who may own an action -------------------------------------------------------------------------
@@ -143,8 +143,8 @@ def title_of(a: Action) -> str:
     if a.title or not a.framework_id or not a.items:
         return a.title
     try:
-        fw = framework_of(a.framework_id, q.latest_version(a.framework_id))
-    except (q.StartError, FrameworkNotFound):
+        fw = framework_of(a.framework_id, rounds.latest_version(a.framework_id))
+    except (rounds.StartError, FrameworkNotFound):
         return a.items[0]
     item = fw.item(a.items[0])
     if item is None:
@@ -247,13 +247,13 @@ def latest_assessment(firm_id: int, framework_id: str) -> Assessment | None:
 def score_now(a: Assessment) -> scoring.Result:
     """The assessment's result from the answers stored now. Only read: the pages that show the plan
     are GETs, and the verdict keeps a draft's headline numbers itself."""
-    return q.score_states(
+    return answers.score_states(
         a,
-        q.framework(a),
-        q.answer_states(a.id),
-        q.evidence_items(a.id),
-        q.firm_of(a.firm_id),
-        q.scoring_date(a),
+        answers.framework(a),
+        answers.answer_states(a.id),
+        answers.evidence_items(a.id),
+        answers.firm_of(a.firm_id),
+        answers.scoring_date(a),
     )
 
 
@@ -265,7 +265,7 @@ def plan_from_path(
     has an open action gets no second one (that action serves these targets too). Owners: whoever is assigned the item's section, else `by`.
     Due dates follow one another per owner, each step taking 2, 4 or 8 weeks by its effort."""
     start = day or today()
-    fw = q.framework(a)
+    fw = answers.framework(a)
     result = score_now(a)
     wanted: dict[str, list[str]] = {}  # item -> targets, in path order
     for path in result.paths:
@@ -284,7 +284,7 @@ def plan_from_path(
         if act.framework_id == a.framework_id and act.status in OPEN_STATUSES
         for iid in act.items or ()
     }
-    assignees = q.assignments_of(a.id)
+    assignees = collaboration.assignments_of(a.id)
     allowed = {o.id for o in owner_choices(a.firm_id)}
     due_by_owner: dict[int, dt.date] = {}
     made = []
@@ -359,7 +359,7 @@ def progress(firm_id: int, actions: Iterable[Action]) -> list[FrameworkProgress]
         a = latest_assessment(firm_id, fw_id)
         if a is None:
             continue
-        fw = q.framework(a)
+        fw = answers.framework(a)
         result = score_now(a)
         paths = {p.target: p for p in result.paths}
         covered = {iid for act in acts if act.status in OPEN_STATUSES for iid in act.items or ()}
@@ -499,4 +499,4 @@ def firm_names(firm_ids: Iterable[int]) -> dict[int, str]:
 
 
 def names(ids: Iterable[int | None]) -> Mapping[int, str]:
-    return q.user_names(ids)
+    return answers.user_names(ids)

@@ -33,10 +33,24 @@ from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
 from webapp.plan.present import plan_panel
-from webapp.questionnaire import messages, pagecache, present, services, storage
+from webapp.questionnaire import (
+    answers,
+    collaboration,
+    evidence,
+    facts,
+    messages,
+    pagecache,
+    present,
+    rounds,
+    save,
+    storage,
+)
+from webapp.questionnaire import history as histories
+from webapp.questionnaire import submit as submitting
+from webapp.questionnaire.answers import UNSET, AnswerState, ItemChange
+from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.present import t
-from webapp.questionnaire.scoring import framework_of
-from webapp.questionnaire.services import UNSET, AnswerState, ItemChange
+from webapp.results import verdict as verdicts
 from webapp.util import safe_next, send_download
 
 HISTORY_SHOWN = 5  # changes per item on the section page; the history page shows them all
@@ -121,19 +135,19 @@ def start(firm_id: int) -> ResponseReturnValue:
     framework_id = request.form.get("framework", "")
     mode = request.form.get("mode") or None
     try:
-        previous = services.previous_round(firm_id, framework_id, mode)
-    except services.StartError:
+        previous = rounds.previous_round(firm_id, framework_id, mode)
+    except rounds.StartError:
         abort(400)
     if previous is not None:  # a new round: the person sees and confirms what it carries first
         return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=previous.id), 303)
     entitlements.require_firm(firm_id, "new_round", framework_id=framework_id, mode=mode)
     try:
-        a, created = services.start(firm_id, framework_id, mode, current_user)
-    except services.StartError:
+        a, created = rounds.start(firm_id, framework_id, mode, current_user)
+    except rounds.StartError:
         abort(400)  # no such framework or mode: the form was not ours
     if not created:
         flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
-    fw = services.framework(a)
+    fw = answers.framework(a)
     return redirect(
         url_for(".section", firm_id=firm_id, assessment_id=a.id, section_id=fw.sections[0].id), 303
     )
@@ -149,11 +163,11 @@ def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     carry = request.form.getlist("carry")
     entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
     try:
-        new, created = services.new_round(a, current_user, carry_evidence=carry, store=storage.store())
-    except services.StartError:
+        new, created = rounds.new_round(a, current_user, carry_evidence=carry, store=storage.store())
+    except rounds.StartError:
         abort(409)
     if created:
-        files = len(services.evidence_of(firm_id, [new.id]))
+        files = len(evidence.evidence_of(firm_id, [new.id]))
         flash(
             _(
                 "Round %(n)s started with your previous answers and the evidence of %(files)s items.",
@@ -172,16 +186,16 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
     if a.status != "submitted":
         abort(409)
-    draft = services.draft_after(a)
+    draft = rounds.draft_after(a)
     if draft is not None:
         flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
         return redirect(url_for(".overview", firm_id=firm_id, assessment_id=draft.id), 303)
     entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
-    plan = services.round_plan(a)
+    plan = rounds.round_plan(a)
     fw = plan.framework
     numbers = present.item_numbers(fw)
-    names = services.user_names(e.uploaded_by_id for evs in plan.evidence.values() for e in evs)
-    answers = [
+    names = answers.user_names(e.uploaded_by_id for evs in plan.evidence.values() for e in evs)
+    carried = [
         {
             "number": numbers.get(item.id, ""),
             "text": t(item.text),
@@ -189,11 +203,11 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         }
         for item, state in plan.answers
     ]
-    evidence = []
+    files = []
     for item_id, rows in plan.evidence.items():
         item = fw.item(item_id)
         assert item is not None
-        evidence.append(
+        files.append(
             {
                 "id": item_id,
                 "number": numbers.get(item_id, ""),
@@ -203,12 +217,12 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         )
     return render_template(
         "questionnaire/new_round.html",
-        **_header(a, services.framework(a)),
+        **_header(a, answers.framework(a)),
         next_round=plan.round,
-        answers=answers,
-        evidence=evidence,
-        file_count=sum(len(e["files"]) for e in evidence),
-        changes=present.version_changes(services.framework(a), fw),  # "what is new in 1.1.0"
+        answers=carried,
+        evidence=files,
+        file_count=sum(len(e["files"]) for e in files),
+        changes=present.version_changes(answers.framework(a), fw),  # "what is new in 1.1.0"
     )
 
 
@@ -219,16 +233,16 @@ def discard(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
     if a.status != "draft":
         abort(409)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     if request.method == "GET" or request.form.get("confirm") != "1":
         return render_template(
             "questionnaire/discard.html",
             **_header(a, fw),
-            answers=len(services.answer_states(a.id)),
-            files=sum(len(evs) for evs in services.evidence_of(firm_id, [a.id]).values()),
+            answers=len(answers.answer_states(a.id)),
+            files=sum(len(evs) for evs in evidence.evidence_of(firm_id, [a.id]).values()),
         )
     previous_id, n = a.previous_id, a.round
-    if not services.discard_draft(a, storage.store()):
+    if not rounds.discard_draft(a, storage.store()):
         abort(409)
     audit.record("assessment.draft_discarded", firm_id=firm_id, target=a)
     flash(_("The draft of round %(n)s was discarded.", n=n), "ok")
@@ -247,17 +261,17 @@ def overview(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 
 
 def _render_overview(
-    a: Assessment, problems: list[services.SubmitProblem] | None = None, status: int = 200
+    a: Assessment, problems: list[submitting.SubmitProblem] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    fw = services.framework(a)
-    states = services.answer_states(a.id)
-    evidence = services.evidence_items(a.id)
-    firm = services.firm_of(a.firm_id)
-    result = services.score_states(a, fw, states, evidence, firm, services.scoring_date(a))
-    assignments = services.assignments_of(a.id)
-    members = services.firm_member_choices(a.firm_id)
+    fw = answers.framework(a)
+    states = answers.answer_states(a.id)
+    with_evidence = answers.evidence_items(a.id)
+    firm = answers.firm_of(a.firm_id)
+    result = answers.score_states(a, fw, states, with_evidence, firm, answers.scoring_date(a))
+    assignments = collaboration.assignments_of(a.id)
+    members = collaboration.firm_member_choices(a.firm_id)
     names = dict(members)
-    names.update(services.user_names(assignments.values()))
+    names.update(answers.user_names(assignments.values()))
     lines = present.section_lines(fw, result, assignments, names)
     mine = request.args.get("mine") == "1"
     if mine:
@@ -277,8 +291,8 @@ def _render_overview(
         )
     previous_evidence: list[present.FileView] = []
     if a.previous_id:
-        uploaded = services.evidence_of(a.firm_id, [a.previous_id])
-        ev_names = services.user_names(e.uploaded_by_id for evs in uploaded.values() for e in evs)
+        uploaded = evidence.evidence_of(a.firm_id, [a.previous_id])
+        ev_names = answers.user_names(e.uploaded_by_id for evs in uploaded.values() for e in evs)
         previous_evidence = [present.file_view(e, ev_names) for evs in uploaded.values() for e in evs]
     conf = result.confidence
     return (
@@ -308,7 +322,7 @@ def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     except ValueError:
         abort(400)
     section_id = request.form.get("section", "")
-    error = services.assign_section(a, section_id, user_id, current_user)
+    error = collaboration.assign_section(a, section_id, user_id, current_user)
     if error == "unknown_section":
         abort(400)  # the form was not ours
     if error is not None:
@@ -323,7 +337,7 @@ def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 @access.firm("editor")
 def submit(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
-    problems = services.submit(a, current_user)
+    problems = submitting.submit(a, current_user)
     if problems:
         if problems[0].code == "read_only":
             flash(messages.submit_message(problems[0]), "error")
@@ -348,7 +362,7 @@ def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturn
     if request.method == "GET":
         return _cached_section(firm_id, assessment_id, section_id)
     a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     sec = _section(fw, section_id)
     return _post_section(a, fw, sec)
 
@@ -366,7 +380,7 @@ def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> Respon
         section_id,
         request.full_path,
         select_locale(),  # the language the page will be in (the selector Babel itself asks)
-        services.today(),
+        answers.today(),
         stamp,
         user.id,
         user.name,
@@ -377,7 +391,7 @@ def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> Respon
 
     def render() -> str:
         a = _assessment(firm_id, assessment_id)
-        fw = services.framework(a)
+        fw = answers.framework(a)
         sec = _section(fw, section_id)
         body, _status = _render_section(a, fw, sec)  # type: ignore[misc]
         return body  # type: ignore[no-any-return]
@@ -393,7 +407,7 @@ def _render_section(
     status: int = 200,
     form: Mapping[str, Mapping[str, Any]] | None = None,
     errors: Mapping[str, list[str]] | None = None,
-    conflicts: Mapping[str, services.Conflict] | None = None,
+    conflicts: Mapping[str, answers.Conflict] | None = None,
 ) -> ResponseReturnValue:
     flashed, opened = _item_flashes()
     if flashed:
@@ -401,19 +415,19 @@ def _render_section(
         for item_id, msgs in flashed.items():
             merged.setdefault(item_id, []).extend(msgs)
         errors = merged
-    states = services.answer_states(a.id)
+    states = answers.answer_states(a.id)
     ids = [i.id for i in sec.items]
-    uploaded = services.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
-    evidence = {item for (aid, item) in uploaded if aid == a.id}
-    firm = services.firm_of(a.firm_id)
-    as_of = services.scoring_date(a)
-    result = services.score_states(a, fw, states, evidence, firm, as_of)
+    uploaded = evidence.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
+    with_evidence = {item for (aid, item) in uploaded if aid == a.id}
+    firm = answers.firm_of(a.firm_id)
+    as_of = answers.scoring_date(a)
+    result = answers.score_states(a, fw, states, with_evidence, firm, as_of)
     profile = profile_facts(firm, as_of)
-    comments = services.comments_of(a.id, ids)
-    history, history_counts = services.history_of(a.id, ids, per_item=HISTORY_SHOWN)
-    assignments = services.assignments_of(a.id)
+    comments = collaboration.comments_of(a.id, ids)
+    history, history_counts = histories.history_of(a.id, ids, per_item=HISTORY_SHOWN)
+    assignments = collaboration.assignments_of(a.id)
     fact_from = _fact_sources(a, sec, states)
-    names = services.user_names(
+    names = answers.user_names(
         [s.updated_by_id for s in states.values()]
         + [e.uploaded_by_id for evs in uploaded.values() for e in evs]
         + [c.author_id for cs in comments.values() for c in cs]
@@ -423,7 +437,7 @@ def _render_section(
     numbers = present.item_numbers(fw)
     prev_round = 0
     if a.previous_id:
-        prev = services.framework_ids(a.firm_id, [a.previous_id]).get(a.previous_id)
+        prev = facts.framework_ids(a.firm_id, [a.previous_id]).get(a.previous_id)
         prev_round = prev[2] if prev is not None else 0
     items = []
     for item in sec.items:
@@ -493,14 +507,14 @@ def _render_section(
 
 def _fact_sources(a: Assessment, sec: Section, states: Mapping[str, AnswerState]) -> dict[str, str]:
     """For items whose shared fact was last answered in another framework: that framework's title."""
-    facts = {i.fact: i.id for i in sec.items if i.fact}
-    if not facts:
+    item_of = {i.fact: i.id for i in sec.items if i.fact}
+    if not item_of:
         return {}
-    rows = services.fact_sources(a.firm_id, list(facts))
-    sources = services.framework_ids(a.firm_id, {r[2] for r in rows if r[2] is not None and r[2] != a.id})
+    rows = facts.fact_sources(a.firm_id, list(item_of))
+    sources = facts.framework_ids(a.firm_id, {r[2] for r in rows if r[2] is not None and r[2] != a.id})
     out = {}
     for fact, value, source_id in rows:
-        item_id = facts[fact]
+        item_id = item_of[fact]
         state = states.get(item_id)
         src = sources.get(source_id) if source_id is not None else None
         if src is None or state is None or state.value != value:
@@ -515,7 +529,7 @@ def _fact_sources(a: Assessment, sec: Section, states: Mapping[str, AnswerState]
 
 
 def _conflict_view(
-    fw: Framework, item: Item, c: services.Conflict, mine: Mapping[str, Any] | None, mode: str
+    fw: Framework, item: Item, c: answers.Conflict, mine: Mapping[str, Any] | None, mode: str
 ) -> present.ConflictView:
     yours = "—"
     if mine is not None:
@@ -602,10 +616,10 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
     if not _can_edit(a.firm_id):
         abort(403)
     if a.status != "draft":
-        flash(messages.error_message(services.ItemError(None, "read_only"), None), "error")
+        flash(messages.error_message(answers.ItemError(None, "read_only"), None), "error")
         return redirect(url_for(".section", firm_id=a.firm_id, assessment_id=a.id, section_id=sec.id), 303)
     form = request.form
-    states = services.answer_states(a.id, [i.id for i in sec.items])
+    states = answers.answer_states(a.id, [i.id for i in sec.items])
     changes: dict[str, ItemChange] = {}
     expected: dict[str, int] = {}
     shown: dict[str, dict[str, Any]] = {}
@@ -624,7 +638,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
         }
         if not ok:
             errors.setdefault(item.id, []).append(
-                messages.error_message(services.ItemError(item.id, "wrong_type"), item)
+                messages.error_message(answers.ItemError(item.id, "wrong_type"), item)
             )
             continue
         ch = ItemChange(
@@ -632,7 +646,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
             na_reason=na if (na_on or cur.na_reason is not None) else UNSET,
             narrative=narrative,
         )
-        if services.unchanged(cur, ch):
+        if answers.unchanged(cur, ch):
             continue
         changes[item.id] = ch
         try:
@@ -641,7 +655,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
             expected[item.id] = cur.version
     if errors:
         return _render_section(a, fw, sec, status=422, form=shown, errors=errors)
-    result = services.save_answers(a, changes, current_user, expected)
+    result = save.save_answers(a, changes, current_user, expected)
     if result.errors:
         for e in result.errors:
             errors.setdefault(e.item or "", []).append(messages.error_message(e, fw.item(e.item or "")))
@@ -695,8 +709,8 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
     version = inputs.version(data.get("version"))  # a whole number within the database's integer
     expected = {item_id: version} if version is not None else None
-    result = services.save_answers(a, {item_id: change}, current_user, expected, score=False)
-    fw = services.framework(a)
+    result = save.save_answers(a, {item_id: change}, current_user, expected, score=False)
+    fw = answers.framework(a)
     item = fw.item(item_id)
     if result.errors:
         first = result.errors[0]
@@ -712,7 +726,7 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     assert item is not None
     if result.conflicts:
         c = result.conflicts[0]
-        yours = services.target_state(AnswerState(item_id), change)
+        yours = answers.target_state(AnswerState(item_id), change)
         return (
             jsonify(
                 ok=False,
@@ -738,13 +752,13 @@ def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     """The figures the section page shows, as JSON, after its saves: the assessment's progress and,
     with `?section=<id>`, the section's count and for each of its items whether it applies (and why
     not) and whether its evidence is missing."""
-    a = services.assessment_row(firm_id, assessment_id)
+    a = answers.assessment_row(firm_id, assessment_id)
     if a is None:
         abort(404)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     section_id = request.args.get("section")
     sec = _section(fw, section_id) if section_id is not None else None
-    p = services.progress(a)
+    p = answers.progress(a)
     r = p.result
     applicability = {}
     answered = applicable = 0
@@ -778,11 +792,11 @@ def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 @access.firm("viewer")
 def history(firm_id: int, assessment_id: int, item_id: str) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     item = fw.item(item_id)
     if item is None:
         abort(404)
-    history, _counts = services.history_of(a.id, [item_id])
+    history, _counts = histories.history_of(a.id, [item_id])
     entries = present.history_views(fw, item, history.get(item_id, []), a.mode)
     template = "questionnaire/_history.html" if request.args.get("fragment") else "questionnaire/history.html"
     return render_template(
@@ -805,7 +819,7 @@ def _wants_json() -> bool:
 @access.firm("editor")
 def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     item_id = request.form.get("item", "")
     sec_id = present.section_of_item(fw, item_id)
     if sec_id is None:
@@ -816,10 +830,10 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     room = entitlements.allowed_firm(firm_id, "evidence_upload", size=len(data))
     if not room:  # the plan's evidence storage is full: said at the item, with the plan that has room
         return _to_item_with(a, sec_id, item_id, room.message, "evidence")
-    got = services.add_evidence(
+    got = evidence.add_evidence(
         a, item_id, name, data, current_user, storage.store(), max_bytes=storage.max_bytes()
     )
-    if isinstance(got, services.EvidenceRefused):
+    if isinstance(got, evidence.EvidenceRefused):
         msg = messages.evidence_message(got, storage.max_bytes())
         return _to_item_with(a, sec_id, item_id, msg, "evidence")
     flash(_("File attached: %(name)s", name=got.filename), "ok")
@@ -878,10 +892,10 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
         abort(404)
     item_id = ev.item_id
     name = ev.filename
-    if not services.delete_evidence(a, ev, storage.store(), current_user):
+    if not evidence.delete_evidence(a, ev, storage.store(), current_user):
         abort(409)
     audit.record("evidence.deleted", firm_id=firm_id, target=ev)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     flash(_("File removed: %(name)s", name=name), "ok")
     sec_id = present.section_of_item(fw, item_id) or fw.sections[0].id
     return _to_item(a, sec_id, item_id)
@@ -893,12 +907,12 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
 @access.firm("viewer")
 def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     item_id = request.form.get("item", "")
     sec_id = present.section_of_item(fw, item_id)
     if sec_id is None:
         abort(400)
-    got = services.add_comment(a, item_id, request.form.get("body", ""), current_user)
+    got = collaboration.add_comment(a, item_id, request.form.get("body", ""), current_user)
     if isinstance(got, str):
         return _to_item_with(a, sec_id, item_id, messages.comment_message(got), "comments")
     flash(_("Comment posted."), "ok")
@@ -911,7 +925,7 @@ def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 @access.firm("viewer")
 def verdict(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     a = _assessment(firm_id, assessment_id)
-    v = services.verdict(a)
+    v = verdicts.verdict(a)
     view = present.verdict_view(v)
     return render_template(
         "questionnaire/verdict.html",

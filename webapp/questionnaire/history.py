@@ -1,0 +1,78 @@
+"""Each item's history: every recorded change of its answer and of its evidence, newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from webapp.models import AnswerHistory, User
+from webapp.questionnaire.answers import AnswerState, core
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    item: str
+    old: AnswerState
+    new: AnswerState
+    changed_by: str | None
+    changed_at: dt.datetime
+    via_fact: str | None
+    evidence_action: str | None = None  # added | removed: a file, not the answer, changed
+    evidence_name: str | None = None
+
+
+def history_of(
+    assessment_id: int, items: Iterable[str], *, per_item: int = 500
+) -> tuple[dict[str, list[HistoryEntry]], dict[str, int]]:
+    """The latest `per_item` recorded changes of each item, newest first, and each item's number of
+    changes."""
+    h = AnswerHistory
+    rank = (
+        func.row_number()
+        .over(partition_by=h.item_id, order_by=(h.changed_at.desc(), h.id.desc()))
+        .label("rank")
+    )
+    total = func.count().over(partition_by=h.item_id).label("total")
+    inner = (
+        select(
+            h.item_id,
+            h.old_value,
+            h.new_value,
+            h.old_na_reason,
+            h.new_na_reason,
+            h.old_narrative,
+            h.new_narrative,
+            h.version,
+            h.changed_at,
+            h.via_fact,
+            h.evidence_action,
+            h.evidence_name,
+            h.changed_by_id,
+            rank,
+            total,
+        )
+        .where(h.assessment_id == assessment_id, h.item_id.in_(list(items)))
+        .subquery()
+    )
+    q = (
+        select(inner, User.name)
+        .outerjoin(User, User.id == inner.c.changed_by_id)
+        .where(inner.c.rank <= per_item)
+        .order_by(inner.c.item_id, inner.c.rank)
+    )
+    out: dict[str, list[HistoryEntry]] = {}
+    counts: dict[str, int] = {}
+    for r in core(q):
+        # an evidence entry leaves the answer as it was (same version before and after)
+        before = r.version if r.evidence_action else r.version - 1
+        old = AnswerState(r.item_id, r.old_value, r.old_na_reason, r.old_narrative, before)
+        new = AnswerState(r.item_id, r.new_value, r.new_na_reason, r.new_narrative, r.version)
+        entry = HistoryEntry(
+            r.item_id, old, new, r.name, r.changed_at, r.via_fact, r.evidence_action, r.evidence_name
+        )
+        out.setdefault(r.item_id, []).append(entry)
+        counts[r.item_id] = r.total
+    return out, counts
