@@ -202,9 +202,9 @@ def test_progress_equals_a_rescore_of_the_current_answers(app, owner_client):
             r = answers.score_states(
                 a,
                 fw,
-                answers.answer_states(a.id),
-                answers.evidence_items(a.id),
-                answers.firm_of(a.firm_id),
+                answers.answer_states(a.firm_id, a.id),
+                answers.evidence_items(a.firm_id, a.id),
+                a.firm,
                 answers.scoring_date(a),
             )
             return {tr.id: tr for tr in r.targets}, {p.target: p for p in r.paths}, fw

@@ -91,9 +91,9 @@ def test_portfolio_figures_equal_the_engines(app, owner_client, create_user, cre
         r = answers.score_states(
             a,
             answers.framework(a),
-            answers.answer_states(a.id),
-            answers.evidence_items(a.id),
-            answers.firm_of(a.firm_id),
+            answers.answer_states(a.firm_id, a.id),
+            answers.evidence_items(a.firm_id, a.id),
+            a.firm,
             answers.scoring_date(a),
         )
         head = summary(r)

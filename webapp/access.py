@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
-from webapp.models import ConsultancyGrant, User
+from webapp.models import Assessment, ConsultancyGrant, User
 from webapp.models.orgs import OrgRef
 
 P = ParamSpec("P")
@@ -156,6 +156,36 @@ def firm(min_role: str = "viewer", *, write: str | None = None) -> Callable[[Cal
         return _rule(f"firm:{min_role}" + (f"/{write}" if write else ""))(wrapper)
 
     return decorator
+
+
+def assessment(
+    min_role: str = "viewer", *, write: str | None = None
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """`firm(min_role, write=write)`, and the view gets the assessment it admitted in place of the
+    `firm_id` and `assessment_id` URL arguments: the firm's assessment with that id, its firm loaded
+    in the same statement, or 404. A view so guarded cannot reach another firm's assessment."""
+
+    def decorator(view: Callable[..., R]) -> Callable[..., R]:
+        @firm(min_role, write=write)
+        @functools.wraps(view)
+        def wrapper(*args: Any, firm_id: int, assessment_id: int, **kwargs: Any) -> R:
+            a = load_assessment(firm_id, assessment_id)
+            if a is None:
+                abort(404)
+            return view(a, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def load_assessment(firm_id: int, assessment_id: int) -> Assessment | None:
+    """One of the firm's assessments with its firm (one statement, under the tenant filter)."""
+    return db.session.scalar(
+        select(Assessment)
+        .options(joinedload(Assessment.firm, innerjoin=True))
+        .where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
+    )
 
 
 def org_kind(kind: str, roles: tuple[str, ...] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]:

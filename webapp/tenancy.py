@@ -6,6 +6,10 @@ this for `firm_id`; the `Firm` model itself uses `id`). A `do_orm_execute` liste
 (SQLAlchemy's documented global-WHERE-criteria recipe). With no firm in context the criteria
 match nothing. A `before_flush` listener refuses to write a firm-owned row outside the context.
 
+Core statements on firm-owned tables (the questionnaire's busiest reads and its writes, outside the
+ORM's per-statement criteria) go through `execute(firm_id, statement)`: it names the firm in the
+statement and runs nothing for a firm outside the context.
+
 Cross-firm reads are explicit: `bypass()` — used only by the regulator statistics service,
 platform-admin listings, and CLI maintenance commands.
 """
@@ -17,7 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Insert, Select, Update, bindparam, event, false
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -28,6 +33,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.schema import ForeignKey
 from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql.selectable import Join
 
 from webapp import db
 
@@ -162,3 +168,65 @@ def _check_writes(session: Session, _flush_context: Any, _instances: Any) -> Non
                 continue  # a new firm gets its id on insert; creating a firm is checked by the caller
             if firm_id not in ctx.firm_ids:
                 raise TenancyError(f"{type(obj).__name__} of firm {firm_id} is outside the tenant context")
+
+
+# ---- Core statements ---------------------------------------------------------------------------------
+
+FIRM_PARAM = "tenant_firm_id"
+
+
+def execute(firm_id: int, stmt: Any, params: Any = None) -> Result[Any]:
+    """Run a Core statement on firm-owned tables for one firm, on the session's connection.
+
+    A SELECT or UPDATE gets `<table>.<firm column> = firm_id` for each firm-owned table it reads from
+    (`scoped`); an INSERT must name the firm in every row. A firm outside the tenant context reads
+    nothing (a SELECT matches no row) and writes nothing (TenancyError)."""
+    allowed = context().bypass or firm_id in context().firm_ids
+    conn = db.session.connection()
+    if isinstance(stmt, Insert):
+        rows = params if isinstance(params, list) else [params or {}]
+        if not allowed or any(r.get("firm_id", firm_id) != firm_id for r in rows):
+            raise TenancyError(f"a write of firm {firm_id} outside the tenant context")
+        return conn.execute(stmt, params)
+    if not allowed:
+        if not isinstance(stmt, Select):
+            raise TenancyError(f"a write of firm {firm_id} outside the tenant context")
+        stmt = stmt.where(false())
+    stmt = scoped(stmt)
+    many = isinstance(params, list)
+    rows = params if many else [params or {}]
+    bound = [{**r, FIRM_PARAM: firm_id} for r in rows]
+    return conn.execute(stmt, bound if many else bound[0])
+
+
+def scoped(stmt: Any) -> Any:
+    """`stmt` with `<table>.<firm column> = :tenant_firm_id` for each firm-owned table in its FROM
+    list and inner joins (a subquery is scoped where it is built). An outer-joined firm-owned table
+    must name the firm in its ON clause: its rows are never matched by the WHERE."""
+    froms = (
+        stmt.get_final_froms()
+        if isinstance(stmt, Select)
+        else [stmt.table]
+        if isinstance(stmt, Update)
+        else []
+    )
+    conditions = [c for f in froms for c in _firm_conditions(f)]
+    return stmt.where(*conditions) if conditions else stmt
+
+
+def _firm_conditions(from_: Any) -> list[Any]:
+    if isinstance(from_, Join):
+        return _firm_conditions(from_.left) + ([] if from_.isouter else _firm_conditions(from_.right))
+    column = _firm_columns().get(from_._deannotate())  # an ORM entity's table is annotated
+    return [] if column is None else [column == bindparam(FIRM_PARAM)]
+
+
+def _firm_columns() -> dict[Any, Any]:
+    columns = _FIRM_COLUMNS.get("all")
+    if columns is None:
+        columns = {cls.__table__: cls.__table__.c[cls.__tenant_column__] for cls in _tenant_classes()}  # type: ignore[attr-defined]
+        _FIRM_COLUMNS["all"] = columns
+    return columns
+
+
+_FIRM_COLUMNS: dict[str, dict[Any, Any]] = {}

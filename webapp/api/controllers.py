@@ -141,7 +141,7 @@ def get_assessment(assessment_id: int) -> Response:
     out = _assessment_json(a)
     out["answers"] = {
         s.item: {"value": s.value, "na": s.na_reason, "narrative": s.narrative, "version": s.version}
-        for s in answers.answer_states(a.id).values()
+        for s in answers.answer_states(a.firm_id, a.id).values()
         if s.answered or s.narrative
     }
     return jsonify(out)

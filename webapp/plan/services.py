@@ -247,14 +247,7 @@ def latest_assessment(firm_id: int, framework_id: str) -> Assessment | None:
 def score_now(a: Assessment) -> scoring.Result:
     """The assessment's result from the answers stored now. Only read: the pages that show the plan
     are GETs, and the verdict keeps a draft's headline numbers itself."""
-    return answers.score_states(
-        a,
-        answers.framework(a),
-        answers.answer_states(a.id),
-        answers.evidence_items(a.id),
-        answers.firm_of(a.firm_id),
-        answers.scoring_date(a),
-    )
+    return answers.scored(a).result
 
 
 def plan_from_path(
@@ -284,7 +277,7 @@ def plan_from_path(
         if act.framework_id == a.framework_id and act.status in OPEN_STATUSES
         for iid in act.items or ()
     }
-    assignees = collaboration.assignments_of(a.id)
+    assignees = collaboration.assignments_of(a.firm_id, a.id)
     allowed = {o.id for o in owner_choices(a.firm_id)}
     due_by_owner: dict[int, dt.date] = {}
     made = []

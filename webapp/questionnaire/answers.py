@@ -5,10 +5,9 @@ items with evidence), scoring what is stored, and the write primitives of the on
 Functions with explicit arguments that return values. They flush but never commit; they do not read
 the request.
 
-Some reads run with SQLAlchemy Core on the session's connection (`core`), outside the ORM's
-per-statement tenant criteria: every such read is keyed by the id of an assessment (or firm) the
-caller loaded through the tenant filter, so it cannot reach another firm's rows. Writes of firm-owned
-rows name the assessment's firm.
+Reads and writes run with SQLAlchemy Core through `tenancy.execute(firm_id, ...)`, which names the
+firm in every statement: each reader takes the firm and the object's id, and with firm A in context
+an id of firm B's reads nothing.
 """
 
 from __future__ import annotations
@@ -16,18 +15,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 import scoring
 from scoring.model import Framework, Item
-from webapp import db
+from webapp import db, tenancy
 from webapp.db import utcnow
-from webapp.models import Answer, AnswerHistory, Assessment, Evidence, Firm, User
+from webapp.models import Answer, AnswerHistory, Assessment, Evidence, User
 from webapp.orgs.services import FirmProfile, profile_facts
 from webapp.questionnaire.engine_bridge import framework_of, submission, summary
 
@@ -144,147 +143,41 @@ class SaveResult:
 # ---- reading -----------------------------------------------------------------------------------------
 
 
-def framework(a: Assessment | DraftRow) -> Framework:
+def framework(a: Assessment) -> Framework:
     return framework_of(a.framework_id, a.framework_version)
 
 
-def core(stmt: Any, params: Any = None) -> Any:
-    """Run a statement keyed by a tenant-checked id on the session's connection (see the module doc)."""
-    return db.session.connection().execute(stmt, params)
+_ANSWERS = select(
+    Answer.item_id,
+    Answer.value,
+    Answer.na_reason,
+    Answer.narrative,
+    Answer.version,
+    Answer.fact,
+    Answer.updated_by_id,
+    Answer.updated_at,
+).where(Answer.assessment_id == bindparam("assessment_id"))
+_SOME_ANSWERS = _ANSWERS.where(Answer.item_id.in_(bindparam("items", expanding=True)))
 
 
-_STATEMENTS: dict[str, Any] = {}
-
-
-def _firm_profile_columns() -> tuple[Any, ...]:
-    """The firm's columns its profile facts come from, in `FirmRow`'s order."""
-    return tuple(getattr(Firm, k) for k in FirmRow._fields)
-
-
-def _statement(name: str) -> Any:
-    """The hot paths' read statements, built once (building a select costs more than running it)."""
-    stmt = _STATEMENTS.get(name)
-    if stmt is not None:
-        return stmt
-    if name == "answers":
-        stmt = select(
-            Answer.item_id,
-            Answer.value,
-            Answer.na_reason,
-            Answer.narrative,
-            Answer.version,
-            Answer.fact,
-            Answer.updated_by_id,
-            Answer.updated_at,
-        ).where(Answer.assessment_id == bindparam("assessment_id"))
-    elif name == "some_answers":
-        stmt = _statement("answers").where(Answer.item_id.in_(bindparam("items", expanding=True)))
-    elif name == "lock":
-        stmt = (
-            select(Assessment.status)
-            .where(Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id"))
-            .with_for_update(key_share=True)
-        )
-    elif name == "firm_and_evidence":
-        stmt = (
-            select(*_firm_profile_columns(), Evidence.item_id)
-            .select_from(Firm)
-            .outerjoin(
-                Evidence,
-                and_(Evidence.firm_id == Firm.id, Evidence.assessment_id == bindparam("assessment_id")),
-            )
-            .where(Firm.id == bindparam("firm_id"))
-        )
-    elif name == "draft":
-        a = Assessment.__table__
-        stmt = (
-            select(
-                *(a.c[k] for k in DraftRow._fields[: len(_DRAFT_ASSESSMENT)]),
-                *_firm_profile_columns(),
-                Evidence.item_id,
-            )
-            .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
-            .outerjoin(Evidence, and_(Evidence.firm_id == a.c.firm_id, Evidence.assessment_id == a.c.id))
-            .where(a.c.id == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
-        )
-    else:  # pragma: no cover - a programming error
-        raise KeyError(name)
-    _STATEMENTS[name] = stmt
-    return stmt
-
-
-_DRAFT_ASSESSMENT = (
-    "id",
-    "firm_id",
-    "framework_id",
-    "framework_version",
-    "mode",
-    "status",
-    "round",
-    "previous_id",
-    "as_of",
-    "submitted_at",
-    "scored_at",
-    "updated_at",
-)
-# an `AnswerState` after its item id, as the answers table has it
-_ANSWER_STATE = ("value", "na_reason", "narrative", "version", "fact", "updated_by_id", "updated_at")
-
-
-class DraftRow(NamedTuple):
-    """An assessment read with Core for the progress figures, in one round trip, with its firm's
-    profile and the items that have evidence (`assessment_row`)."""
-
-    id: int
-    firm_id: int
-    framework_id: str
-    framework_version: str
-    mode: str
-    status: str
-    round: int
-    previous_id: int | None
-    as_of: dt.date | None
-    submitted_at: dt.datetime | None
-    scored_at: dt.datetime | None
-    updated_at: dt.datetime
-    firm: FirmProfile
-    evidence: frozenset[str]
-
-
-def assessment_row(firm_id: int, assessment_id: int) -> DraftRow | None:
-    """One of the firm's assessments, with the firm's profile and the items with evidence; None when
-    the firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    rows = core(_statement("draft"), {"firm_id": firm_id, "assessment_id": assessment_id}).all()
-    if not rows:
-        return None
-    n = len(_DRAFT_ASSESSMENT)
-    first = rows[0]
-    firm = FirmRow(*first[n : n + len(FirmRow._fields)])
-    evidence = frozenset(r[-1] for r in rows if r[-1] is not None)
-    return DraftRow(*first[:n], firm, evidence)  # type: ignore[arg-type]
-
-
-class FirmRow(NamedTuple):
-    region_code: str | None
-    industry_division: str | None
-    above_scale: bool | None
-    size_class: str | None
-    founded_on: dt.date | None
-
-
-def answer_states(assessment_id: int, items: Iterable[str] | None = None) -> dict[str, AnswerState]:
+def answer_states(
+    firm_id: int, assessment_id: int, items: Iterable[str] | None = None
+) -> dict[str, AnswerState]:
+    """The stored answers of one of the firm's assessments (of some items)."""
     if items is None:
-        return {r[0]: AnswerState(*r) for r in core(_statement("answers"), {"assessment_id": assessment_id})}
-    params = {"assessment_id": assessment_id, "items": list(items)}
-    return {r[0]: AnswerState(*r) for r in core(_statement("some_answers"), params)}
+        rows = tenancy.execute(firm_id, _ANSWERS, {"assessment_id": assessment_id})
+    else:
+        rows = tenancy.execute(firm_id, _SOME_ANSWERS, {"assessment_id": assessment_id, "items": list(items)})
+    return {r[0]: AnswerState(*r) for r in rows}
 
 
-def evidence_items(assessment_id: int) -> set[str]:
+def evidence_items(firm_id: int, assessment_id: int) -> set[str]:
+    """The items of one of the firm's assessments that have evidence."""
     q = select(Evidence.item_id).where(Evidence.assessment_id == assessment_id).distinct()
-    return set(core(q).scalars())
+    return set(tenancy.execute(firm_id, q).scalars())
 
 
-def scoring_date(a: Assessment | DraftRow, day: dt.date | None = None) -> dt.date:
+def scoring_date(a: Assessment, day: dt.date | None = None) -> dt.date:
     """A submitted assessment keeps its date; a draft is scored as of today."""
     if a.status == "submitted" and a.as_of is not None:
         return a.as_of
@@ -292,7 +185,7 @@ def scoring_date(a: Assessment | DraftRow, day: dt.date | None = None) -> dt.dat
 
 
 def score_states(
-    a: Assessment | DraftRow,
+    a: Assessment,
     fw: Framework,
     states: Mapping[str, AnswerState],
     evidence: Iterable[str],
@@ -342,101 +235,76 @@ def _mark_changed(a: Assessment, now: dt.datetime) -> None:
     a.scored_at = None
 
 
-def _keep_fresh_statement() -> Any:
-    table = Assessment.__table__
-    return (
-        update(table)
-        .where(
-            table.c.id == bindparam("a_id"),
-            table.c.firm_id == bindparam("a_firm_id"),
-            table.c.scored_at.is_(None),
-            table.c.updated_at == bindparam("a_updated_at"),
-        )
-        .values({k: bindparam(f"p_{k}") for k in ("summary", "result_percent", "result_points", "scored_at")})
+_KEEP_FRESH = (
+    update(Assessment)
+    .where(
+        Assessment.id == bindparam("a_id"),
+        Assessment.scored_at.is_(None),
+        Assessment.updated_at == bindparam("a_updated_at"),
     )
+    .values({k: bindparam(f"p_{k}") for k in ("summary", "result_percent", "result_points", "scored_at")})
+)
 
 
-_KEEP_FRESH = _keep_fresh_statement()
-
-
-def _keep_fresh(a: Assessment | DraftRow, result: scoring.Result) -> None:
+def _keep_fresh(a: Assessment, result: scoring.Result) -> None:
     """Keep the headline numbers of an out-of-date draft, scored from what was read since
     `a.updated_at`, unless a person changed the draft meanwhile (it then stays out of date, and the
     next read scores it again)."""
     values = _headline(result)
     params = {f"p_{k}": v for k, v in values.items()}
-    core(_KEEP_FRESH, {**params, "a_id": a.id, "a_firm_id": a.firm_id, "a_updated_at": a.updated_at})
-    if isinstance(a, Assessment):
-        for k, v in values.items():  # what this request shows, whether or not it was kept
-            set_committed_value(a, k, v)
+    tenancy.execute(a.firm_id, _KEEP_FRESH, {**params, "a_id": a.id, "a_updated_at": a.updated_at})
+    for k, v in values.items():  # what this request shows, whether or not it was kept
+        set_committed_value(a, k, v)
+
+
+@dataclass
+class Scored:
+    """An assessment scored from its stored rows."""
+
+    result: scoring.Result
+    states: dict[str, AnswerState]
+    evidence: set[str]
+    profile: dict[str, Any]
+
+
+def scored(a: Assessment, *, day: dt.date | None = None, explain: bool = True) -> Scored:
+    """Score the assessment's stored answers (`explain=False`: the headline numbers and each item's
+    state only)."""
+    as_of = scoring_date(a, day)
+    states = answer_states(a.firm_id, a.id)
+    evidence = evidence_items(a.firm_id, a.id)
+    result = score_states(a, framework(a), states, evidence, a.firm, as_of, explain=explain)
+    return Scored(result, states, evidence, profile_facts(a.firm, as_of))
+
+
+def progress(a: Assessment, *, day: dt.date | None = None) -> Scored:
+    """The figures the questionnaire page shows after a save (no explanations); a draft whose kept
+    numbers are out of date keeps the new ones."""
+    out = scored(a, day=day, explain=False)
+    if a.status == "draft" and a.scored_at is None:
+        _keep_fresh(a, out.result)
+    return out
 
 
 def fresh_summaries(rows: Iterable[Assessment], *, day: dt.date | None = None) -> None:
     """Score again the drafts whose kept headline numbers a write-only save left out of date."""
     for a in rows:
-        if a.status == "draft" and a.scored_at is None:
-            firm, evidence = firm_and_evidence(a.firm_id, a.id)
-            _keep_fresh(a, _score_stored(a, firm, evidence, scoring_date(a, day))[0])
-
-
-def _score_stored(
-    a: Assessment | DraftRow, firm: FirmProfile, evidence: Iterable[str], as_of: dt.date
-) -> tuple[scoring.Result, dict[str, AnswerState]]:
-    """The stored answers, scored without explanations (the headline numbers and each item's state)."""
-    states = answer_states(a.id)
-    return score_states(a, framework(a), states, evidence, firm, as_of, explain=False), states
-
-
-@dataclass
-class Progress:
-    """A draft's figures as the questionnaire page shows them after a save."""
-
-    result: scoring.Result
-    states: dict[str, AnswerState]
-    profile: dict[str, Any]
-
-
-def progress(a: DraftRow, *, day: dt.date | None = None) -> Progress:
-    """Score the assessment read by `assessment_row` (headline numbers and each item's state, no
-    explanations); a draft whose kept numbers are out of date keeps the new ones."""
-    as_of = scoring_date(a, day)
-    result, states = _score_stored(a, a.firm, a.evidence, as_of)
-    if a.status == "draft" and a.scored_at is None:
-        _keep_fresh(a, result)
-    return Progress(result, states, profile_facts(a.firm, as_of))
+        progress(a, day=day)
 
 
 def refresh(a: Assessment, *, day: dt.date | None = None) -> scoring.Result:
     """Score an assessment from its stored rows and keep the headline numbers with it."""
-    fw = framework(a)
-    firm = firm_of(a.firm_id)
-    result = score_states(a, fw, answer_states(a.id), evidence_items(a.id), firm, scoring_date(a, day))
+    result = scored(a, day=day).result
     store_summary(a, result)
     return result
-
-
-def firm_of(firm_id: int) -> FirmProfile:
-    """The profile columns of an assessment's firm (`firm_id` from a tenant-checked assessment)."""
-    q = select(*_firm_profile_columns()).where(Firm.id == firm_id)
-    row = core(q).first()
-    if row is None:
-        raise LookupError(f"no firm {firm_id}")
-    return row  # type: ignore[no-any-return]
-
-
-def firm_and_evidence(firm_id: int, assessment_id: int) -> tuple[FirmProfile, set[str]]:
-    """The firm's profile columns and the items with evidence, in one round trip."""
-    rows = core(_statement("firm_and_evidence"), {"firm_id": firm_id, "assessment_id": assessment_id}).all()
-    if not rows:
-        raise LookupError(f"no firm {firm_id}")
-    return rows[0], {r.item_id for r in rows if r.item_id is not None}
 
 
 def user_names(ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(core(select(User.id, User.name).where(User.id.in_(wanted))).tuples().all())
+    q = select(User.id, User.name).where(User.id.in_(wanted))  # people's names: not firm-owned
+    return dict(db.session.connection().execute(q).tuples().all())
 
 
 # ---- saving ------------------------------------------------------------------------------------------
@@ -476,7 +344,6 @@ def upsert_answer(
     now: dt.datetime,
 ) -> int | None:
     """Write one answer if its version is still `read_version`; the new version, or None on a race."""
-    conn = db.session.connection()
     params = {
         "firm_id": a.firm_id,
         "assessment_id": a.id,
@@ -490,7 +357,7 @@ def upsert_answer(
         "updated_at": now,
         "read_version": read_version,
     }
-    got = conn.execute(_upsert_statement(conn.dialect.name), params).scalar()
+    got = tenancy.execute(a.firm_id, _upsert_statement(db.session.connection().dialect.name), params).scalar()
     return int(got) if got is not None else None
 
 
@@ -547,7 +414,7 @@ _HISTORY_INSERT = insert(AnswerHistory.__table__)
 
 def write_history(rows: list[dict[str, Any]]) -> None:
     if rows:
-        core(_HISTORY_INSERT, rows)
+        tenancy.execute(rows[0]["firm_id"], _HISTORY_INSERT, rows)
 
 
 def same(target: tuple[Any, Any, Any], cur: AnswerState) -> bool:
@@ -583,6 +450,13 @@ def target_state(cur: AnswerState, ch: ItemChange) -> tuple[Any, Any, Any]:
     return value, na, narrative
 
 
+_LOCK = (
+    select(Assessment.status)
+    .where(Assessment.id == bindparam("assessment_id"))
+    .with_for_update(key_share=True)
+)
+
+
 def lock(a: Assessment) -> bool:
     """Hold the assessment's row until the transaction ends, and read its status again: True when it
     is still a draft. Every save (`save_answers`, a shared fact carried into other drafts) and `submit`
@@ -592,6 +466,6 @@ def lock(a: Assessment) -> bool:
     PostgreSQL: `SELECT … FOR NO KEY UPDATE` (the row lock an UPDATE of the row takes; rows that only
     reference the assessment, answers and history, are still written meanwhile). SQLite: a writing
     request holds the database's write lock from its first statement (`db._sqlite_setup`)."""
-    status = core(_statement("lock"), {"assessment_id": a.id, "firm_id": a.firm_id}).scalar_one()
+    status = tenancy.execute(a.firm_id, _LOCK, {"assessment_id": a.id}).scalar_one()
     set_committed_value(a, "status", status)
     return status == "draft"

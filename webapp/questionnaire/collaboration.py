@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from webapp import db
+from webapp import db, tenancy
 from webapp.db import utcnow
 from webapp.models import Assessment, Comment, Membership, SectionAssignment, User
-from webapp.questionnaire.answers import core, framework
+from webapp.questionnaire.answers import framework
 
 COMMENT_MAX = 4_000
 
@@ -30,7 +30,7 @@ def add_comment(a: Assessment, item_id: str, body: str, user: User) -> Comment |
     return c
 
 
-def comments_of(assessment_id: int, items: Iterable[str]) -> dict[str, list[Any]]:
+def comments_of(firm_id: int, assessment_id: int, items: Iterable[str]) -> dict[str, list[Any]]:
     """Comments on some items, oldest first: rows with item_id, body, author_id, created_at."""
     out: dict[str, list[Any]] = {}
     q = (
@@ -38,7 +38,7 @@ def comments_of(assessment_id: int, items: Iterable[str]) -> dict[str, list[Any]
         .where(Comment.assessment_id == assessment_id, Comment.item_id.in_(list(items)))
         .order_by(Comment.created_at, Comment.id)
     )
-    for c in core(q):
+    for c in tenancy.execute(firm_id, q):
         out.setdefault(c.item_id, []).append(c)
     return out
 
@@ -72,18 +72,19 @@ def assign_section(a: Assessment, section_id: str, assignee_id: int | None, by: 
     return None
 
 
-def assignments_of(assessment_id: int) -> dict[str, int]:
+def assignments_of(firm_id: int, assessment_id: int) -> dict[str, int]:
     q = select(SectionAssignment.section_id, SectionAssignment.user_id).where(
         SectionAssignment.assessment_id == assessment_id
     )
-    return dict(core(q).tuples().all())
+    return dict(tenancy.execute(firm_id, q).tuples().all())
 
 
 def firm_member_choices(firm_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the firm's members (none for a firm outside the tenant context)."""
     q = (
         select(User.id, User.name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.firm_id == firm_id)
         .order_by(User.name)
     )
-    return list(db.session.execute(q).tuples())
+    return list(tenancy.execute(firm_id, q).tuples())

@@ -89,13 +89,6 @@ def _item_flashes() -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     return errors, parts
 
 
-def _assessment(firm_id: int, assessment_id: int) -> Assessment:
-    a = db.session.get(Assessment, assessment_id)
-    if a is None or a.firm_id != firm_id:
-        abort(404)
-    return a
-
-
 def _can_edit(firm_id: int) -> bool:
     role = access.firm_role(firm_id)
     return role is not None and access.FIRM_ROLE_RANK[role] >= access.FIRM_ROLE_RANK["editor"]
@@ -153,21 +146,20 @@ def start(firm_id: int) -> ResponseReturnValue:
     )
 
 
-@access.firm("editor")
-def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def new_round(a: Assessment) -> ResponseReturnValue:
     """Start the round after a submitted assessment, once confirmed on `confirm_round` (a post without
     the confirmation goes there), carrying the evidence of the items ticked there."""
-    a = _assessment(firm_id, assessment_id)
     if request.form.get("confirm") != "1":
-        return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=a.id), 303)
+        return redirect(url_for(".confirm_round", firm_id=a.firm_id, assessment_id=a.id), 303)
     carry = request.form.getlist("carry")
-    entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
+    entitlements.require_firm(a.firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
     try:
         new, created = rounds.new_round(a, current_user, carry_evidence=carry, store=storage.store())
     except rounds.StartError:
         abort(409)
     if created:
-        files = len(evidence.evidence_of(firm_id, [new.id]))
+        files = len(evidence.evidence_of(a.firm_id, [new.id]))
         flash(
             _(
                 "Round %(n)s started with your previous answers and the evidence of %(files)s items.",
@@ -176,21 +168,20 @@ def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
             ),
             "ok",
         )
-    return redirect(url_for(".overview", firm_id=firm_id, assessment_id=new.id), 303)
+    return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=new.id), 303)
 
 
-@access.firm("editor")
-def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def confirm_round(a: Assessment) -> ResponseReturnValue:
     """What a new round after this submitted assessment would carry: its answers, and its evidence
     item by item (all ticked; untick what is out of date)."""
-    a = _assessment(firm_id, assessment_id)
     if a.status != "submitted":
         abort(409)
     draft = rounds.draft_after(a)
     if draft is not None:
         flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
-        return redirect(url_for(".overview", firm_id=firm_id, assessment_id=draft.id), 303)
-    entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
+        return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=draft.id), 303)
+    entitlements.require_firm(a.firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
     plan = rounds.round_plan(a)
     fw = plan.framework
     numbers = present.item_numbers(fw)
@@ -226,11 +217,10 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
 
 
-@access.firm("editor")
-def discard(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def discard(a: Assessment) -> ResponseReturnValue:
     """Discard a draft, after a confirmation page that says what goes (its answers and files); the
     submitted rounds stay as they are."""
-    a = _assessment(firm_id, assessment_id)
     if a.status != "draft":
         abort(409)
     fw = answers.framework(a)
@@ -238,25 +228,24 @@ def discard(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         return render_template(
             "questionnaire/discard.html",
             **_header(a, fw),
-            answers=len(answers.answer_states(a.id)),
-            files=sum(len(evs) for evs in evidence.evidence_of(firm_id, [a.id]).values()),
+            answers=len(answers.answer_states(a.firm_id, a.id)),
+            files=sum(len(evs) for evs in evidence.evidence_of(a.firm_id, [a.id]).values()),
         )
     previous_id, n = a.previous_id, a.round
     if not rounds.discard_draft(a, storage.store()):
         abort(409)
-    audit.record("assessment.draft_discarded", firm_id=firm_id, target=a)
+    audit.record("assessment.draft_discarded", firm_id=a.firm_id, target=a)
     flash(_("The draft of round %(n)s was discarded.", n=n), "ok")
     if previous_id is not None:
-        return redirect(url_for(".overview", firm_id=firm_id, assessment_id=previous_id), 303)
-    return redirect(url_for("core.firm_home", firm_id=firm_id), 303)
+        return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=previous_id), 303)
+    return redirect(url_for("core.firm_home", firm_id=a.firm_id), 303)
 
 
 # ---- overview ----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def overview(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def overview(a: Assessment) -> ResponseReturnValue:
     return _render_overview(a)
 
 
@@ -264,11 +253,8 @@ def _render_overview(
     a: Assessment, problems: list[submitting.SubmitProblem] | None = None, status: int = 200
 ) -> ResponseReturnValue:
     fw = answers.framework(a)
-    states = answers.answer_states(a.id)
-    with_evidence = answers.evidence_items(a.id)
-    firm = answers.firm_of(a.firm_id)
-    result = answers.score_states(a, fw, states, with_evidence, firm, answers.scoring_date(a))
-    assignments = collaboration.assignments_of(a.id)
+    result = answers.scored(a).result
+    assignments = collaboration.assignments_of(a.firm_id, a.id)
     members = collaboration.firm_member_choices(a.firm_id)
     names = dict(members)
     names.update(answers.user_names(assignments.values()))
@@ -313,9 +299,8 @@ def _render_overview(
     )
 
 
-@access.firm("editor")
-def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("editor")
+def assign(a: Assessment) -> ResponseReturnValue:
     raw = request.form.get("user_id", "")
     try:
         user_id = int(raw) if raw else None
@@ -328,23 +313,22 @@ def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     if error is not None:
         flash(_("Only a member of the firm can be given a section: choose someone from the list."), "error")
         return redirect(
-            url_for(".overview", firm_id=firm_id, assessment_id=a.id, _anchor=f"assign-{section_id}"), 303
+            url_for(".overview", firm_id=a.firm_id, assessment_id=a.id, _anchor=f"assign-{section_id}"), 303
         )
     flash(_("Section assignment saved."), "ok")
-    return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
+    return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=a.id), 303)
 
 
-@access.firm("editor")
-def submit(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("editor")
+def submit(a: Assessment) -> ResponseReturnValue:
     problems = submitting.submit(a, current_user)
     if problems:
         if problems[0].code == "read_only":
             flash(messages.submit_message(problems[0]), "error")
-            return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
+            return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=a.id), 303)
         return _render_overview(a, problems, 422)
     flash(_("Assessment submitted. It is read-only now; this is its verdict."), "ok")
-    return redirect(url_for(".verdict", firm_id=firm_id, assessment_id=a.id), 303)
+    return redirect(url_for(".verdict", firm_id=a.firm_id, assessment_id=a.id), 303)
 
 
 # ---- one section -------------------------------------------------------------------------------------
@@ -357,46 +341,37 @@ def _section(fw: Framework, section_id: str) -> Section:
     return sec
 
 
-@access.firm("viewer", write="editor")
-def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
-    if request.method == "GET":
-        return _cached_section(firm_id, assessment_id, section_id)
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer", write="editor")
+def section(a: Assessment, section_id: str) -> ResponseReturnValue:
     fw = answers.framework(a)
     sec = _section(fw, section_id)
+    if request.method == "GET":
+        return _cached_section(a, fw, sec)
     return _post_section(a, fw, sec)
 
 
-def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
+def _cached_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnValue:
     """The section page, rendered again only when something it shows changed (see `pagecache`)."""
-    stamp = pagecache.stamp(firm_id, assessment_id)
+    stamp = pagecache.stamp(a.firm_id, a.id)
     if stamp is None:
         abort(404)
     user = access.signed_in()
     key = (
         "section",
-        firm_id,
-        assessment_id,
-        section_id,
+        a.firm_id,
+        a.id,
+        sec.id,
         request.full_path,
         select_locale(),  # the language the page will be in (the selector Babel itself asks)
         answers.today(),
         stamp,
         user.id,
         user.name,
-        access.firm_role(firm_id),
+        access.firm_role(a.firm_id),
         tuple(g.get("memberships", ())),
         access.active_org(),
     )
-
-    def render() -> str:
-        a = _assessment(firm_id, assessment_id)
-        fw = answers.framework(a)
-        sec = _section(fw, section_id)
-        body, _status = _render_section(a, fw, sec)  # type: ignore[misc]
-        return body  # type: ignore[no-any-return]
-
-    return pagecache.serve(key, render)
+    return pagecache.serve(key, lambda: _render_section(a, fw, sec)[0])  # type: ignore[index]
 
 
 def _render_section(
@@ -415,17 +390,16 @@ def _render_section(
         for item_id, msgs in flashed.items():
             merged.setdefault(item_id, []).extend(msgs)
         errors = merged
-    states = answers.answer_states(a.id)
+    states = answers.answer_states(a.firm_id, a.id)
     ids = [i.id for i in sec.items]
     uploaded = evidence.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
     with_evidence = {item for (aid, item) in uploaded if aid == a.id}
-    firm = answers.firm_of(a.firm_id)
     as_of = answers.scoring_date(a)
-    result = answers.score_states(a, fw, states, with_evidence, firm, as_of)
-    profile = profile_facts(firm, as_of)
-    comments = collaboration.comments_of(a.id, ids)
-    history, history_counts = histories.history_of(a.id, ids, per_item=HISTORY_SHOWN)
-    assignments = collaboration.assignments_of(a.id)
+    result = answers.score_states(a, fw, states, with_evidence, a.firm, as_of)
+    profile = profile_facts(a.firm, as_of)
+    comments = collaboration.comments_of(a.firm_id, a.id, ids)
+    history, history_counts = histories.history_of(a.firm_id, a.id, ids, per_item=HISTORY_SHOWN)
+    assignments = collaboration.assignments_of(a.firm_id, a.id)
     fact_from = _fact_sources(a, sec, states)
     names = answers.user_names(
         [s.updated_by_id for s in states.values()]
@@ -619,7 +593,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
         flash(messages.error_message(answers.ItemError(None, "read_only"), None), "error")
         return redirect(url_for(".section", firm_id=a.firm_id, assessment_id=a.id, section_id=sec.id), 303)
     form = request.form
-    states = answers.answer_states(a.id, [i.id for i in sec.items])
+    states = answers.answer_states(a.firm_id, a.id, [i.id for i in sec.items])
     changes: dict[str, ItemChange] = {}
     expected: dict[str, int] = {}
     shown: dict[str, dict[str, Any]] = {}
@@ -691,13 +665,12 @@ def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | 
     }
 
 
-@access.firm("editor")
-def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def autosave(a: Assessment) -> ResponseReturnValue:
     """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}.
 
     It only writes, and the assessment is not scored here: the page asks for the new figures
     (`progress`) once its saves settle. `save_answers` decides, with its messages for what it refuses."""
-    a = _assessment(firm_id, assessment_id)
     data = request.get_json(silent=True)
     item_id = data.get("item") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(item_id, str):
@@ -747,14 +720,11 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     return jsonify(ok=True, item=item_id, version=state.version, saved=item_id in result.saved)
 
 
-@access.firm("viewer")
-def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("viewer")
+def progress(a: Assessment) -> ResponseReturnValue:
     """The figures the section page shows, as JSON, after its saves: the assessment's progress and,
     with `?section=<id>`, the section's count and for each of its items whether it applies (and why
     not) and whether its evidence is missing."""
-    a = answers.assessment_row(firm_id, assessment_id)
-    if a is None:
-        abort(404)
     fw = answers.framework(a)
     section_id = request.args.get("section")
     sec = _section(fw, section_id) if section_id is not None else None
@@ -789,14 +759,13 @@ def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 # ---- history -----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def history(firm_id: int, assessment_id: int, item_id: str) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def history(a: Assessment, item_id: str) -> ResponseReturnValue:
     fw = answers.framework(a)
     item = fw.item(item_id)
     if item is None:
         abort(404)
-    history, _counts = histories.history_of(a.id, [item_id])
+    history, _counts = histories.history_of(a.firm_id, a.id, [item_id])
     entries = present.history_views(fw, item, history.get(item_id, []), a.mode)
     template = "questionnaire/_history.html" if request.args.get("fragment") else "questionnaire/history.html"
     return render_template(
@@ -816,9 +785,8 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
-@access.firm("editor")
-def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("editor")
+def upload(a: Assessment) -> ResponseReturnValue:
     fw = answers.framework(a)
     item_id = request.form.get("item", "")
     sec_id = present.section_of_item(fw, item_id)
@@ -827,7 +795,7 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     f = request.files.get("file")
     data = f.read(storage.max_bytes() + 1) if f is not None else b""
     name = (f.filename or "") if f is not None else ""
-    room = entitlements.allowed_firm(firm_id, "evidence_upload", size=len(data))
+    room = entitlements.allowed_firm(a.firm_id, "evidence_upload", size=len(data))
     if not room:  # the plan's evidence storage is full: said at the item, with the plan that has room
         return _to_item_with(a, sec_id, item_id, room.message, "evidence")
     got = evidence.add_evidence(
@@ -866,9 +834,8 @@ def _same_site(url: str | None) -> str:
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else "")) or ""
 
 
-@access.firm("viewer")
-def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def download(a: Assessment, evidence_id: int) -> ResponseReturnValue:
     ev = db.session.get(Evidence, evidence_id)
     if ev is None or ev.assessment_id != a.id:
         abort(404)
@@ -876,7 +843,7 @@ def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseRetu
         data = storage.store().get(ev.storage_key)
     except FileNotFoundError:
         abort(410)  # the row is there but the stored file is gone
-    audit.record("export.evidence", firm_id=firm_id, target=ev)
+    audit.record("export.evidence", firm_id=a.firm_id, target=ev)
     response = send_download(data, ev.filename, ev.content_type, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -884,9 +851,8 @@ def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseRetu
     return response
 
 
-@access.firm("editor")
-def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("editor")
+def delete_evidence(a: Assessment, evidence_id: int) -> ResponseReturnValue:
     ev = db.session.get(Evidence, evidence_id)
     if ev is None or ev.assessment_id != a.id:
         abort(404)
@@ -894,7 +860,7 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
     name = ev.filename
     if not evidence.delete_evidence(a, ev, storage.store(), current_user):
         abort(409)
-    audit.record("evidence.deleted", firm_id=firm_id, target=ev)
+    audit.record("evidence.deleted", firm_id=a.firm_id, target=ev)
     fw = answers.framework(a)
     flash(_("File removed: %(name)s", name=name), "ok")
     sec_id = present.section_of_item(fw, item_id) or fw.sections[0].id
@@ -904,9 +870,8 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
 # ---- comments ----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def comment(a: Assessment) -> ResponseReturnValue:
     fw = answers.framework(a)
     item_id = request.form.get("item", "")
     sec_id = present.section_of_item(fw, item_id)
@@ -922,9 +887,8 @@ def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 # ---- verdict -----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def verdict(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def verdict(a: Assessment) -> ResponseReturnValue:
     v = verdicts.verdict(a)
     view = present.verdict_view(v)
     return render_template(

@@ -127,13 +127,9 @@ def _answers(
 def _evidence_for(a: Assessment, user: User, store: storage.EvidenceStore) -> int:
     """Attach a file to every answer that needs one before submitting (PDF, every third a PNG photo)."""
     fw = answers.framework(a)
-    states = answers.answer_states(a.id)
-    with_evidence = answers.evidence_items(a.id)
-    result = answers.score_states(
-        a, fw, states, with_evidence, answers.firm_of(a.firm_id), answers.scoring_date(a)
-    )
+    s = answers.scored(a)
     done = 0
-    for n, p in enumerate(submitting.submit_problems(a, fw, states, result, with_evidence)):
+    for n, p in enumerate(submitting.submit_problems(a, fw, s.states, s.result, s.evidence)):
         if p.code != "evidence_missing" or p.item is None:
             continue
         if n % 3 == 2:

@@ -10,14 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from webapp import db
+from webapp import db, tenancy
 from webapp.db import utcnow
 from webapp.models import Assessment, Evidence, User
 from webapp.questionnaire import storage
 from webapp.questionnaire.answers import (
     AnswerState,
     answer_states,
-    core,
     framework,
     history_row,
     refresh,
@@ -82,7 +81,7 @@ def _evidence_history(
     a: Assessment, item_id: str, action: str, filename: str, user_id: int | None, now: dt.datetime
 ) -> None:
     """A file added to or removed from an item's evidence, in the item's history (the answer as it is)."""
-    cur = answer_states(a.id, [item_id]).get(item_id) or AnswerState(item_id)
+    cur = answer_states(a.firm_id, a.id, [item_id]).get(item_id) or AnswerState(item_id)
     row = history_row(a, item_id, cur, cur, user_id=user_id, now=now)
     write_history([{**row, "evidence_action": action, "evidence_name": filename}])
 
@@ -121,9 +120,9 @@ def evidence_of(firm_id: int, assessment_ids: Iterable[int]) -> dict[tuple[int, 
             Evidence.uploaded_at,
             Evidence.sha256,
         )
-        .where(Evidence.firm_id == firm_id, Evidence.assessment_id.in_(ids))
+        .where(Evidence.assessment_id.in_(ids))
         .order_by(Evidence.uploaded_at, Evidence.id)
     )
-    for ev in core(q):
+    for ev in tenancy.execute(firm_id, q):
         out.setdefault((ev.assessment_id, ev.item_id), []).append(ev)
     return out

@@ -14,15 +14,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 import scoring
 from scoring.model import Framework, Item
-from webapp import db
+from webapp import db, tenancy
 from webapp.db import utcnow
 from webapp.models import Assessment, FactAnswer, Firm
 from webapp.questionnaire.answers import (
     AnswerState,
     answer_states,
-    core,
     evidence_items,
-    firm_of,
     framework,
     history_row,
     lock,
@@ -57,15 +55,15 @@ def lock_facts(firm_id: int) -> None:
     changes no fact locks only its own assessment, so no two saves wait for each other in a circle.
     SQLite needs nothing: a writing request holds the database's lock."""
     if db.session.connection().dialect.name == "postgresql":
-        core(select(Firm.id).where(Firm.id == firm_id).with_for_update(key_share=True))
+        tenancy.execute(firm_id, select(Firm.id).with_for_update(key_share=True))
 
 
 def fact_sources(firm_id: int, facts: Iterable[str]) -> list[tuple[str, Any, int | None]]:
     """(fact, value, the assessment it was last answered in) of some of the firm's shared facts."""
     q = select(FactAnswer.fact, FactAnswer.value, FactAnswer.source_assessment_id).where(
-        FactAnswer.firm_id == firm_id, FactAnswer.fact.in_(list(facts))
+        FactAnswer.fact.in_(list(facts))
     )
-    return list(core(q).tuples())
+    return list(tenancy.execute(firm_id, q).tuples())
 
 
 def framework_ids(firm_id: int, assessment_ids: Iterable[int]) -> dict[int, tuple[str, str, int]]:
@@ -74,9 +72,9 @@ def framework_ids(firm_id: int, assessment_ids: Iterable[int]) -> dict[int, tupl
     if not ids:
         return {}  # no round trip for nothing (a section whose shared facts were all answered here)
     q = select(Assessment.id, Assessment.framework_id, Assessment.framework_version, Assessment.round).where(
-        Assessment.firm_id == firm_id, Assessment.id.in_(ids)
+        Assessment.id.in_(ids)
     )
-    return {r[0]: (r[1], r[2], r[3]) for r in core(q)}
+    return {r[0]: (r[1], r[2], r[3]) for r in tenancy.execute(firm_id, q)}
 
 
 def fact_answers(firm_id: int) -> dict[str, FactAnswer]:
@@ -104,13 +102,11 @@ def share_fact(
         items = [i for i in ofw.items if i.fact == fact]
         if not items:
             continue
-        states = answer_states(other.id)
+        states = answer_states(other.firm_id, other.id)
         if _carry_fact(other, ofw, states, items, value, user_id, now, as_of):
             other.updated_at = now
-            store_summary(
-                other,
-                score_states(other, ofw, states, evidence_items(other.id), firm_of(other.firm_id), as_of),
-            )
+            evidence = evidence_items(other.firm_id, other.id)
+            store_summary(other, score_states(other, ofw, states, evidence, other.firm, as_of))
 
 
 def _upsert_fact(
@@ -118,9 +114,10 @@ def _upsert_fact(
 ) -> None:
     """Keep the firm's answer to a shared fact in one statement (INSERT … ON CONFLICT DO UPDATE); the
     caller holds `lock_facts`, so two saves of the same fact take turns: the later one stands."""
-    conn = db.session.connection()
     table = FactAnswer.__table__
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    ins = (postgresql.insert if db.session.connection().dialect.name == "postgresql" else sqlite.insert)(
+        table
+    )
     row = {
         "firm_id": a.firm_id,
         "fact": fact,
@@ -138,7 +135,7 @@ def _upsert_fact(
             "version": table.c.version + 1,
         },
     )
-    conn.execute(stmt)
+    tenancy.execute(a.firm_id, stmt)
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, FactAnswer) and obj.firm_id == a.firm_id and obj.fact == fact:
             db.session.expire(obj)  # loaded earlier in this request: read it again when asked

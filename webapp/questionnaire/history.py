@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from webapp import tenancy
 from webapp.models import AnswerHistory, User
-from webapp.questionnaire.answers import AnswerState, core
+from webapp.questionnaire.answers import AnswerState
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class HistoryEntry:
 
 
 def history_of(
-    assessment_id: int, items: Iterable[str], *, per_item: int = 500
+    firm_id: int, assessment_id: int, items: Iterable[str], *, per_item: int = 500
 ) -> tuple[dict[str, list[HistoryEntry]], dict[str, int]]:
     """The latest `per_item` recorded changes of each item, newest first, and each item's number of
     changes."""
@@ -36,27 +37,24 @@ def history_of(
         .label("rank")
     )
     total = func.count().over(partition_by=h.item_id).label("total")
-    inner = (
-        select(
-            h.item_id,
-            h.old_value,
-            h.new_value,
-            h.old_na_reason,
-            h.new_na_reason,
-            h.old_narrative,
-            h.new_narrative,
-            h.version,
-            h.changed_at,
-            h.via_fact,
-            h.evidence_action,
-            h.evidence_name,
-            h.changed_by_id,
-            rank,
-            total,
-        )
-        .where(h.assessment_id == assessment_id, h.item_id.in_(list(items)))
-        .subquery()
-    )
+    inner = select(
+        h.item_id,
+        h.old_value,
+        h.new_value,
+        h.old_na_reason,
+        h.new_na_reason,
+        h.old_narrative,
+        h.new_narrative,
+        h.version,
+        h.changed_at,
+        h.via_fact,
+        h.evidence_action,
+        h.evidence_name,
+        h.changed_by_id,
+        rank,
+        total,
+    ).where(h.assessment_id == assessment_id, h.item_id.in_(list(items)))
+    inner = tenancy.scoped(inner).subquery()
     q = (
         select(inner, User.name)
         .outerjoin(User, User.id == inner.c.changed_by_id)
@@ -65,7 +63,7 @@ def history_of(
     )
     out: dict[str, list[HistoryEntry]] = {}
     counts: dict[str, int] = {}
-    for r in core(q):
+    for r in tenancy.execute(firm_id, q):
         # an evidence entry leaves the answer as it was (same version before and after)
         before = r.version if r.evidence_action else r.version - 1
         old = AnswerState(r.item_id, r.old_value, r.old_na_reason, r.old_narrative, before)

@@ -31,7 +31,7 @@ from flask import Response, current_app, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import and_, bindparam, func, select
 
-from webapp import db
+from webapp import tenancy
 from webapp.build import build_id
 from webapp.models import AnswerHistory, Assessment, Comment, Evidence, Firm, SectionAssignment, User
 
@@ -80,7 +80,7 @@ def _stamp_statement() -> Any:
             select(func.max(User.__table__.c.updated_at)).scalar_subquery(),
         )
         .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
-        .where(aid == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
+        .where(aid == bindparam("assessment_id"))
     )
     _STATEMENT.append(stmt)
     return stmt
@@ -89,8 +89,7 @@ def _stamp_statement() -> Any:
 def stamp(firm_id: int, assessment_id: int) -> tuple[Any, ...] | None:
     """Everything stored that a section page of the assessment shows, in one round trip; None when the
     firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    params = {"firm_id": firm_id, "assessment_id": assessment_id}
-    row = db.session.connection().execute(_stamp_statement(), params).first()
+    row = tenancy.execute(firm_id, _stamp_statement(), {"assessment_id": assessment_id}).first()
     return tuple(row) if row is not None else None
 
 

@@ -163,7 +163,7 @@ def carried_answers(previous: Assessment, fw: Framework, as_of: dt.date) -> list
     """The answers of `previous` a new round (of framework version `fw`) starts with: those given to
     items the version still asks, that it still accepts."""
     out = []
-    for old in answer_states(previous.id).values():
+    for old in answer_states(previous.firm_id, previous.id).values():
         item = fw.item(old.item)
         if item is None or (not old.answered and old.narrative is None):
             continue
@@ -277,7 +277,7 @@ def _carry_evidence(
                 uploaded_at=old.uploaded_at,
             )
         )
-        cur = answer_states(a.id, [old.item_id]).get(old.item_id) or AnswerState(old.item_id)
+        cur = answer_states(a.firm_id, a.id, [old.item_id]).get(old.item_id) or AnswerState(old.item_id)
         row = history_row(a, old.item_id, cur, cur, user_id=user_id, now=now)
         history.append({**row, "evidence_action": "carried", "evidence_name": old.filename})
     db.session.flush()

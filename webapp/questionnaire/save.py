@@ -28,12 +28,11 @@ from webapp.questionnaire.answers import (
     TEXT_MAX,
     AnswerState,
     Conflict,
-    DraftRow,
     ItemChange,
     ItemError,
     SaveResult,
     answer_states,
-    firm_and_evidence,
+    evidence_items,
     framework,
     lock,
     same,
@@ -48,7 +47,7 @@ from webapp.questionnaire.facts import lock_facts, sets_fact, share_fact
 
 
 def check_changes(
-    a: Assessment | DraftRow,
+    a: Assessment,
     fw: Framework,
     states: Mapping[str, AnswerState],
     changes: Mapping[str, ItemChange],
@@ -116,7 +115,7 @@ def save_answers(
         return out
     fw = framework(a)
     as_of = scoring_date(a, day)
-    states = answer_states(a.id) if score else answer_states(a.id, changes)
+    states = answer_states(a.firm_id, a.id, None if score else changes)
     errors, targets = check_changes(a, fw, states, changes, as_of)
     if errors:
         out.errors = errors
@@ -146,7 +145,7 @@ def save_answers(
         assert item is not None
         new = write_answer(a, item, cur, target, user_id=user_id, now=now)
         if new is None:  # another editor's write landed between our read and our write
-            fresh = answer_states(a.id, [item_id]).get(item_id) or AnswerState(item_id)
+            fresh = answer_states(a.firm_id, a.id, [item_id]).get(item_id) or AnswerState(item_id)
             expected = (expected_versions or {}).get(item_id, cur.version)
             out.conflicts.append(Conflict(item_id, expected, fresh, _name(fresh.updated_by_id)))
             continue
@@ -161,10 +160,10 @@ def save_answers(
     out.states = states
     if not score:
         return out
-    firm, evidence = firm_and_evidence(a.firm_id, a.id)
-    out.result = score_states(a, fw, states, evidence, firm, as_of, explain=False)
+    evidence = evidence_items(a.firm_id, a.id)
+    out.result = score_states(a, fw, states, evidence, a.firm, as_of, explain=False)
     store_summary(a, out.result, changed_at=now if out.saved else None)
-    out.profile = profile_facts(firm, as_of)
+    out.profile = profile_facts(a.firm, as_of)
     return out
 
 

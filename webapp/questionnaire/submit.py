@@ -14,12 +14,9 @@ from webapp.db import utcnow
 from webapp.models import Assessment, User
 from webapp.questionnaire.answers import (
     AnswerState,
-    answer_states,
-    evidence_items,
-    firm_of,
     framework,
     lock,
-    score_states,
+    scored,
     store_summary,
     today,
 )
@@ -75,10 +72,9 @@ def submit(a: Assessment, user: User, *, day: dt.date | None = None) -> list[Sub
         return [SubmitProblem(None, None, "read_only")]
     fw = framework(a)
     as_of = day or today()
-    states = answer_states(a.id)
-    evidence = evidence_items(a.id)
-    result = score_states(a, fw, states, evidence, firm_of(a.firm_id), as_of)
-    problems = submit_problems(a, fw, states, result, evidence)
+    s = scored(a, day=as_of)
+    result = s.result
+    problems = submit_problems(a, fw, s.states, result, s.evidence)
     if problems:
         return problems
     now = utcnow()

@@ -13,13 +13,9 @@ from scoring.model import Framework
 from webapp import db
 from webapp.models import Assessment
 from webapp.questionnaire.answers import (
-    answer_states,
-    evidence_items,
-    firm_of,
     framework,
     refresh,
-    score_states,
-    scoring_date,
+    scored,
 )
 from webapp.questionnaire.engine_bridge import summary
 
@@ -82,6 +78,4 @@ def verdict(a: Assessment, *, day: dt.date | None = None) -> Verdict:
 
 
 def _result_of(a: Assessment, day: dt.date | None) -> scoring.Result:
-    return score_states(
-        a, framework(a), answer_states(a.id), evidence_items(a.id), firm_of(a.firm_id), scoring_date(a, day)
-    )
+    return scored(a, day=day).result
