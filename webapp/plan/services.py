@@ -27,6 +27,7 @@ from webapp.models import (
     Assessment,
     CalendarFeed,
     ConsultancyGrant,
+    Evidence,
     Membership,
     User,
 )
@@ -56,15 +57,17 @@ class Owner:
 
 def owner_choices(firm_id: int) -> list[Owner]:
     """The firm's members, then the people of the consultancies the firm granted access (while the
-    grant lasts): those an action may be given to."""
+    grant lasts): those an action may be given to. None for a firm outside the tenant context."""
     m = Membership
-    members = db.session.execute(
+    members = tenancy.execute(
+        firm_id,
         select(User.id, User.name, User.email)
         .join(m, m.user_id == User.id)
         .where(m.firm_id == firm_id, User.is_active_account.is_(True))
-        .order_by(User.name, User.id)
+        .order_by(User.name, User.id),
     ).all()
-    consultants = db.session.execute(
+    consultants = tenancy.execute(
+        firm_id,
         select(User.id, User.name, User.email)
         .join(m, m.user_id == User.id)
         .join(ConsultancyGrant, ConsultancyGrant.consultancy_id == m.consultancy_id)
@@ -73,7 +76,7 @@ def owner_choices(firm_id: int) -> list[Owner]:
             ConsultancyGrant.revoked_at.is_(None),
             User.is_active_account.is_(True),
         )
-        .order_by(User.name, User.id)
+        .order_by(User.name, User.id),
     ).all()
     out: dict[int, Owner] = {}
     for kind, rows in (("firm", members), ("consultancy", consultants)):
@@ -213,6 +216,9 @@ def create(
     assessment_id: int | None = None,
     effort: str | None = None,
 ) -> Action:
+    for model, oid in ((Evidence, evidence_id), (Assessment, assessment_id)):  # the firm's own, or refused
+        if oid is not None and db.session.scalar(select(model.firm_id).where(model.id == oid)) != firm_id:
+            raise tenancy.TenancyError(f"{model.__name__} {oid} is not of firm {firm_id}")
     a = Action(
         firm_id=firm_id,
         title=title.strip(),
