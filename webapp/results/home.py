@@ -19,20 +19,44 @@ from webapp.questionnaire.answers import framework, fresh_summaries, today
 from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.facts import fact_answers
 
-ORDER_UNCERTIFIED = (
-    "pinzibiao",
-    "standards-adoption",
-    "chief-quality-officer",
-    "performance-excellence",
-    "labelling-four-100",
-)
-ORDER_CERTIFIED = (
-    "labelling-four-100",
-    "performance-excellence",
-    "standards-adoption",
-    "chief-quality-officer",
-    "pinzibiao",
-)
+
+def prerequisite(fw: Framework) -> tuple[str, Condition] | None:
+    """The shared fact a framework is for, read from its items: (fact, condition) when every other
+    item applies only if the fact's own item meets that condition (the "four 100%" labelling rules
+    ask first whether the firm holds a 品字标 certificate, and apply only if it does)."""
+    for own in fw.items:
+        if own.fact is None:
+            continue
+        conds = {c for i in fw.items if i is not own for c in i.applies_if if c.item == own.id}
+        needed = [i for i in fw.items if i is not own and not any(c.item == own.id for c in i.applies_if)]
+        if len(conds) == 1 and not needed:
+            return own.fact, conds.pop()
+    return None
+
+
+def _ranked(
+    frameworks: dict[str, Framework], facts: dict[str, Any], as_of: dt.date
+) -> tuple[list[str], set[str]]:
+    """The frameworks in the order to start them, and those whose prerequisite the firm does not meet:
+    first a framework whose prerequisite the firm meets, or else one that asks a fact another one
+    needs and the firm does not have yet (the step before: getting certified); last the ones whose
+    prerequisite is unmet, and before them a step the firm has taken."""
+    needs = {fid: p for fid, fw in frameworks.items() if (p := prerequisite(fw)) is not None}
+    met = {fid for fid, (fact, cond) in needs.items() if fact in facts and _holds(cond, facts[fact], as_of)}
+    unmet = set(needs) - met
+    asks = {fid: {i.fact for i in fw.items if i.fact} for fid, fw in frameworks.items()}
+
+    def rank(fid: str) -> int:
+        if fid in met:
+            return 0
+        if fid in unmet:
+            return 4
+        steps = {needs[o][0] for o in needs if o != fid and needs[o][0] in asks[fid]}
+        if steps & {needs[o][0] for o in unmet}:
+            return 1
+        return 3 if steps else 2
+
+    return sorted(frameworks, key=lambda fid: (rank(fid), fid)), unmet
 
 
 @dataclass(frozen=True)
@@ -81,7 +105,7 @@ class AssessmentLine:
 
 @dataclass(frozen=True)
 class FirmOverview:
-    certified: bool
+    certified: bool  # the firm meets a framework's prerequisite (today: holds a 品字标 certificate)
     targets: list[TargetLine]
     drafts: list[AssessmentLine]
     submitted: list[AssessmentLine]
@@ -123,9 +147,10 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
     assessments in progress and done, and the frameworks to start, recommended in order."""
     as_of = day or today()
     profile = profile_facts(firm, as_of)
-    facts = fact_answers(firm.id)
-    certified = bool(facts.get("pinzibiao_certified") and facts["pinzibiao_certified"].value is True)
+    facts = {f.fact: f.value for f in fact_answers(firm.id).values()}
     frameworks = _frameworks()
+    ranked, unmet = _ranked(frameworks, facts, as_of)
+    certified = any(prerequisite(frameworks[fid]) for fid in frameworks if fid not in unmet)
     rows = db.session.scalars(
         select(Assessment).where(Assessment.firm_id == firm.id).order_by(Assessment.updated_at.desc())
     ).all()
@@ -137,8 +162,6 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
         reverse=True,
     )
 
-    order = ORDER_CERTIFIED if certified else ORDER_UNCERTIFIED
-    ranked = sorted(frameworks, key=lambda fid: (order.index(fid) if fid in order else len(order), fid))
     targets: list[TargetLine] = []
     for fid in ranked:
         fw = frameworks[fid]
@@ -157,7 +180,7 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
                 if gate is None or gate.passes_if.profile is None:
                     continue
                 v = profile.get(gate.passes_if.profile)
-                if v is None or scoring_condition(gate.passes_if, v, as_of):
+                if v is None or _holds(gate.passes_if, v, as_of):
                     continue
                 failing.append(gate.id)
             readiness = head.get("targets", {}).get(t.id) if latest is not None else None
@@ -181,7 +204,7 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
         fw = frameworks[fid]
         draft = next((r for r in drafts if r.framework_id == fid), None)
         rounds = [r.round for r in rows if r.framework_id == fid]
-        if fid == "labelling-four-100" and not certified:
+        if fid in unmet:
             reason = "certified_only"
         elif n == 0:
             reason = "certified_first" if certified else "first"
@@ -212,5 +235,5 @@ def firm_overview(firm: Firm, *, day: dt.date | None = None) -> FirmOverview:
     )
 
 
-def scoring_condition(cond: Condition, value: Any, as_of: dt.date | None = None) -> bool:
+def _holds(cond: Condition, value: Any, as_of: dt.date | None = None) -> bool:
     return bool(condition_holds(cond.op, value, cond.value, as_of))
