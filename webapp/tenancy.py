@@ -16,6 +16,8 @@ platform-admin listings, and CLI maintenance commands.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -131,18 +133,18 @@ _TENANT_TABLES: dict[str, frozenset[Any]] = {}
 
 
 def _options(session: Session, ctx: TenantContext) -> tuple[Any, ...]:
-    """The loader criteria for this context, built once per context and session (building them
-    costs about as much as a small query)."""
-    cached = session.info.get("_tenant_options")
-    if cached is not None and cached[0] is ctx:
-        return cached[1]  # type: ignore[no-any-return]
-    ids = sorted(ctx.firm_ids)  # empty: "IN ()" matches nothing
-    options = tuple(
+    """The loader criteria for this context's firms (building them costs about as much as a small
+    query: built once per set of firms, and these statement options are immutable)."""
+    return _criteria(ctx.firm_ids)
+
+
+@functools.lru_cache(maxsize=1024)
+def _criteria(firm_ids: frozenset[int]) -> tuple[Any, ...]:
+    ids = sorted(firm_ids)  # empty: "IN ()" matches nothing
+    return tuple(
         with_loader_criteria(cls, getattr(cls, cls.__tenant_column__).in_(ids), include_aliases=True)
         for cls in _tenant_classes()
     )
-    session.info["_tenant_options"] = (ctx, options)
-    return options
 
 
 def _tenant_classes() -> list[type[TenantScoped]]:
@@ -188,11 +190,11 @@ def execute(firm_id: int, stmt: Any, params: Any = None) -> Result[Any]:
         if not allowed or any(r.get("firm_id", firm_id) != firm_id for r in rows):
             raise TenancyError(f"a write of firm {firm_id} outside the tenant context")
         return conn.execute(stmt, params)
+    stmt = scoped(stmt)
     if not allowed:
         if not isinstance(stmt, Select):
             raise TenancyError(f"a write of firm {firm_id} outside the tenant context")
         stmt = stmt.where(false())
-    stmt = scoped(stmt)
     many = isinstance(params, list)
     rows = params if many else [params or {}]
     bound = [{**r, FIRM_PARAM: firm_id} for r in rows]
@@ -202,16 +204,25 @@ def execute(firm_id: int, stmt: Any, params: Any = None) -> Result[Any]:
 def scoped(stmt: Any) -> Any:
     """`stmt` with `<table>.<firm column> = :tenant_firm_id` for each firm-owned table in its FROM
     list and inner joins (a subquery is scoped where it is built). An outer-joined firm-owned table
-    must name the firm in its ON clause: its rows are never matched by the WHERE."""
-    froms = (
-        stmt.get_final_froms()
-        if isinstance(stmt, Select)
-        else [stmt.table]
-        if isinstance(stmt, Update)
-        else []
-    )
+    must name the firm in its ON clause: its rows are never matched by the WHERE. Done once per
+    statement (finding a select's FROM list costs as much as compiling it): build statements once,
+    with bind parameters."""
+    done = _SCOPED.get(stmt)
+    if done is not None:
+        return stmt if done is _UNCHANGED else done
+    froms = []
+    if isinstance(stmt, Select):
+        froms = stmt.get_final_froms()
+    elif isinstance(stmt, Update):
+        froms = [stmt.table]
     conditions = [c for f in froms for c in _firm_conditions(f)]
-    return stmt.where(*conditions) if conditions else stmt
+    done = stmt.where(*conditions) if conditions else stmt
+    _SCOPED[stmt] = done if conditions else _UNCHANGED  # never the key itself: it would live forever
+    return done
+
+
+_UNCHANGED = object()
+_SCOPED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _firm_conditions(from_: Any) -> list[Any]:

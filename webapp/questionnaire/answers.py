@@ -158,6 +158,7 @@ _ANSWERS = select(
     Answer.updated_at,
 ).where(Answer.assessment_id == bindparam("assessment_id"))
 _SOME_ANSWERS = _ANSWERS.where(Answer.item_id.in_(bindparam("items", expanding=True)))
+_EVIDENCE = select(Evidence.item_id).where(Evidence.assessment_id == bindparam("assessment_id")).distinct()
 
 
 def answer_states(
@@ -173,8 +174,7 @@ def answer_states(
 
 def evidence_items(firm_id: int, assessment_id: int) -> set[str]:
     """The items of one of the firm's assessments that have evidence."""
-    q = select(Evidence.item_id).where(Evidence.assessment_id == assessment_id).distinct()
-    return set(tenancy.execute(firm_id, q).scalars())
+    return set(tenancy.execute(firm_id, _EVIDENCE, {"assessment_id": assessment_id}).scalars())
 
 
 def scoring_date(a: Assessment, day: dt.date | None = None) -> dt.date:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp import db, tenancy
 from webapp.db import utcnow
@@ -30,15 +30,17 @@ def add_comment(a: Assessment, item_id: str, body: str, user: User) -> Comment |
     return c
 
 
+_COMMENTS = (
+    select(Comment.item_id, Comment.body, Comment.author_id, Comment.created_at)
+    .where(Comment.assessment_id == bindparam("a"), Comment.item_id.in_(bindparam("items", expanding=True)))
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
 def comments_of(firm_id: int, assessment_id: int, items: Iterable[str]) -> dict[str, list[Any]]:
     """Comments on some items, oldest first: rows with item_id, body, author_id, created_at."""
     out: dict[str, list[Any]] = {}
-    q = (
-        select(Comment.item_id, Comment.body, Comment.author_id, Comment.created_at)
-        .where(Comment.assessment_id == assessment_id, Comment.item_id.in_(list(items)))
-        .order_by(Comment.created_at, Comment.id)
-    )
-    for c in tenancy.execute(firm_id, q):
+    for c in tenancy.execute(firm_id, _COMMENTS, {"a": assessment_id, "items": list(items)}):
         out.setdefault(c.item_id, []).append(c)
     return out
 
@@ -72,11 +74,13 @@ def assign_section(a: Assessment, section_id: str, assignee_id: int | None, by: 
     return None
 
 
+_ASSIGNMENTS = select(SectionAssignment.section_id, SectionAssignment.user_id).where(
+    SectionAssignment.assessment_id == bindparam("a")
+)
+
+
 def assignments_of(firm_id: int, assessment_id: int) -> dict[str, int]:
-    q = select(SectionAssignment.section_id, SectionAssignment.user_id).where(
-        SectionAssignment.assessment_id == assessment_id
-    )
-    return dict(tenancy.execute(firm_id, q).tuples().all())
+    return dict(tenancy.execute(firm_id, _ASSIGNMENTS, {"a": assessment_id}).tuples().all())
 
 
 def firm_member_choices(firm_id: int) -> list[tuple[int, str]]:

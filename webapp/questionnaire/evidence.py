@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp import db, tenancy
 from webapp.db import utcnow
@@ -102,27 +102,29 @@ def delete_evidence(
     return True
 
 
+_FILES = (
+    select(
+        Evidence.id,
+        Evidence.assessment_id,
+        Evidence.item_id,
+        Evidence.filename,
+        Evidence.content_type,
+        Evidence.size,
+        Evidence.uploaded_by_id,
+        Evidence.uploaded_at,
+        Evidence.sha256,
+    )
+    .where(Evidence.assessment_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Evidence.uploaded_at, Evidence.id)
+)
+
+
 def evidence_of(firm_id: int, assessment_ids: Iterable[int]) -> dict[tuple[int, str], list[Any]]:
     """The files of some of a firm's assessments by (assessment, item): rows with the Evidence columns."""
     out: dict[tuple[int, str], list[Any]] = {}
     ids = list(assessment_ids)
     if not ids:
         return out
-    q = (
-        select(
-            Evidence.id,
-            Evidence.assessment_id,
-            Evidence.item_id,
-            Evidence.filename,
-            Evidence.content_type,
-            Evidence.size,
-            Evidence.uploaded_by_id,
-            Evidence.uploaded_at,
-            Evidence.sha256,
-        )
-        .where(Evidence.assessment_id.in_(ids))
-        .order_by(Evidence.uploaded_at, Evidence.id)
-    )
-    for ev in tenancy.execute(firm_id, q):
+    for ev in tenancy.execute(firm_id, _FILES, {"ids": ids}):
         out.setdefault((ev.assessment_id, ev.item_id), []).append(ev)
     return out

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 import scoring
@@ -43,6 +43,15 @@ def sets_fact(
     )
 
 
+_LOCK = select(Firm.id).with_for_update(key_share=True)
+_SOURCES = select(FactAnswer.fact, FactAnswer.value, FactAnswer.source_assessment_id).where(
+    FactAnswer.fact.in_(bindparam("facts", expanding=True))
+)
+_FRAMEWORKS = select(
+    Assessment.id, Assessment.framework_id, Assessment.framework_version, Assessment.round
+).where(Assessment.id.in_(bindparam("ids", expanding=True)))
+
+
 def lock_facts(firm_id: int) -> None:
     """Hold the firm's shared facts until the transaction ends; taken before anything is written.
 
@@ -55,15 +64,12 @@ def lock_facts(firm_id: int) -> None:
     changes no fact locks only its own assessment, so no two saves wait for each other in a circle.
     SQLite needs nothing: a writing request holds the database's lock."""
     if db.session.connection().dialect.name == "postgresql":
-        tenancy.execute(firm_id, select(Firm.id).with_for_update(key_share=True))
+        tenancy.execute(firm_id, _LOCK)
 
 
 def fact_sources(firm_id: int, facts: Iterable[str]) -> list[tuple[str, Any, int | None]]:
     """(fact, value, the assessment it was last answered in) of some of the firm's shared facts."""
-    q = select(FactAnswer.fact, FactAnswer.value, FactAnswer.source_assessment_id).where(
-        FactAnswer.fact.in_(list(facts))
-    )
-    return list(tenancy.execute(firm_id, q).tuples())
+    return list(tenancy.execute(firm_id, _SOURCES, {"facts": list(facts)}).tuples())
 
 
 def framework_ids(firm_id: int, assessment_ids: Iterable[int]) -> dict[int, tuple[str, str, int]]:
@@ -71,10 +77,7 @@ def framework_ids(firm_id: int, assessment_ids: Iterable[int]) -> dict[int, tupl
     ids = list(assessment_ids)
     if not ids:
         return {}  # no round trip for nothing (a section whose shared facts were all answered here)
-    q = select(Assessment.id, Assessment.framework_id, Assessment.framework_version, Assessment.round).where(
-        Assessment.id.in_(ids)
-    )
-    return {r[0]: (r[1], r[2], r[3]) for r in tenancy.execute(firm_id, q)}
+    return {r[0]: (r[1], r[2], r[3]) for r in tenancy.execute(firm_id, _FRAMEWORKS, {"ids": ids})}
 
 
 def fact_answers(firm_id: int) -> dict[str, FactAnswer]:

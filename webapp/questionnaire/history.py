@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from webapp import tenancy
 from webapp.models import AnswerHistory, User
@@ -30,6 +32,25 @@ def history_of(
 ) -> tuple[dict[str, list[HistoryEntry]], dict[str, int]]:
     """The latest `per_item` recorded changes of each item, newest first, and each item's number of
     changes."""
+    out: dict[str, list[HistoryEntry]] = {}
+    counts: dict[str, int] = {}
+    params = {"a": assessment_id, "items": list(items), "per_item": per_item}
+    for r in tenancy.execute(firm_id, _history_statement(), params):
+        # an evidence entry leaves the answer as it was (same version before and after)
+        before = r.version if r.evidence_action else r.version - 1
+        old = AnswerState(r.item_id, r.old_value, r.old_na_reason, r.old_narrative, before)
+        new = AnswerState(r.item_id, r.new_value, r.new_na_reason, r.new_narrative, r.version)
+        entry = HistoryEntry(
+            r.item_id, old, new, r.name, r.changed_at, r.via_fact, r.evidence_action, r.evidence_name
+        )
+        out.setdefault(r.item_id, []).append(entry)
+        counts[r.item_id] = r.total
+    return out, counts
+
+
+@functools.cache
+def _history_statement() -> Any:
+    """Built once, when first needed (every model mapped by then)."""
     h = AnswerHistory
     rank = (
         func.row_number()
@@ -53,24 +74,11 @@ def history_of(
         h.changed_by_id,
         rank,
         total,
-    ).where(h.assessment_id == assessment_id, h.item_id.in_(list(items)))
+    ).where(h.assessment_id == bindparam("a"), h.item_id.in_(bindparam("items", expanding=True)))
     inner = tenancy.scoped(inner).subquery()
-    q = (
+    return (
         select(inner, User.name)
         .outerjoin(User, User.id == inner.c.changed_by_id)
-        .where(inner.c.rank <= per_item)
+        .where(inner.c.rank <= bindparam("per_item"))
         .order_by(inner.c.item_id, inner.c.rank)
     )
-    out: dict[str, list[HistoryEntry]] = {}
-    counts: dict[str, int] = {}
-    for r in tenancy.execute(firm_id, q):
-        # an evidence entry leaves the answer as it was (same version before and after)
-        before = r.version if r.evidence_action else r.version - 1
-        old = AnswerState(r.item_id, r.old_value, r.old_na_reason, r.old_narrative, before)
-        new = AnswerState(r.item_id, r.new_value, r.new_na_reason, r.new_narrative, r.version)
-        entry = HistoryEntry(
-            r.item_id, old, new, r.name, r.changed_at, r.via_fact, r.evidence_action, r.evidence_name
-        )
-        out.setdefault(r.item_id, []).append(entry)
-        counts[r.item_id] = r.total
-    return out, counts
