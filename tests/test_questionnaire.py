@@ -307,7 +307,7 @@ def test_a_write_that_loses_a_race_writes_nothing(app, owner_client):
         # first read: once its write finds a newer version, it reads the answer again for the conflict)
         reads = [{"pzb-zj-standard": mine}]
         real = answers.answer_states
-        with mock.patch.object(saving, "answer_states", lambda *a: reads.pop() if reads else real(*a)):
+        with mock.patch.object(answers, "answer_states", lambda *a: reads.pop() if reads else real(*a)):
             lost = saving.save_answers(
                 draft,
                 {"pzb-zj-standard": ItemChange(value="none")},
@@ -391,7 +391,7 @@ def test_a_write_racing_another_is_a_conflict_not_an_overwrite(app, owner_client
             states["pzb-zj-standard"] = dataclasses.replace(old, value="drafting", version=1)
         return states
 
-    monkeypatch.setattr(saving, "answer_states", stale)
+    monkeypatch.setattr(answers, "answer_states", stale)
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
         result = saving.save_answers(a, {"pzb-zj-standard": answers.ItemChange(value="none")}, owner)

@@ -13,15 +13,7 @@ from sqlalchemy import bindparam, select
 from webapp import db, tenancy
 from webapp.db import utcnow
 from webapp.models import Assessment, Evidence, User
-from webapp.questionnaire import storage
-from webapp.questionnaire.answers import (
-    AnswerState,
-    answer_states,
-    framework,
-    history_row,
-    refresh,
-    write_history,
-)
+from webapp.questionnaire import answers, storage
 
 
 @dataclass(frozen=True)
@@ -44,7 +36,7 @@ def add_evidence(
     refreshed (evidence lifts the cap on items that require it)."""
     if a.status != "draft":
         return EvidenceRefused("read_only")
-    if framework(a).item(item_id) is None:
+    if answers.framework(a).item(item_id) is None:
         return EvidenceRefused("unknown_item")
     if not data:
         return EvidenceRefused("empty")
@@ -73,7 +65,7 @@ def add_evidence(
     db.session.flush()
     a.updated_at = utcnow()
     _evidence_history(a, item_id, "added", ev.filename, user.id, a.updated_at)
-    refresh(a)
+    answers.refresh(a)
     return ev
 
 
@@ -81,9 +73,9 @@ def _evidence_history(
     a: Assessment, item_id: str, action: str, filename: str, user_id: int | None, now: dt.datetime
 ) -> None:
     """A file added to or removed from an item's evidence, in the item's history (the answer as it is)."""
-    cur = answer_states(a.firm_id, a.id, [item_id]).get(item_id) or AnswerState(item_id)
-    row = history_row(a, item_id, cur, cur, user_id=user_id, now=now)
-    write_history([{**row, "evidence_action": action, "evidence_name": filename}])
+    cur = answers.answer_states(a.firm_id, a.id, [item_id]).get(item_id) or answers.AnswerState(item_id)
+    row = answers.history_row(a, item_id, cur, cur, user_id=user_id, now=now)
+    answers.write_history([{**row, "evidence_action": action, "evidence_name": filename}])
 
 
 def delete_evidence(
@@ -98,7 +90,7 @@ def delete_evidence(
     db.after_commit(lambda: store.delete(key))  # only once the row is gone for good
     a.updated_at = utcnow()
     _evidence_history(a, ev.item_id, "removed", ev.filename, user.id if user else None, a.updated_at)
-    refresh(a)
+    answers.refresh(a)
     return True
 
 

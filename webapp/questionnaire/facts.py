@@ -17,29 +17,17 @@ from scoring.model import Framework, Item
 from webapp import db, tenancy
 from webapp.db import utcnow
 from webapp.models import Assessment, FactAnswer, Firm
-from webapp.questionnaire.answers import (
-    AnswerState,
-    answer_states,
-    evidence_items,
-    framework,
-    history_row,
-    lock,
-    same,
-    score_states,
-    store_summary,
-    upsert_answer,
-    write_history,
-)
+from webapp.questionnaire import answers
 
 
 def sets_fact(
-    fw: Framework, item_id: str, target: tuple[Any, Any, Any], states: Mapping[str, AnswerState]
+    fw: Framework, item_id: str, target: tuple[Any, Any, Any], states: Mapping[str, answers.AnswerState]
 ) -> bool:
     item = fw.item(item_id)
     return (
         item is not None
         and item.fact is not None
-        and not same(target, states.get(item_id) or AnswerState(item_id))
+        and not answers.same(target, states.get(item_id) or answers.AnswerState(item_id))
     )
 
 
@@ -60,7 +48,7 @@ def lock_facts(firm_id: int) -> None:
     in opposite orders, and PostgreSQL failed one of them (a deadlock). With the firm's row locked
     first (`FOR NO KEY UPDATE`: the firm's other writes, which only reference the row, go on), they
     take turns; the second then finds the first one's answer and, where it started from an older
-    version, reports a conflict. It is taken before the assessments' locks (`lock`): a save that
+    version, reports a conflict. It is taken before the assessments' locks (`answers.lock`): a save that
     changes no fact locks only its own assessment, so no two saves wait for each other in a circle.
     SQLite needs nothing: a writing request holds the database's lock."""
     if db.session.connection().dialect.name == "postgresql":
@@ -99,17 +87,19 @@ def share_fact(
         .order_by(Assessment.id)
     ).all()
     for other in others:
-        if not lock(other):
+        if not answers.lock(other):
             continue  # submitted meanwhile: a snapshot keeps its answer
-        ofw = framework(other)
+        ofw = answers.framework(other)
         items = [i for i in ofw.items if i.fact == fact]
         if not items:
             continue
-        states = answer_states(other.firm_id, other.id)
+        states = answers.answer_states(other.firm_id, other.id)
         if _carry_fact(other, ofw, states, items, value, user_id, now, as_of):
             other.updated_at = now
-            evidence = evidence_items(other.firm_id, other.id)
-            store_summary(other, score_states(other, ofw, states, evidence, other.firm, as_of))
+            evidence = answers.evidence_items(other.firm_id, other.id)
+            answers.store_summary(
+                other, answers.score_states(other, ofw, states, evidence, other.firm, as_of)
+            )
 
 
 def _upsert_fact(
@@ -147,7 +137,7 @@ def _upsert_fact(
 def _carry_fact(
     a: Assessment,
     fw: Framework,
-    states: dict[str, AnswerState],
+    states: dict[str, answers.AnswerState],
     items: Iterable[Item],
     value: Any,
     user_id: int | None,
@@ -158,27 +148,29 @@ def _carry_fact(
     where the value is not valid); history rows name the fact. True when something changed."""
     history = []
     for item in items:
-        cur = states.get(item.id) or AnswerState(item.id)
+        cur = states.get(item.id) or answers.AnswerState(item.id)
         if cur.na_reason is not None or (cur.value == value and type(cur.value) is type(value)):
             continue
         if value is not None:
             sub = scoring.Submission(answers={item.id: value}, mode=a.mode, as_of=as_of)
             if scoring.validate(fw, sub):
                 continue
-        version = upsert_answer(
+        version = answers.upsert_answer(
             a, item, value, None, cur.narrative, read_version=cur.version, user_id=user_id, now=now
         )
         if version is None:
             continue  # someone is editing it right now: their answer stands
-        new = AnswerState(item.id, value, None, cur.narrative, version, item.fact, user_id, now)
+        new = answers.AnswerState(item.id, value, None, cur.narrative, version, item.fact, user_id, now)
         states[item.id] = new
-        history.append(history_row(a, item.id, cur, new, user_id=user_id, now=now, via_fact=item.fact))
-    write_history(history)
+        history.append(
+            answers.history_row(a, item.id, cur, new, user_id=user_id, now=now, via_fact=item.fact)
+        )
+    answers.write_history(history)
     return bool(history)
 
 
 def prefill_facts(
-    a: Assessment, fw: Framework, states: dict[str, AnswerState], user_id: int | None, as_of: dt.date
+    a: Assessment, fw: Framework, states: dict[str, answers.AnswerState], user_id: int | None, as_of: dt.date
 ) -> None:
     lock_facts(a.firm_id)  # a fact being changed meanwhile is read once its save has committed
     facts = fact_answers(a.firm_id)

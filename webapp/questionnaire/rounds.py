@@ -25,16 +25,7 @@ from webapp.models import (
     SectionAssignment,
     User,
 )
-from webapp.questionnaire import storage
-from webapp.questionnaire.answers import (
-    AnswerState,
-    answer_states,
-    history_row,
-    refresh,
-    today,
-    upsert_answer,
-    write_history,
-)
+from webapp.questionnaire import answers, storage
 from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.evidence import evidence_of
 from webapp.questionnaire.facts import prefill_facts
@@ -85,10 +76,10 @@ def start(
     )
     db.session.add(a)
     db.session.flush()
-    as_of = day or today()
-    states: dict[str, AnswerState] = {}
+    as_of = day or answers.today()
+    states: dict[str, answers.AnswerState] = {}
     prefill_facts(a, fw, states, user.id, as_of)
-    refresh(a, day=as_of)
+    answers.refresh(a, day=as_of)
     return a, True
 
 
@@ -136,34 +127,40 @@ def new_round(
     )
     db.session.add(a)
     db.session.flush()
-    as_of = day or today()
+    as_of = day or answers.today()
     now = utcnow()
-    states: dict[str, AnswerState] = {}
+    states: dict[str, answers.AnswerState] = {}
     history = []
     for item, old in carried_answers(previous, fw, as_of):
         narrative = old.narrative if previous.mode in item.narrative_modes else None
-        version = upsert_answer(
+        version = answers.upsert_answer(
             a, item, old.value, old.na_reason, narrative, read_version=0, user_id=user.id, now=now
         )
         assert version is not None
-        new = AnswerState(item.id, old.value, old.na_reason, narrative, version, item.fact, user.id, now)
+        new = answers.AnswerState(
+            item.id, old.value, old.na_reason, narrative, version, item.fact, user.id, now
+        )
         states[item.id] = new
-        history.append(history_row(a, item.id, AnswerState(item.id), new, user_id=user.id, now=now))
-    write_history(history)
+        history.append(
+            answers.history_row(a, item.id, answers.AnswerState(item.id), new, user_id=user.id, now=now)
+        )
+    answers.write_history(history)
     prefill_facts(a, fw, states, user.id, as_of)
     carry = set(carry_evidence)
     if carry:
         assert store is not None, "carrying evidence needs the store"
         _carry_evidence(previous, a, fw, carry, store, user.id, now)
-    refresh(a, day=as_of)
+    answers.refresh(a, day=as_of)
     return a, True
 
 
-def carried_answers(previous: Assessment, fw: Framework, as_of: dt.date) -> list[tuple[Item, AnswerState]]:
+def carried_answers(
+    previous: Assessment, fw: Framework, as_of: dt.date
+) -> list[tuple[Item, answers.AnswerState]]:
     """The answers of `previous` a new round (of framework version `fw`) starts with: those given to
     items the version still asks, that it still accepts."""
     out = []
-    for old in answer_states(previous.firm_id, previous.id).values():
+    for old in answers.answer_states(previous.firm_id, previous.id).values():
         item = fw.item(old.item)
         if item is None or (not old.answered and old.narrative is None):
             continue
@@ -215,7 +212,7 @@ class RoundPlan:
     previous: Assessment
     framework: Framework
     round: int
-    answers: list[tuple[Item, AnswerState]]
+    answers: list[tuple[Item, answers.AnswerState]]
     evidence: dict[str, list[Any]]  # item -> the files (rows as `evidence_of` reads them)
 
 
@@ -232,8 +229,8 @@ def round_plan(previous: Assessment, *, day: dt.date | None = None) -> RoundPlan
     evidence = {item: rows for (_aid, item), rows in files.items() if fw.item(item) is not None}
     order = {item.id: n for n, item in enumerate(fw.items)}
     evidence = dict(sorted(evidence.items(), key=lambda kv: order[kv[0]]))
-    answers = sorted(carried_answers(previous, fw, day or today()), key=lambda x: order[x[0].id])
-    return RoundPlan(previous, fw, (last_round or previous.round) + 1, answers, evidence)
+    carried = sorted(carried_answers(previous, fw, day or answers.today()), key=lambda x: order[x[0].id])
+    return RoundPlan(previous, fw, (last_round or previous.round) + 1, carried, evidence)
 
 
 def _carry_evidence(
@@ -277,11 +274,13 @@ def _carry_evidence(
                 uploaded_at=old.uploaded_at,
             )
         )
-        cur = answer_states(a.firm_id, a.id, [old.item_id]).get(old.item_id) or AnswerState(old.item_id)
-        row = history_row(a, old.item_id, cur, cur, user_id=user_id, now=now)
+        cur = answers.answer_states(a.firm_id, a.id, [old.item_id]).get(old.item_id) or answers.AnswerState(
+            old.item_id
+        )
+        row = answers.history_row(a, old.item_id, cur, cur, user_id=user_id, now=now)
         history.append({**row, "evidence_action": "carried", "evidence_name": old.filename})
     db.session.flush()
-    write_history(history)
+    answers.write_history(history)
 
 
 def discard_draft(a: Assessment, store: storage.EvidenceStore) -> bool:

@@ -22,58 +22,38 @@ from scoring.model import Framework, Item
 from webapp.db import utcnow
 from webapp.models import Assessment, User
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire.answers import (
-    NA_REASON_MAX,
-    NARRATIVE_MAX,
-    TEXT_MAX,
-    AnswerState,
-    Conflict,
-    ItemChange,
-    ItemError,
-    SaveResult,
-    answer_states,
-    evidence_items,
-    framework,
-    lock,
-    same,
-    score_states,
-    scoring_date,
-    store_summary,
-    target_state,
-    user_names,
-    write_answer,
-)
+from webapp.questionnaire import answers
 from webapp.questionnaire.facts import lock_facts, sets_fact, share_fact
 
 
 def check_changes(
     a: Assessment,
     fw: Framework,
-    states: Mapping[str, AnswerState],
-    changes: Mapping[str, ItemChange],
+    states: Mapping[str, answers.AnswerState],
+    changes: Mapping[str, answers.ItemChange],
     as_of: dt.date,
-) -> tuple[list[ItemError], dict[str, tuple[Any, Any, Any]]]:
+) -> tuple[list[answers.ItemError], dict[str, tuple[Any, Any, Any]]]:
     """Every problem with a set of changes, and the state each changed item would get."""
-    errors: list[ItemError] = []
+    errors: list[answers.ItemError] = []
     targets: dict[str, tuple[Any, Any, Any]] = {}
     for item_id, ch in changes.items():
         item = fw.item(item_id)
         if item is None:
-            errors.append(ItemError(item_id, "unknown_item"))
+            errors.append(answers.ItemError(item_id, "unknown_item"))
             continue
-        cur = states.get(item_id) or AnswerState(item_id)
-        value, na, narrative = target_state(cur, ch)
-        if isinstance(value, str) and len(value) > TEXT_MAX:
-            errors.append(ItemError(item_id, "too_long"))
-        if isinstance(na, str) and len(na) > NA_REASON_MAX:
-            errors.append(ItemError(item_id, "too_long"))
+        cur = states.get(item_id) or answers.AnswerState(item_id)
+        value, na, narrative = answers.target_state(cur, ch)
+        if isinstance(value, str) and len(value) > answers.TEXT_MAX:
+            errors.append(answers.ItemError(item_id, "too_long"))
+        if isinstance(na, str) and len(na) > answers.NA_REASON_MAX:
+            errors.append(answers.ItemError(item_id, "too_long"))
         if narrative is not None:
             if not isinstance(narrative, str):
-                errors.append(ItemError(item_id, "bad_narrative"))
+                errors.append(answers.ItemError(item_id, "bad_narrative"))
             elif a.mode not in item.narrative_modes:
-                errors.append(ItemError(item_id, "no_narrative"))
-            elif len(narrative) > NARRATIVE_MAX:
-                errors.append(ItemError(item_id, "too_long"))
+                errors.append(answers.ItemError(item_id, "no_narrative"))
+            elif len(narrative) > answers.NARRATIVE_MAX:
+                errors.append(answers.ItemError(item_id, "too_long"))
         targets[item_id] = (value, na, narrative)
     sub = scoring.Submission(
         answers={k: v[0] for k, v in targets.items() if v[0] is not None},
@@ -82,21 +62,21 @@ def check_changes(
         as_of=as_of,
     )
     for p in scoring.validate(fw, sub):
-        errors.append(ItemError(p.item, p.code, p))
+        errors.append(answers.ItemError(p.item, p.code, p))
     return errors, targets
 
 
 def save_answers(
     a: Assessment,
-    changes: Mapping[str, ItemChange],
+    changes: Mapping[str, answers.ItemChange],
     user: User | None,
     expected_versions: Mapping[str, int] | None = None,
     *,
     day: dt.date | None = None,
     score: bool = True,
-) -> SaveResult:
+) -> answers.SaveResult:
     """Validate every change with the engine, then write them all, or nothing: with the assessment
-    locked and still a draft (`lock`), each answer written only if its version is still the one read,
+    locked and still a draft (`answers.lock`), each answer written only if its version is still the one read,
     with its history row. The one way answers change.
 
     `expected_versions` (item -> the version the editor started from) turns a stale edit into a
@@ -109,13 +89,13 @@ def save_answers(
     Without, it only writes, as the autosave does: the kept numbers are marked out of date (`scored_at`
     None) and scored again when next read (`fresh_summaries`, `progress`).
     """
-    out = SaveResult()
+    out = answers.SaveResult()
     if a.status != "draft":
-        out.errors.append(ItemError(None, "read_only"))
+        out.errors.append(answers.ItemError(None, "read_only"))
         return out
-    fw = framework(a)
-    as_of = scoring_date(a, day)
-    states = answer_states(a.firm_id, a.id, None if score else changes)
+    fw = answers.framework(a)
+    as_of = answers.scoring_date(a, day)
+    states = answers.answer_states(a.firm_id, a.id, None if score else changes)
     errors, targets = check_changes(a, fw, states, changes, as_of)
     if errors:
         out.errors = errors
@@ -123,31 +103,33 @@ def save_answers(
     for item_id, expected in (expected_versions or {}).items():
         if item_id not in targets:
             continue
-        cur = states.get(item_id) or AnswerState(item_id)
-        if cur.version != expected and not same(targets[item_id], cur):
-            out.conflicts.append(Conflict(item_id, expected, cur, _name(cur.updated_by_id)))
+        cur = states.get(item_id) or answers.AnswerState(item_id)
+        if cur.version != expected and not answers.same(targets[item_id], cur):
+            out.conflicts.append(answers.Conflict(item_id, expected, cur, _name(cur.updated_by_id)))
     if out.conflicts:
         return out
     if any(sets_fact(fw, item_id, target, states) for item_id, target in targets.items()):
         lock_facts(a.firm_id)  # before anything is locked or written: see `lock_facts`
-    if not lock(a):
-        out.errors.append(ItemError(None, "read_only"))  # submitted since it was read
+    if not answers.lock(a):
+        out.errors.append(answers.ItemError(None, "read_only"))  # submitted since it was read
         return out
 
     now = utcnow()
     user_id = user.id if user is not None else None
     facts: list[tuple[Item, Any]] = []
     for item_id, target in targets.items():
-        cur = states.get(item_id) or AnswerState(item_id)
-        if same(target, cur):
+        cur = states.get(item_id) or answers.AnswerState(item_id)
+        if answers.same(target, cur):
             continue
         item = fw.item(item_id)
         assert item is not None
-        new = write_answer(a, item, cur, target, user_id=user_id, now=now)
+        new = answers.write_answer(a, item, cur, target, user_id=user_id, now=now)
         if new is None:  # another editor's write landed between our read and our write
-            fresh = answer_states(a.firm_id, a.id, [item_id]).get(item_id) or AnswerState(item_id)
+            fresh = answers.answer_states(a.firm_id, a.id, [item_id]).get(item_id) or answers.AnswerState(
+                item_id
+            )
             expected = (expected_versions or {}).get(item_id, cur.version)
-            out.conflicts.append(Conflict(item_id, expected, fresh, _name(fresh.updated_by_id)))
+            out.conflicts.append(answers.Conflict(item_id, expected, fresh, _name(fresh.updated_by_id)))
             continue
         states[item_id] = new
         out.saved[item_id] = new
@@ -160,9 +142,9 @@ def save_answers(
     out.states = states
     if not score:
         return out
-    evidence = evidence_items(a.firm_id, a.id)
-    out.result = score_states(a, fw, states, evidence, a.firm, as_of, explain=False)
-    store_summary(a, out.result, changed_at=now if out.saved else None)
+    evidence = answers.evidence_items(a.firm_id, a.id)
+    out.result = answers.score_states(a, fw, states, evidence, a.firm, as_of, explain=False)
+    answers.store_summary(a, out.result, changed_at=now if out.saved else None)
     out.profile = profile_facts(a.firm, as_of)
     return out
 
@@ -170,4 +152,4 @@ def save_answers(
 def _name(user_id: int | None) -> str | None:
     if user_id is None:
         return None
-    return user_names([user_id]).get(user_id)
+    return answers.user_names([user_id]).get(user_id)

@@ -12,14 +12,7 @@ import scoring
 from scoring.model import Framework
 from webapp.db import utcnow
 from webapp.models import Assessment, User
-from webapp.questionnaire.answers import (
-    AnswerState,
-    framework,
-    lock,
-    scored,
-    store_summary,
-    today,
-)
+from webapp.questionnaire import answers
 from webapp.stats import results as stats_results
 
 
@@ -36,7 +29,7 @@ class SubmitProblem:
 def submit_problems(
     a: Assessment,
     fw: Framework,
-    states: Mapping[str, AnswerState],
+    states: Mapping[str, answers.AnswerState],
     result: scoring.Result,
     evidence: set[str],
 ) -> list[SubmitProblem]:
@@ -68,11 +61,13 @@ def submit_problems(
 
 def submit(a: Assessment, user: User, *, day: dt.date | None = None) -> list[SubmitProblem]:
     """Submit a draft: [] when done (it is read-only from now on), else every problem to fix first."""
-    if a.status != "draft" or not lock(a):  # see `lock`: saves wait for the submission, or it for them
+    if a.status != "draft" or not answers.lock(
+        a
+    ):  # see `answers.lock`: saves wait for the submission, or it for them
         return [SubmitProblem(None, None, "read_only")]
-    fw = framework(a)
-    as_of = day or today()
-    s = scored(a, day=as_of)
+    fw = answers.framework(a)
+    as_of = day or answers.today()
+    s = answers.scored(a, day=as_of)
     result = s.result
     problems = submit_problems(a, fw, s.states, result, s.evidence)
     if problems:
@@ -83,6 +78,6 @@ def submit(a: Assessment, user: User, *, day: dt.date | None = None) -> list[Sub
     a.submitted_by_id = user.id
     a.as_of = as_of
     a.updated_at = now
-    store_summary(a, result)
+    answers.store_summary(a, result)
     stats_results.record(a, result)
     return []

@@ -12,11 +12,7 @@ import scoring
 from scoring.model import Framework
 from webapp import db
 from webapp.models import Assessment
-from webapp.questionnaire.answers import (
-    framework,
-    refresh,
-    scored,
-)
+from webapp.questionnaire import answers
 from webapp.questionnaire.engine_bridge import summary
 
 
@@ -44,7 +40,7 @@ class Verdict:
 def verdict(a: Assessment, *, day: dt.date | None = None) -> Verdict:
     """The full result of an assessment (live for a draft), compared with its previous round, and the
     score of every round of the same framework and mode."""
-    result = refresh(a, day=day) if a.status == "draft" else _result_of(a, day)
+    result = answers.refresh(a, day=day) if a.status == "draft" else _result_of(a, day)
     previous = db.session.get(Assessment, a.previous_id) if a.previous_id else None
     comparison = None
     if previous is not None and previous.framework_id == a.framework_id:
@@ -74,8 +70,8 @@ def verdict(a: Assessment, *, day: dt.date | None = None) -> Verdict:
                 r.as_of or (r.submitted_at.date() if r.submitted_at else None),
             )
         )
-    return Verdict(a, framework(a), result, a.status == "draft", previous, comparison, trend)
+    return Verdict(a, answers.framework(a), result, a.status == "draft", previous, comparison, trend)
 
 
 def _result_of(a: Assessment, day: dt.date | None) -> scoring.Result:
-    return scored(a, day=day).result
+    return answers.scored(a, day=day).result
