@@ -310,26 +310,19 @@ def user_names(ids: Iterable[int | None]) -> dict[int, str]:
 # ---- saving ------------------------------------------------------------------------------------------
 
 
-_UPSERT_COLUMNS = ("value", "na_reason", "narrative", "fact", "version", "updated_by_id", "updated_at")
-_UPSERTS: dict[str, Any] = {}
-
-
-def _upsert_statement(dialect: str) -> Any:
+def _upsert(insert: Any) -> Any:
     """INSERT … ON CONFLICT (assessment, item) DO UPDATE … WHERE version = :read_version RETURNING
-    version, built once per dialect (PostgreSQL and SQLite both have it)."""
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
-        if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two supported databases
-            raise RuntimeError(f"unsupported database {dialect}")
-        table = Answer.__table__
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["assessment_id", "item_id"],
-            set_={k: ins.excluded[k] for k in _UPSERT_COLUMNS},
-            where=table.c.version == bindparam("read_version"),
-        ).returning(table.c.version)
-        _UPSERTS[dialect] = stmt
-    return stmt
+    version (PostgreSQL and SQLite both have it)."""
+    ins = insert(Answer.__table__)
+    columns = ("value", "na_reason", "narrative", "fact", "version", "updated_by_id", "updated_at")
+    return ins.on_conflict_do_update(
+        index_elements=["assessment_id", "item_id"],
+        set_={k: ins.excluded[k] for k in columns},
+        where=Answer.__table__.c.version == bindparam("read_version"),
+    ).returning(Answer.__table__.c.version)
+
+
+_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 
 def upsert_answer(
@@ -357,7 +350,7 @@ def upsert_answer(
         "updated_at": now,
         "read_version": read_version,
     }
-    got = tenancy.execute(a.firm_id, _upsert_statement(db.session.connection().dialect.name), params).scalar()
+    got = tenancy.execute(a.firm_id, _UPSERT[db.session.connection().dialect.name], params).scalar()
     return int(got) if got is not None else None
 
 

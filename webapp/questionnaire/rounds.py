@@ -42,6 +42,26 @@ def latest_version(framework_id: str) -> str:
         raise StartError(str(exc)) from None
 
 
+def _same(firm_id: int, framework_id: str, mode: str) -> Any:
+    """The firm's assessments of a framework in a mode, the latest round first."""
+    return (
+        select(Assessment)
+        .where(
+            Assessment.firm_id == firm_id, Assessment.framework_id == framework_id, Assessment.mode == mode
+        )
+        .order_by(Assessment.round.desc(), Assessment.id.desc())
+    )
+
+
+def _next_round(previous: Assessment) -> int:
+    last = db.session.scalar(
+        _same(previous.firm_id, previous.framework_id, previous.mode)
+        .with_only_columns(func.max(Assessment.round))
+        .order_by(None)
+    )
+    return (last or previous.round) + 1
+
+
 def start(
     firm_id: int, framework_id: str, mode: str | None, user: User, *, day: dt.date | None = None
 ) -> tuple[Assessment, bool]:
@@ -52,13 +72,7 @@ def start(
     mode = mode or fw.default_mode
     if mode not in {m.id for m in fw.modes}:
         raise StartError(f"framework {framework_id!r} has no mode {mode!r}")
-    same = (
-        select(Assessment)
-        .where(
-            Assessment.firm_id == firm_id, Assessment.framework_id == framework_id, Assessment.mode == mode
-        )
-        .order_by(Assessment.round.desc(), Assessment.id.desc())
-    )
+    same = _same(firm_id, framework_id, mode)
     draft = db.session.scalar(same.where(Assessment.status == "draft"))
     if draft is not None:
         return draft, False
@@ -97,31 +111,17 @@ def new_round(
     is returned instead."""
     if previous.status != "submitted":
         raise StartError("only a submitted assessment starts a new round")
-    draft = db.session.scalar(
-        select(Assessment).where(
-            Assessment.firm_id == previous.firm_id,
-            Assessment.framework_id == previous.framework_id,
-            Assessment.mode == previous.mode,
-            Assessment.status == "draft",
-        )
-    )
+    draft = draft_after(previous)
     if draft is not None:
         return draft, False
     fw = framework_of(previous.framework_id, latest_version(previous.framework_id))
-    last_round = db.session.scalar(
-        select(func.max(Assessment.round)).where(
-            Assessment.firm_id == previous.firm_id,
-            Assessment.framework_id == previous.framework_id,
-            Assessment.mode == previous.mode,
-        )
-    )
     a = Assessment(
         firm_id=previous.firm_id,
         framework_id=fw.id,
         framework_version=fw.version,
         mode=previous.mode,
         status="draft",
-        round=(last_round or previous.round) + 1,
+        round=_next_round(previous),
         previous_id=previous.id,
         created_by_id=user.id,
     )
@@ -179,14 +179,8 @@ def carried_answers(
 def previous_round(firm_id: int, framework_id: str, mode: str | None) -> Assessment | None:
     """The submitted assessment that starting this framework and mode would follow with a new round
     (the person confirms what it carries first); None when a draft exists or nothing was submitted."""
-    fw = framework_of(framework_id, latest_version(framework_id))
-    mode = mode or fw.default_mode
-    same = (
-        select(Assessment)
-        .where(
-            Assessment.firm_id == firm_id, Assessment.framework_id == framework_id, Assessment.mode == mode
-        )
-        .order_by(Assessment.round.desc(), Assessment.id.desc())
+    same = _same(
+        firm_id, framework_id, mode or framework_of(framework_id, latest_version(framework_id)).default_mode
     )
     if db.session.scalar(same.where(Assessment.status == "draft")) is not None:
         return None
@@ -195,14 +189,8 @@ def previous_round(firm_id: int, framework_id: str, mode: str | None) -> Assessm
 
 def draft_after(previous: Assessment) -> Assessment | None:
     """The firm's draft of the same framework and mode as `previous`, if one exists."""
-    return db.session.scalar(
-        select(Assessment).where(
-            Assessment.firm_id == previous.firm_id,
-            Assessment.framework_id == previous.framework_id,
-            Assessment.mode == previous.mode,
-            Assessment.status == "draft",
-        )
-    )
+    same = _same(previous.firm_id, previous.framework_id, previous.mode)
+    return db.session.scalar(same.where(Assessment.status == "draft"))
 
 
 @dataclass
@@ -218,19 +206,12 @@ class RoundPlan:
 
 def round_plan(previous: Assessment, *, day: dt.date | None = None) -> RoundPlan:
     fw = framework_of(previous.framework_id, latest_version(previous.framework_id))
-    last_round = db.session.scalar(
-        select(func.max(Assessment.round)).where(
-            Assessment.firm_id == previous.firm_id,
-            Assessment.framework_id == previous.framework_id,
-            Assessment.mode == previous.mode,
-        )
-    )
     files = evidence_of(previous.firm_id, [previous.id])
     evidence = {item: rows for (_aid, item), rows in files.items() if fw.item(item) is not None}
     order = {item.id: n for n, item in enumerate(fw.items)}
     evidence = dict(sorted(evidence.items(), key=lambda kv: order[kv[0]]))
     carried = sorted(carried_answers(previous, fw, day or answers.today()), key=lambda x: order[x[0].id])
-    return RoundPlan(previous, fw, (last_round or previous.round) + 1, carried, evidence)
+    return RoundPlan(previous, fw, _next_round(previous), carried, evidence)
 
 
 def _carry_evidence(
