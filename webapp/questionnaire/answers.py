@@ -289,7 +289,8 @@ def progress(a: Assessment, *, day: dt.date | None = None) -> Scored:
 def fresh_summaries(rows: Iterable[Assessment], *, day: dt.date | None = None) -> None:
     """Score again the drafts whose kept headline numbers a write-only save left out of date."""
     for a in rows:
-        progress(a, day=day)
+        if a.status == "draft" and a.scored_at is None:
+            progress(a, day=day)
 
 
 def refresh(a: Assessment, *, day: dt.date | None = None) -> scoring.Result:
