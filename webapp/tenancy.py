@@ -117,19 +117,12 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
 def _touches_tenant_rows(state: ORMExecuteState) -> bool:
     """Does the statement read or change a tenant-scoped table, as an entity or in any join or
     subquery? Attaching the criteria costs about a millisecond a statement, so skip it when not."""
-    classes = _tenant_classes()
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
-    tables = _TENANT_TABLES.get("all")
-    if tables is None:
-        tables = frozenset(cls.__table__ for cls in classes)  # type: ignore[attr-defined]
-        _TENANT_TABLES["all"] = tables
+    tables = _firm_columns()
     return any(
         t in tables for t in sql_util.find_tables(state.statement, include_joins=True, include_aliases=True)
     )
-
-
-_TENANT_TABLES: dict[str, frozenset[Any]] = {}
 
 
 def _options(session: Session, ctx: TenantContext) -> tuple[Any, ...]:
@@ -147,15 +140,9 @@ def _criteria(firm_ids: frozenset[int]) -> tuple[Any, ...]:
     )
 
 
+@functools.cache
 def _tenant_classes() -> list[type[TenantScoped]]:
-    classes = _TENANT_CLASSES.get("all")
-    if classes is None:
-        classes = [m.class_ for m in db.Base.registry.mappers if issubclass(m.class_, TenantScoped)]
-        _TENANT_CLASSES["all"] = classes
-    return classes
-
-
-_TENANT_CLASSES: dict[str, list[type[TenantScoped]]] = {}
+    return [m.class_ for m in db.Base.registry.mappers if issubclass(m.class_, TenantScoped)]
 
 
 @event.listens_for(Session, "before_flush")
@@ -232,12 +219,7 @@ def _firm_conditions(from_: Any) -> list[Any]:
     return [] if column is None else [column == bindparam(FIRM_PARAM)]
 
 
+@functools.cache
 def _firm_columns() -> dict[Any, Any]:
-    columns = _FIRM_COLUMNS.get("all")
-    if columns is None:
-        columns = {cls.__table__: cls.__table__.c[cls.__tenant_column__] for cls in _tenant_classes()}  # type: ignore[attr-defined]
-        _FIRM_COLUMNS["all"] = columns
-    return columns
-
-
-_FIRM_COLUMNS: dict[str, dict[Any, Any]] = {}
+    """Each tenant-scoped table, with its firm column."""
+    return {cls.__table__: cls.__table__.c[cls.__tenant_column__] for cls in _tenant_classes()}  # type: ignore[attr-defined]
