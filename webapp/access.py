@@ -159,33 +159,48 @@ def firm(min_role: str = "viewer", *, write: str | None = None) -> Callable[[Cal
 
 
 def assessment(
-    min_role: str = "viewer", *, write: str | None = None
+    min_role: str = "viewer",
+    *,
+    write: str | None = None,
+    reading: Callable[[], tuple[Any, ...]] | None = None,
 ) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """`firm(min_role, write=write)`, and the view gets the assessment it admitted in place of the
     `firm_id` and `assessment_id` URL arguments: the firm's assessment with that id, its firm loaded
-    in the same statement, or 404. A view so guarded cannot reach another firm's assessment."""
+    in the same statement, or 404. A view so guarded cannot reach another firm's assessment.
+
+    `reading`: more columns a GET reads in the same statement (the section page's stamp), given to
+    the view as `read`."""
 
     def decorator(view: Callable[..., R]) -> Callable[..., R]:
         @firm(min_role, write=write)
         @functools.wraps(view)
         def wrapper(*args: Any, firm_id: int, assessment_id: int, **kwargs: Any) -> R:
-            a = load_assessment(firm_id, assessment_id)
-            if a is None:
+            more = reading() if reading is not None and request.method in ("GET", "HEAD") else ()
+            row = load_row(firm_id, assessment_id, *more)
+            if row is None:
                 abort(404)
-            return view(a, *args, **kwargs)
+            if reading is not None:
+                kwargs["read"] = tuple(row[1:])
+            return view(row[0], *args, **kwargs)
 
         return wrapper
 
     return decorator
 
 
-def load_assessment(firm_id: int, assessment_id: int) -> Assessment | None:
-    """One of the firm's assessments with its firm (one statement, under the tenant filter)."""
-    return db.session.scalar(
-        select(Assessment)
+def load_row(firm_id: int, assessment_id: int, *columns: Any) -> Any:
+    """(assessment, *columns) of one of the firm's assessments, its firm loaded with it, in one
+    statement under the tenant filter; None when the firm has no such assessment."""
+    return db.session.execute(
+        select(Assessment, *columns)
         .options(joinedload(Assessment.firm, innerjoin=True))
         .where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
-    )
+    ).first()
+
+
+def load_assessment(firm_id: int, assessment_id: int) -> Assessment | None:
+    row = load_row(firm_id, assessment_id)
+    return None if row is None else row[0]  # type: ignore[no-any-return]
 
 
 def org_kind(kind: str, roles: tuple[str, ...] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]:

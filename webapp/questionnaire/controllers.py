@@ -341,20 +341,19 @@ def _section(fw: Framework, section_id: str) -> Section:
     return sec
 
 
-@access.assessment("viewer", write="editor")
-def section(a: Assessment, section_id: str) -> ResponseReturnValue:
+@access.assessment("viewer", write="editor", reading=pagecache.stamp_columns)
+def section(a: Assessment, section_id: str, read: tuple[Any, ...]) -> ResponseReturnValue:
     fw = answers.framework(a)
     sec = _section(fw, section_id)
     if request.method == "GET":
-        return _cached_section(a, fw, sec)
+        return _cached_section(a, fw, sec, pagecache.stamp_of(a, read))
     return _post_section(a, fw, sec)
 
 
-def _cached_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnValue:
+def _cached_section(
+    a: Assessment, fw: Framework, sec: Section, stamp: tuple[Any, ...]
+) -> ResponseReturnValue:
     """The section page, rendered again only when something it shows changed (see `pagecache`)."""
-    stamp = pagecache.stamp(a.firm_id, a.id)
-    if stamp is None:
-        abort(404)
     user = access.signed_in()
     key = (
         "section",
