@@ -132,7 +132,7 @@ def prepare(instance: Path) -> list[dict[str, Any]]:
     from webapp.auth.util import hash_password
     from webapp.db import utcnow
     from webapp.models import Firm, Membership, User
-    from webapp.questionnaire import services
+    from webapp.questionnaire import rounds
     from webapp.refdata import credit_code
 
     app = create_app(
@@ -177,7 +177,7 @@ def prepare(instance: Path) -> list[dict[str, Any]]:
             db.session.flush()
             db.session.add(Membership(user_id=user.id, firm_id=firm.id, role="owner"))
             db.session.flush()
-            a, _ = services.start(firm.id, "pinzibiao", None, user)
+            a, _ = rounds.start(firm.id, "pinzibiao", None, user)
             users.append({"email": user.email, "user": user.id, "firm": firm.id, "a": a.id})
         db.session.commit()
     for u in users:

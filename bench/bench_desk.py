@@ -78,8 +78,8 @@ def prepare(url: str, n_clients: int, per_client: int, seed: int = 17) -> None:
         Membership,
         User,
     )
-    from webapp.questionnaire import services as q
-    from webapp.questionnaire.scoring import summary
+    from webapp.questionnaire import answers
+    from webapp.questionnaire.engine_bridge import summary
     from webapp.refdata import regions
     from webapp.reports.sample import sample_answers
 
@@ -173,7 +173,7 @@ def prepare(url: str, n_clients: int, per_client: int, seed: int = 17) -> None:
                         "updated_at": stamp,
                     }
                     answers.append(row)
-                    states[item.id] = q.AnswerState(item.id, row["value"], row["na_reason"])
+                    states[item.id] = answers.AnswerState(item.id, row["value"], row["na_reason"])
                 for item_id in ev:
                     n += 1
                     evidence.append(
@@ -190,7 +190,9 @@ def prepare(url: str, n_clients: int, per_client: int, seed: int = 17) -> None:
                         }
                     )
                 if status == "submitted" or rng.random() >= STALE_DRAFTS:
-                    result = q.score_states(a, fw, states, ev, f, q.scoring_date(a, TODAY), explain=False)
+                    result = answers.score_states(
+                        a, fw, states, ev, f, answers.scoring_date(a, TODAY), explain=False
+                    )
                     head = summary(result)
                     a.summary = head
                     a.result_percent = head["percent"]

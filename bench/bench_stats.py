@@ -48,7 +48,7 @@ def _pool(rng: random.Random) -> dict[tuple[str, str], list[Any]]:
     from assessments.loader import load_framework
     from scoring.model import AnswerType
     from webapp.commands.demo.statistics import _value
-    from webapp.questionnaire.scoring import submission
+    from webapp.questionnaire.engine_bridge import submission
 
     out: dict[tuple[str, str], list[Any]] = {}
     cache: dict[Any, Any] = {}

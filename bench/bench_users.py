@@ -64,7 +64,7 @@ def prepare(instance: Path) -> tuple[list[dict[str, Any]], dict[str, list[tuple[
     from webapp import create_app, db, tenancy
     from webapp.auth.util import hash_password
     from webapp.models import Firm, Membership, User
-    from webapp.questionnaire import services
+    from webapp.questionnaire import rounds
     from webapp.refdata import credit_code
 
     fw = load_framework("pinzibiao")
@@ -102,7 +102,7 @@ def prepare(instance: Path) -> tuple[list[dict[str, Any]], dict[str, list[tuple[
             db.session.add_all([user, firm])
             db.session.flush()
             db.session.add(Membership(user_id=user.id, firm_id=firm.id, role="owner"))
-            a, _ = services.start(firm.id, "pinzibiao", None, user)
+            a, _ = rounds.start(firm.id, "pinzibiao", None, user)
             users.append({"email": user.email, "firm": firm.id, "a": a.id})
         db.session.commit()
     db.dispose(app)

@@ -157,7 +157,7 @@ def prepare(url: str, instance: Path, users: int) -> tuple[list[dict[str, Any]],
     from webapp import create_app, db, tenancy
     from webapp.auth.util import hash_password
     from webapp.models import Answer, Firm, Membership, User
-    from webapp.questionnaire import services
+    from webapp.questionnaire import rounds
     from webapp.refdata import credit_code
 
     fw = load_framework("pinzibiao")
@@ -195,7 +195,7 @@ def prepare(url: str, instance: Path, users: int) -> tuple[list[dict[str, Any]],
             db.session.add_all([user, firm])
             db.session.flush()
             db.session.add(Membership(user_id=user.id, firm_id=firm.id, role="owner"))
-            a, _ = services.start(firm.id, "pinzibiao", None, user)
+            a, _ = rounds.start(firm.id, "pinzibiao", None, user)
             initial = {
                 x.item_id for x in db.session.scalars(select(Answer).where(Answer.assessment_id == a.id))
             }

@@ -1,7 +1,7 @@
 """Two users answer the same shared fact at the same moment, each in a draft of another framework.
 
 Each save writes its own answer, then the firm's fact and the same fact in the firm's other drafts
-(`services._share_fact`): without a fixed order, the two transactions locked the same rows in opposite
+(`facts.share_fact`): without a fixed order, the two transactions locked the same rows in opposite
 orders and PostgreSQL broke the deadlock by failing one of them (500). These tests commit for real,
 from two threads, like the server's workers (see tests/test_save_lock.py), and remove what they
 made. On SQLite a writing request holds the database's write lock from its first statement, so the
@@ -32,7 +32,7 @@ ITEMS = {"pinzibiao": "pzb-iso9001", "performance-excellence": "pe-elig-iso9001"
 def two_editors(app: Any) -> Iterator[tuple[list[Any], int, dict[str, int]]]:
     """A firm with a draft of each framework in ITEMS and two signed-in editors, all committed:
     ([client, client], firm id, {framework: assessment id}). Removed afterwards."""
-    from webapp.questionnaire import services
+    from webapp.questionnaire import rounds
 
     emails = ("fact-race-a@example.cn", "fact-race-b@example.cn")
     with app.app_context(), tenancy.bypass():
@@ -59,7 +59,7 @@ def two_editors(app: Any) -> Iterator[tuple[list[Any], int, dict[str, int]]]:
         db.session.add_all([Membership(user_id=u.id, firm_id=firm.id, role="owner") for u in users])
         drafts = {}
         for fw in ITEMS:
-            a, _ = services.start(firm.id, fw, "quick" if fw == "performance-excellence" else None, users[0])
+            a, _ = rounds.start(firm.id, fw, "quick" if fw == "performance-excellence" else None, users[0])
             drafts[fw] = a.id
         db.session.commit()
         user_ids, firm_id = [u.id for u in users], firm.id

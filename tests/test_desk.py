@@ -58,18 +58,18 @@ def _client(app, create_user, create_firm, cid, name, *, rounds=(), grant=True):
 
 
 def _engine(app, aid):
-    from webapp.questionnaire import services as q
+    from webapp.questionnaire import answers
 
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
-        return q.score_states(
+        return answers.score_states(
             a,
-            q.framework(a),
-            q.answer_states(a.id),
-            q.evidence_items(a.id),
-            q.firm_of(a.firm_id),
-            q.scoring_date(a),
-        ), q.framework(a)
+            answers.framework(a),
+            answers.answer_states(a.firm_id, a.id),
+            answers.evidence_items(a.firm_id, a.id),
+            a.firm,
+            answers.scoring_date(a),
+        ), answers.framework(a)
 
 
 def _statements(app, client, url):
@@ -290,10 +290,10 @@ def test_export_the_whole_record_as_json_and_xlsx(app, client, create_user, crea
         }
         assert [g["item"] for g in a["result"]["gaps"]] == [g.item for g in result.gaps[:10]]
         with app.app_context(), tenancy.bypass():
-            from webapp.questionnaire import services as q
+            from webapp.questionnaire import answers
 
             assert {x["item"]: x["value"] for x in a["answers"]} == {
-                k: v.value for k, v in q.answer_states(a["id"]).items()
+                k: v.value for k, v in answers.answer_states(firm.id, a["id"]).items()
             }
     assert [x["title"] for x in data["actions"]] == ["=SUM(A1) 完善计量体系"]
     assert data["actions"][0]["due_on"] == "2027-01-15" and data["actions"][0]["owner"]
@@ -345,10 +345,11 @@ def _filled(template: bytes, answers: dict[str, tuple]) -> tuple[bytes, dict[str
 
 
 def _answers(app, aid):
-    from webapp.questionnaire import services as q
+    from webapp.questionnaire import answers
 
     with app.app_context(), tenancy.bypass():
-        return {k: (v.value, v.na_reason, v.version) for k, v in q.answer_states(aid).items()}
+        firm_id = db.session.get(Assessment, aid).firm_id
+        return {k: (v.value, v.na_reason, v.version) for k, v in answers.answer_states(firm_id, aid).items()}
 
 
 def _history(app, aid):
@@ -516,19 +517,19 @@ def test_an_import_refused_by_a_conflict_writes_nothing(
     firm = create_firm("丙机械有限公司", owner=owner)
     login(client, owner)
     from tests.test_questionnaire import start
-    from webapp.questionnaire import services as q
+    from webapp.questionnaire import answers
 
     aid = start(client, firm.id)
     template = client.get(f"/firms/{firm.id}/assessments/{aid}/answers.xlsx").data
     data, _rows = _filled(template, {"pzb-iso9001": ("yes", None), "pzb-iso14001": ("no", None)})
-    real = q._write_answer
+    real = answers.write_answer
     calls = []
 
     def second_loses(a, item, cur, target, **kw):
         calls.append(item.id)
         return real(a, item, cur, target, **kw) if len(calls) == 1 else None
 
-    monkeypatch.setattr(q, "_write_answer", second_loses)
+    monkeypatch.setattr(answers, "write_answer", second_loses)
     r = client.post(
         f"/firms/{firm.id}/import",
         data={"assessment": aid, "file": (io.BytesIO(data), "a.xlsx")},

@@ -82,8 +82,8 @@ def test_section_assignees_own_their_steps(app, client, create_user, create_firm
     login(client, owner)
     aid = start(client, firm.id)
     fw_section = None
+    from webapp.questionnaire.engine_bridge import framework_of
     from webapp.questionnaire.present import section_of_item
-    from webapp.questionnaire.scoring import framework_of
 
     with app.app_context(), tenancy.bypass():
         from webapp.models import Assessment
@@ -186,7 +186,7 @@ def test_done_actions_count_the_answer_changes_since(app, owner_client):
 
 def test_progress_equals_a_rescore_of_the_current_answers(app, owner_client):
     from webapp.models import Assessment
-    from webapp.questionnaire import services as q
+    from webapp.questionnaire import answers
 
     client, firm, owner = owner_client
     english(app, owner)
@@ -198,9 +198,14 @@ def test_progress_equals_a_rescore_of_the_current_answers(app, owner_client):
     def rescored():
         with app.app_context(), tenancy.bypass():
             a = db.session.get(Assessment, aid)
-            fw = q.framework(a)
-            r = q.score_states(
-                a, fw, q.answer_states(a.id), q.evidence_items(a.id), q.firm_of(a.firm_id), q.scoring_date(a)
+            fw = answers.framework(a)
+            r = answers.score_states(
+                a,
+                fw,
+                answers.answer_states(a.firm_id, a.id),
+                answers.evidence_items(a.firm_id, a.id),
+                a.firm,
+                answers.scoring_date(a),
             )
             return {tr.id: tr for tr in r.targets}, {p.target: p for p in r.paths}, fw
 

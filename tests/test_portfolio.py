@@ -83,18 +83,18 @@ def test_portfolio_figures_equal_the_engines(app, owner_client, create_user, cre
     aid = start(client, firm.id)
     save(client, firm.id, aid, "pzb-zj-standard", 0, value="published")
     cons = login(app.test_client(), consultant)
-    from webapp.questionnaire import services as q
-    from webapp.questionnaire.scoring import summary
+    from webapp.questionnaire import answers
+    from webapp.questionnaire.engine_bridge import summary
 
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
-        r = q.score_states(
+        r = answers.score_states(
             a,
-            q.framework(a),
-            q.answer_states(a.id),
-            q.evidence_items(a.id),
-            q.firm_of(a.firm_id),
-            q.scoring_date(a),
+            answers.framework(a),
+            answers.answer_states(a.firm_id, a.id),
+            answers.evidence_items(a.firm_id, a.id),
+            a.firm,
+            answers.scoring_date(a),
         )
         head = summary(r)
     html = cons.get("/consultant/").get_data(as_text=True)

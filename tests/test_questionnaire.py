@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 import scoring
 from assessments.loader import load_framework
-from webapp import db, tenancy
+from webapp import access, db, tenancy
 from webapp.commands.demo.assessments import pdf_bytes, png_bytes
 from webapp.models import Answer, AnswerHistory, Assessment, Evidence, FactAnswer
 
@@ -253,24 +253,26 @@ def test_figures_read_after_an_autosave_are_up_to_date(app, owner_client):
 
 def test_figures_scored_before_a_save_are_not_kept_after_it(app, owner_client):
     """Figures scored from answers read before another save landed must not be kept as current."""
-    from webapp.questionnaire import services
-    from webapp.questionnaire.services import ItemChange
+    from webapp.questionnaire import answers
+    from webapp.questionnaire import save as saving
+    from webapp.questionnaire.answers import ItemChange
 
     client, firm, _ = owner_client
     aid = start(client, firm.id)
     assert save(client, firm.id, aid, "pzb-certified", 0, value=True).status_code == 200
     with app.test_request_context(), tenancy.bypass():
-        read = services.assessment_row(firm.id, aid)  # the figures' read …
+        read = access.load_assessment(firm.id, aid)  # the figures' read …
+        db.session.expunge(read)  # as another request's would be
         assert read is not None and read.scored_at is None
         draft = db.session.get(Assessment, aid)
         change = {"pzb-zj-standard": ItemChange(value="drafting")}
-        saved = services.save_answers(draft, change, None, score=False)
+        saved = saving.save_answers(draft, change, None, score=False)
         assert saved.ok and saved.saved  # … another save lands …
-        services.progress(read)  # … and the figures from the earlier read are not kept
+        answers.progress(read)  # … and the figures from the earlier read are not kept
         db.session.commit()
         stored = db.session.get(Assessment, aid)
         assert stored.scored_at is None
-        services.progress(services.assessment_row(firm.id, aid))
+        answers.progress(access.load_assessment(firm.id, aid))
         db.session.commit()
         db.session.refresh(stored)
         assert stored.scored_at is not None and stored.summary["answered"] == 2
@@ -280,17 +282,18 @@ def test_a_write_that_loses_a_race_writes_nothing(app, owner_client):
     """Two editors read version 1; the first write lands; the second, though its version matched when
     read, must come back as a conflict showing the winner's answer — no answer, history or change
     of the assessment written for it."""
-    from webapp.questionnaire import services
-    from webapp.questionnaire.services import ItemChange
+    from webapp.questionnaire import answers
+    from webapp.questionnaire import save as saving
+    from webapp.questionnaire.answers import ItemChange
 
     client, firm, owner = owner_client
     aid = start(client, firm.id)
     assert save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting").status_code == 200
     with app.test_request_context(), tenancy.bypass():
         draft = db.session.get(Assessment, aid)
-        mine = services.answer_states(aid)["pzb-zj-standard"]
+        mine = answers.answer_states(firm.id, aid)["pzb-zj-standard"]
         assert mine.version == 1
-        won = services.save_answers(
+        won = saving.save_answers(
             draft,
             {"pzb-zj-standard": ItemChange(value="published")},
             owner,
@@ -303,9 +306,9 @@ def test_a_write_that_loses_a_race_writes_nothing(app, owner_client):
         # the second editor's save read the answer before the first one's write landed (only its
         # first read: once its write finds a newer version, it reads the answer again for the conflict)
         reads = [{"pzb-zj-standard": mine}]
-        real = services.answer_states
-        with mock.patch.object(services, "answer_states", lambda *a: reads.pop() if reads else real(*a)):
-            lost = services.save_answers(
+        real = answers.answer_states
+        with mock.patch.object(answers, "answer_states", lambda *a: reads.pop() if reads else real(*a)):
+            lost = saving.save_answers(
                 draft,
                 {"pzb-zj-standard": ItemChange(value="none")},
                 owner,
@@ -350,15 +353,16 @@ def test_autosave_refuses_an_invalid_value_and_saves_nothing(app, owner_client):
 
 
 def test_save_answers_is_all_or_nothing(app, owner_client):
-    from webapp.questionnaire import services
+    from webapp.questionnaire import answers
+    from webapp.questionnaire import save as saving
 
     client, firm, owner = owner_client
     aid = start(client, firm.id)
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
-        result = services.save_answers(
+        result = saving.save_answers(
             a,
-            services.changes_from(answers={"pzb-zj-standard": "published", "pzb-zhejiang-suppliers": "lots"}),
+            answers.changes_from(answers={"pzb-zj-standard": "published", "pzb-zhejiang-suppliers": "lots"}),
             owner,
         )
         assert not result.ok and [e.item for e in result.errors] == ["pzb-zhejiang-suppliers"]
@@ -369,16 +373,17 @@ def test_save_answers_is_all_or_nothing(app, owner_client):
 def test_a_write_racing_another_is_a_conflict_not_an_overwrite(app, owner_client, monkeypatch):
     """Two requests read version 1; the first writes version 2; the second's conditional upsert finds
     version 2 and writes nothing: a conflict, even without an expected version from the client."""
-    from webapp.questionnaire import services
+    from webapp.questionnaire import answers
+    from webapp.questionnaire import save as saving
 
     client, firm, owner = owner_client
     aid = start(client, firm.id)
     assert save(client, firm.id, aid, "pzb-zj-standard", 0, value="drafting").status_code == 200
     assert save(client, firm.id, aid, "pzb-zj-standard", 1, value="published").status_code == 200
-    real = services.answer_states
+    real = answers.answer_states
 
-    def stale(assessment_id, items=None):
-        states = real(assessment_id, items)
+    def stale(firm_id, assessment_id, items=None):
+        states = real(firm_id, assessment_id, items)
         if items is None and "pzb-zj-standard" in states:
             import dataclasses
 
@@ -386,10 +391,10 @@ def test_a_write_racing_another_is_a_conflict_not_an_overwrite(app, owner_client
             states["pzb-zj-standard"] = dataclasses.replace(old, value="drafting", version=1)
         return states
 
-    monkeypatch.setattr(services, "answer_states", stale)
+    monkeypatch.setattr(answers, "answer_states", stale)
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
-        result = services.save_answers(a, {"pzb-zj-standard": services.ItemChange(value="none")}, owner)
+        result = saving.save_answers(a, {"pzb-zj-standard": answers.ItemChange(value="none")}, owner)
         assert not result.ok and result.conflicts[0].current.version == 2
         assert result.conflicts[0].current.value == "published"
         db.session.rollback()
@@ -818,7 +823,7 @@ def test_evidence_files_follow_their_rows(app, owner_client):
     """A file stored for a row that is rolled back is removed; a file whose row is deleted stays until
     the deletion commits (a failed request loses nothing)."""
     from webapp.models import User
-    from webapp.questionnaire import services, storage
+    from webapp.questionnaire import evidence, storage
 
     client, firm, owner = owner_client
     aid = start(client, firm.id)
@@ -827,22 +832,22 @@ def test_evidence_files_follow_their_rows(app, owner_client):
         store = storage.store()
         a = db.session.get(Assessment, aid)
         user = db.session.get(User, owner.id)
-        ev = services.add_evidence(a, "pzb-certified", "证书.pdf", data, user, store, max_bytes=10**6)
+        ev = evidence.add_evidence(a, "pzb-certified", "证书.pdf", data, user, store, max_bytes=10**6)
         key = ev.storage_key
         assert store.get(key) == data
         db.session.rollback()  # the request failed after storing the file
         with pytest.raises(FileNotFoundError):
             store.get(key)
 
-        ev = services.add_evidence(a, "pzb-certified", "证书.pdf", data, user, store, max_bytes=10**6)
+        ev = evidence.add_evidence(a, "pzb-certified", "证书.pdf", data, user, store, max_bytes=10**6)
         key = ev.storage_key
         db.session.commit()
-        assert services.delete_evidence(a, ev, store)
+        assert evidence.delete_evidence(a, ev, store)
         assert store.get(key) == data  # not yet: the deletion has not committed
         db.session.rollback()
         assert store.get(key) == data and rows(app, Evidence, id=ev.id)
         ev = db.session.get(Evidence, ev.id)
-        assert services.delete_evidence(db.session.get(Assessment, aid), ev, store)
+        assert evidence.delete_evidence(db.session.get(Assessment, aid), ev, store)
         db.session.commit()
         with pytest.raises(FileNotFoundError):
             store.get(key)

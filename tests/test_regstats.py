@@ -30,7 +30,7 @@ from webapp.models import (
     User,
 )
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire.scoring import framework_of, submission
+from webapp.questionnaire.engine_bridge import framework_of, submission
 from webapp.refdata import industries, regions
 from webapp.stats import plans, results
 from webapp.stats import service as stats
@@ -168,7 +168,7 @@ def test_submit_keeps_the_engines_result_and_rescore_rebuilds_it(app, create_use
         db.session.commit()
         kept = {r.assessment_id: r for r in db.session.scalars(select(AssessmentResult))}
         submitted = list(db.session.scalars(select(Assessment).where(Assessment.status == "submitted")))
-        assert {a.id for a in submitted} == set(kept) and len(kept) == 4  # through services.submit
+        assert {a.id for a in submitted} == set(kept) and len(kept) == 4  # through submit.submit
         for r in _engine_results():
             a, result = r["a"], r["result"]
             row = kept[a.id]

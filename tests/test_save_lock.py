@@ -1,7 +1,7 @@
 """The one save path, as served: these tests commit for real (and remove what they made), from two
 threads like the server's workers, on both databases.
 
-A save and a submission of the same assessment take turns on its row (`services.lock`): a save that
+A save and a submission of the same assessment take turns on its row (`answers.lock`): a save that
 began before a submission commits either lands before it or is refused as read-only, never written
 into a submitted assessment. A save racing another editor's uncommitted change waits for it and
 becomes a conflict. A pooled connection the database dropped is replaced."""
@@ -43,7 +43,7 @@ def _user(email: str, name: str) -> User:
 def served(app: Any) -> Iterator[tuple[Any, int, int, int]]:
     """A signed-in owner of a firm with a draft `pinzibiao`, all committed: (client, firm id, assessment
     id, user id). Removed afterwards, with everything that hangs off the firm and the user."""
-    from webapp.questionnaire import services
+    from webapp.questionnaire import rounds
 
     with app.app_context(), tenancy.bypass():
         user = _user("save-lock@example.cn", "锁定 Owner")
@@ -58,7 +58,7 @@ def served(app: Any) -> Iterator[tuple[Any, int, int, int]]:
         db.session.add_all([user, firm])
         db.session.flush()
         db.session.add(Membership(user_id=user.id, firm_id=firm.id, role="owner"))
-        a, _ = services.start(firm.id, "pinzibiao", None, user)
+        a, _ = rounds.start(firm.id, "pinzibiao", None, user)
         db.session.commit()
         ids = (user.id, firm.id, a.id)
     client = app.test_client()
@@ -100,14 +100,14 @@ def _answer(app: Any, aid: int, item: str) -> tuple[Any, int] | None:
 def test_a_save_sent_while_a_submission_commits_is_refused_and_writes_nothing(app, served):
     """The submission holds the assessment (not committed yet) when an autosave arrives: the autosave
     waits, then finds it submitted — read-only, nothing written into the submitted assessment."""
-    from webapp.questionnaire import services
+    from webapp.questionnaire import submit as submitting
 
     client, firm_id, aid, user_id = served
     _ready_but(client, firm_id, aid)
     before = _answer(app, aid, "pzb-certified")
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
-        assert services.submit(a, db.session.get(User, user_id)) == []  # not committed yet
+        assert submitting.submit(a, db.session.get(User, user_id)) == []  # not committed yet
         url = f"/firms/{firm_id}/assessments/{aid}/autosave"
         t, replies = _in_thread(
             lambda: client.post(url, json={"item": "pzb-certified", "version": before[1], "value": False})
@@ -126,14 +126,14 @@ def test_a_save_sent_while_a_submission_commits_is_refused_and_writes_nothing(ap
 def test_a_submission_sent_while_a_save_commits_waits_and_includes_it(app, served):
     """A save of the last required answer holds the assessment (not committed yet) when the submission
     arrives: the submission waits for it, then submits with that answer."""
-    from webapp.questionnaire import services
+    from webapp.questionnaire import answers, save
 
     client, firm_id, aid, user_id = served
     _ready_but(client, firm_id, aid, skip=(LAST,))
     with app.app_context(), tenancy.bypass():
         a = db.session.get(Assessment, aid)
-        change = {LAST: services.ItemChange(value=True)}
-        saved = services.save_answers(a, change, db.session.get(User, user_id), {LAST: 0}, score=False)
+        change = {LAST: answers.ItemChange(value=True)}
+        saved = save.save_answers(a, change, db.session.get(User, user_id), {LAST: 0}, score=False)
         assert saved.ok and saved.saved  # not committed yet
         t, replies = _in_thread(lambda: client.post(f"/firms/{firm_id}/assessments/{aid}/submit"))
         t.join(0.5)

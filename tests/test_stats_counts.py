@@ -17,7 +17,7 @@ from webapp.models import Assessment, Firm, Membership, StatsCount, User
 from webapp.orgs import services as org_services
 from webapp.privacy import services as privacy
 from webapp.questionnaire import storage
-from webapp.questionnaire.scoring import framework_of, submission
+from webapp.questionnaire.engine_bridge import framework_of, submission
 from webapp.stats import counts, results
 from webapp.stats import service as stats
 

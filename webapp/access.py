@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
-from webapp.models import ConsultancyGrant, User
+from webapp.models import Assessment, ConsultancyGrant, User
 from webapp.models.orgs import OrgRef
 
 P = ParamSpec("P")
@@ -156,6 +156,51 @@ def firm(min_role: str = "viewer", *, write: str | None = None) -> Callable[[Cal
         return _rule(f"firm:{min_role}" + (f"/{write}" if write else ""))(wrapper)
 
     return decorator
+
+
+def assessment(
+    min_role: str = "viewer",
+    *,
+    write: str | None = None,
+    reading: Callable[[], tuple[Any, ...]] | None = None,
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """`firm(min_role, write=write)`, and the view gets the assessment it admitted in place of the
+    `firm_id` and `assessment_id` URL arguments: the firm's assessment with that id, its firm loaded
+    in the same statement, or 404. A view so guarded cannot reach another firm's assessment.
+
+    `reading`: more columns a GET reads in the same statement (the section page's stamp), given to
+    the view as `read`."""
+
+    def decorator(view: Callable[..., R]) -> Callable[..., R]:
+        @firm(min_role, write=write)
+        @functools.wraps(view)
+        def wrapper(*args: Any, firm_id: int, assessment_id: int, **kwargs: Any) -> R:
+            more = reading() if reading is not None and request.method in ("GET", "HEAD") else ()
+            row = load_row(firm_id, assessment_id, *more)
+            if row is None:
+                abort(404)
+            if reading is not None:
+                kwargs["read"] = tuple(row[1:])
+            return view(row[0], *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def load_row(firm_id: int, assessment_id: int, *columns: Any) -> Any:
+    """(assessment, *columns) of one of the firm's assessments, its firm loaded with it, in one
+    statement under the tenant filter; None when the firm has no such assessment."""
+    return db.session.execute(
+        select(Assessment, *columns)
+        .options(joinedload(Assessment.firm, innerjoin=True))
+        .where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
+    ).first()
+
+
+def load_assessment(firm_id: int, assessment_id: int) -> Assessment | None:
+    row = load_row(firm_id, assessment_id)
+    return None if row is None else row[0]  # type: ignore[no-any-return]
 
 
 def org_kind(kind: str, roles: tuple[str, ...] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -6,18 +6,25 @@ this for `firm_id`; the `Firm` model itself uses `id`). A `do_orm_execute` liste
 (SQLAlchemy's documented global-WHERE-criteria recipe). With no firm in context the criteria
 match nothing. A `before_flush` listener refuses to write a firm-owned row outside the context.
 
+Core statements on firm-owned tables (the questionnaire's busiest reads and its writes, outside the
+ORM's per-statement criteria) go through `execute(firm_id, statement)`: it names the firm in the
+statement and runs nothing for a firm outside the context.
+
 Cross-firm reads are explicit: `bypass()` — used only by the regulator statistics service,
 platform-admin listings, and CLI maintenance commands.
 """
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Insert, Select, Update, bindparam, event, false
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -28,6 +35,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.schema import ForeignKey
 from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql.selectable import Join
 
 from webapp import db
 
@@ -109,45 +117,32 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
 def _touches_tenant_rows(state: ORMExecuteState) -> bool:
     """Does the statement read or change a tenant-scoped table, as an entity or in any join or
     subquery? Attaching the criteria costs about a millisecond a statement, so skip it when not."""
-    classes = _tenant_classes()
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
-    tables = _TENANT_TABLES.get("all")
-    if tables is None:
-        tables = frozenset(cls.__table__ for cls in classes)  # type: ignore[attr-defined]
-        _TENANT_TABLES["all"] = tables
+    tables = _firm_columns()
     return any(
         t in tables for t in sql_util.find_tables(state.statement, include_joins=True, include_aliases=True)
     )
 
 
-_TENANT_TABLES: dict[str, frozenset[Any]] = {}
-
-
 def _options(session: Session, ctx: TenantContext) -> tuple[Any, ...]:
-    """The loader criteria for this context, built once per context and session (building them
-    costs about as much as a small query)."""
-    cached = session.info.get("_tenant_options")
-    if cached is not None and cached[0] is ctx:
-        return cached[1]  # type: ignore[no-any-return]
-    ids = sorted(ctx.firm_ids)  # empty: "IN ()" matches nothing
-    options = tuple(
+    """The loader criteria for this context's firms (building them costs about as much as a small
+    query: built once per set of firms, and these statement options are immutable)."""
+    return _criteria(ctx.firm_ids)
+
+
+@functools.lru_cache(maxsize=1024)
+def _criteria(firm_ids: frozenset[int]) -> tuple[Any, ...]:
+    ids = sorted(firm_ids)  # empty: "IN ()" matches nothing
+    return tuple(
         with_loader_criteria(cls, getattr(cls, cls.__tenant_column__).in_(ids), include_aliases=True)
         for cls in _tenant_classes()
     )
-    session.info["_tenant_options"] = (ctx, options)
-    return options
 
 
+@functools.cache
 def _tenant_classes() -> list[type[TenantScoped]]:
-    classes = _TENANT_CLASSES.get("all")
-    if classes is None:
-        classes = [m.class_ for m in db.Base.registry.mappers if issubclass(m.class_, TenantScoped)]
-        _TENANT_CLASSES["all"] = classes
-    return classes
-
-
-_TENANT_CLASSES: dict[str, list[type[TenantScoped]]] = {}
+    return [m.class_ for m in db.Base.registry.mappers if issubclass(m.class_, TenantScoped)]
 
 
 @event.listens_for(Session, "before_flush")
@@ -162,3 +157,69 @@ def _check_writes(session: Session, _flush_context: Any, _instances: Any) -> Non
                 continue  # a new firm gets its id on insert; creating a firm is checked by the caller
             if firm_id not in ctx.firm_ids:
                 raise TenancyError(f"{type(obj).__name__} of firm {firm_id} is outside the tenant context")
+
+
+# ---- Core statements ---------------------------------------------------------------------------------
+
+FIRM_PARAM = "tenant_firm_id"
+
+
+def execute(firm_id: int, stmt: Any, params: Any = None) -> Result[Any]:
+    """Run a Core statement on firm-owned tables for one firm, on the session's connection.
+
+    A SELECT or UPDATE gets `<table>.<firm column> = firm_id` for each firm-owned table it reads from
+    (`scoped`); an INSERT must name the firm in every row. A firm outside the tenant context reads
+    nothing (a SELECT matches no row) and writes nothing (TenancyError)."""
+    allowed = context().bypass or firm_id in context().firm_ids
+    conn = db.session.connection()
+    if isinstance(stmt, Insert):
+        rows = params if isinstance(params, list) else [params or {}]
+        if not allowed or any(r.get("firm_id", firm_id) != firm_id for r in rows):
+            raise TenancyError(f"a write of firm {firm_id} outside the tenant context")
+        return conn.execute(stmt, params)
+    stmt = scoped(stmt)
+    if not allowed:
+        if not isinstance(stmt, Select):
+            raise TenancyError(f"a write of firm {firm_id} outside the tenant context")
+        stmt = stmt.where(false())
+    many = isinstance(params, list)
+    rows = params if many else [params or {}]
+    bound = [{**r, FIRM_PARAM: firm_id} for r in rows]
+    return conn.execute(stmt, bound if many else bound[0])
+
+
+def scoped(stmt: Any) -> Any:
+    """`stmt` with `<table>.<firm column> = :tenant_firm_id` for each firm-owned table in its FROM
+    list and inner joins (a subquery is scoped where it is built). An outer-joined firm-owned table
+    must name the firm in its ON clause: its rows are never matched by the WHERE. Done once per
+    statement (finding a select's FROM list costs as much as compiling it): build statements once,
+    with bind parameters."""
+    done = _SCOPED.get(stmt)
+    if done is not None:
+        return stmt if done is _UNCHANGED else done
+    froms = []
+    if isinstance(stmt, Select):
+        froms = stmt.get_final_froms()
+    elif isinstance(stmt, Update):
+        froms = [stmt.table]
+    conditions = [c for f in froms for c in _firm_conditions(f)]
+    done = stmt.where(*conditions) if conditions else stmt
+    _SCOPED[stmt] = done if conditions else _UNCHANGED  # never the key itself: it would live forever
+    return done
+
+
+_UNCHANGED = object()
+_SCOPED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _firm_conditions(from_: Any) -> list[Any]:
+    if isinstance(from_, Join):
+        return _firm_conditions(from_.left) + ([] if from_.isouter else _firm_conditions(from_.right))
+    column = _firm_columns().get(from_._deannotate())  # an ORM entity's table is annotated
+    return [] if column is None else [column == bindparam(FIRM_PARAM)]
+
+
+@functools.cache
+def _firm_columns() -> dict[Any, Any]:
+    """Each tenant-scoped table, with its firm column."""
+    return {cls.__table__: cls.__table__.c[cls.__tenant_column__] for cls in _tenant_classes()}  # type: ignore[attr-defined]

@@ -20,8 +20,10 @@ from webapp.api.openapi import document
 from webapp.billing import entitlements
 from webapp.models import Action, Assessment, Firm
 from webapp.plan import services as plan_services
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers, rounds, save
+from webapp.questionnaire import submit as submitting
 from webapp.questionnaire.messages import error_message, submit_message
+from webapp.results import verdict as verdicts
 from webapp.util import send_download
 
 
@@ -39,7 +41,7 @@ def _firm_json(f: Firm) -> dict[str, Any]:
 
 
 def _assessment_json(a: Assessment) -> dict[str, Any]:
-    q.fresh_summaries([a])  # a draft edited in the browser since it was last scored
+    answers.fresh_summaries([a])  # a draft edited in the browser since it was last scored
     return {
         "id": a.id,
         "firm_id": a.firm_id,
@@ -101,7 +103,7 @@ def framework(framework_id: str) -> Response:
         raise ApiError(404, "not_found", _("Not found."))
     # Reference answers of date items count years before `as_of`: declare them as of the day drafts are
     # scored, or a "zero" date declared as of a past day earns points today.
-    return jsonify(to_dict(fw, as_of=q.today()))
+    return jsonify(to_dict(fw, as_of=answers.today()))
 
 
 @access.token
@@ -127,8 +129,8 @@ def create_assessment(firm_id: int) -> tuple[Response, int]:
         raise ApiError(422, "invalid", _("“framework” must be a framework id, and “mode” a string if given."))
     entitlements.require_firm(firm_id, "new_round", framework_id=framework_id, mode=mode)  # 402
     try:
-        a, created = q.start(firm_id, framework_id, mode, current_user)
-    except q.StartError:
+        a, created = rounds.start(firm_id, framework_id, mode, current_user)
+    except rounds.StartError:
         raise ApiError(422, "invalid", _("There is no such framework or mode."))
     return jsonify(_assessment_json(a)), 201 if created else 200
 
@@ -139,7 +141,7 @@ def get_assessment(assessment_id: int) -> Response:
     out = _assessment_json(a)
     out["answers"] = {
         s.item: {"value": s.value, "na": s.na_reason, "narrative": s.narrative, "version": s.version}
-        for s in q.answer_states(a.id).values()
+        for s in answers.answer_states(a.firm_id, a.id).values()
         if s.answered or s.narrative
     }
     return jsonify(out)
@@ -158,8 +160,8 @@ def patch_answers(assessment_id: int) -> Response:
     versions = data.get("versions") or {}
     for v in versions.values():
         inputs.version(v)  # whole numbers within the database's integer, or 400
-    changes = q.changes_from(data.get("answers"), data.get("na"), data.get("narratives"))
-    result = q.save_answers(a, changes, current_user, versions)
+    changes = answers.changes_from(data.get("answers"), data.get("na"), data.get("narratives"))
+    result = save.save_answers(a, changes, current_user, versions)
     if any(e.code == "read_only" for e in result.errors):
         raise ApiError(409, "read_only", _("This assessment is submitted and can no longer change."))
     if result.errors:
@@ -167,7 +169,7 @@ def patch_answers(assessment_id: int) -> Response:
             422,
             "invalid",
             _("Some values are not valid. Nothing was saved."),
-            items=[_item_error(q.framework(a), e) for e in result.errors],
+            items=[_item_error(answers.framework(a), e) for e in result.errors],
         )
     if result.conflicts:
         raise ApiError(
@@ -193,7 +195,7 @@ def patch_answers(assessment_id: int) -> Response:
     )
 
 
-def _item_error(fw: Any, e: q.ItemError) -> dict[str, Any]:
+def _item_error(fw: Any, e: answers.ItemError) -> dict[str, Any]:
     item = fw.item(e.item) if e.item is not None else None
     return {"item": e.item, "code": e.code, "message": error_message(e, item)}
 
@@ -201,7 +203,7 @@ def _item_error(fw: Any, e: q.ItemError) -> dict[str, Any]:
 @access.token_firm("editor")
 def submit(assessment_id: int) -> Response:
     a = _assessment(assessment_id, "editor")
-    problems = q.submit(a, current_user)
+    problems = submitting.submit(a, current_user)
     if problems and problems[0].code == "read_only":
         raise ApiError(409, "read_only", _("This assessment is submitted already."))
     if problems:
@@ -220,7 +222,7 @@ def submit(assessment_id: int) -> Response:
 @access.token_firm("viewer")
 def result(assessment_id: int) -> Response:
     a = _assessment(assessment_id, "viewer")
-    verdict = q.verdict(a)
+    verdict = verdicts.verdict(a)
     return Response(scoring.dumps(verdict.result), mimetype="application/json")
 
 
@@ -251,7 +253,7 @@ def report(assessment_id: int) -> Response:
 
 
 def _actions_json(actions: list[Action]) -> list[dict[str, Any]]:
-    names = q.user_names(a.owner_id for a in actions)
+    names = answers.user_names(a.owner_id for a in actions)
     return [
         {
             **a.as_dict(),

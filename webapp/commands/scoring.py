@@ -23,7 +23,7 @@ from assessments.loader import FrameworkNotFound, load_framework
 from webapp import db, tenancy
 from webapp.models import Assessment, Firm
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire.scoring import submission, summary
+from webapp.questionnaire.engine_bridge import submission, summary
 from webapp.stats import results as stats_results
 
 

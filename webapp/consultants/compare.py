@@ -1,6 +1,6 @@
 """Compare: clients side by side on one framework, or one client across its rounds.
 
-Each column is one assessment scored by the engine (`questionnaire.services.score_states`, with its
+Each column is one assessment scored by the engine (`questionnaire.answers.score_states`, with its
 gaps): every section's percent, every target's verdict and score, the top gaps. Which assessment
 stands for a client: its latest submitted one of the framework, else its latest draft (provisional),
 as the portfolio chooses.
@@ -23,7 +23,7 @@ from scoring.model import Framework
 from webapp import db
 from webapp.consultants.portfolio import frameworks
 from webapp.models import Answer, Assessment, ConsultancyGrant, Evidence, Firm
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers
 
 TOP_GAPS = 5
 MAX_CLIENTS = 50
@@ -92,7 +92,7 @@ def _score_all(columns: list[Column], firms: dict[int, Firm], day: dt.date) -> N
     if not chosen:
         return
     ids = [a.id for a in chosen]
-    states: dict[int, dict[str, q.AnswerState]] = {i: {} for i in ids}
+    states: dict[int, dict[str, answers.AnswerState]] = {i: {} for i in ids}
     for r in db.session.execute(
         select(
             Answer.assessment_id,
@@ -106,7 +106,7 @@ def _score_all(columns: list[Column], firms: dict[int, Firm], day: dt.date) -> N
             Answer.updated_at,
         ).where(Answer.assessment_id.in_(ids))
     ):
-        states[r[0]][r[1]] = q.AnswerState(*r[1:])
+        states[r[0]][r[1]] = answers.AnswerState(*r[1:])
     evidence: dict[int, set[str]] = {i: set() for i in ids}
     for aid, item in db.session.execute(
         select(Evidence.assessment_id, Evidence.item_id).where(Evidence.assessment_id.in_(ids))
@@ -116,8 +116,13 @@ def _score_all(columns: list[Column], firms: dict[int, Firm], day: dt.date) -> N
         a = c.assessment
         if a is None:
             continue
-        c.result = q.score_states(
-            a, q.framework(a), states[a.id], evidence[a.id], firms[a.firm_id], q.scoring_date(a, day)
+        c.result = answers.score_states(
+            a,
+            answers.framework(a),
+            states[a.id],
+            evidence[a.id],
+            firms[a.firm_id],
+            answers.scoring_date(a, day),
         )
 
 
@@ -133,7 +138,7 @@ def compare_clients(
     consultancy_id: int, firm_ids: Sequence[int], framework_id: str, *, day: dt.date | None = None
 ) -> Comparison:
     """The granted clients among `firm_ids` (at most MAX_CLIENTS) side by side on one framework."""
-    day = day or q.today()
+    day = day or answers.today()
     fw = frameworks()[framework_id]
     wanted = list(dict.fromkeys(firm_ids))
     firms = granted_firms(consultancy_id, wanted[:MAX_CLIENTS])
@@ -153,7 +158,7 @@ def compare_clients(
 
 def compare_rounds(firm: Firm, framework_id: str, *, day: dt.date | None = None) -> Comparison:
     """One firm's assessments of a framework, oldest round first (every round, its draft included)."""
-    day = day or q.today()
+    day = day or answers.today()
     fw = frameworks()[framework_id]
     rows = list(
         db.session.scalars(
@@ -223,7 +228,7 @@ def table(c: Comparison, *, rounds: bool = False) -> Table:
         if item is None:  # an item of an older version only
             for col in c.columns:
                 if col.assessment is not None:
-                    item = q.framework(col.assessment).item(item_id)
+                    item = answers.framework(col.assessment).item(item_id)
                     if item is not None:
                         break
         return t(item.action) or t(item.text) if item is not None else item_id

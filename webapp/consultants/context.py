@@ -84,7 +84,12 @@ def consultant_changes(
             ConsultancyGrant,
             and_(ConsultancyGrant.consultancy_id == Consultancy.id, ConsultancyGrant.firm_id == firm_id),
         )
-        .where(h.assessment_id == assessment_id, h.item_id.in_(ids), h.changed_by_id.not_in(members))
+        .where(
+            h.firm_id == firm_id,
+            h.assessment_id == assessment_id,
+            h.item_id.in_(ids),
+            h.changed_by_id.not_in(members),
+        )
         .order_by(Consultancy.name)
     )
     out: dict[tuple[str, dt.datetime], str] = {}

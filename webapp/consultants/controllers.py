@@ -22,7 +22,7 @@ from webapp.models import Assessment, Consultancy, ConsultancyGrant, Firm, Invit
 from webapp.orgs import services as org_services
 from webapp.orgs.controllers import pending_invitations, send_invitation, withdraw
 from webapp.orgs.forms import ROLE_LABELS, InviteForm
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers, save
 from webapp.questionnaire.present import num, readiness_label, t
 from webapp.util import send_download
 
@@ -321,7 +321,7 @@ def _drafts(firm_id: int) -> list[Assessment]:
 
 
 def _draft_label(a: Assessment) -> str:
-    fw = q.framework(a)
+    fw = answers.framework(a)
     mode = next((m for m in fw.modes if m.id == a.mode), None)
     parts = [t(fw.title)]
     if mode is not None and len(fw.modes) > 1:
@@ -365,7 +365,7 @@ def import_answers(firm_id: int) -> ResponseReturnValue:
         if not errors and not changes:
             errors = [transfer.RowError(None, None, _("The sheet “answers” has no answer to import."))]
         if not errors:
-            result = q.save_answers(chosen, changes, current_user)
+            result = save.save_answers(chosen, changes, current_user)
             if result.ok:
                 flash(
                     ngettext(
@@ -379,7 +379,7 @@ def import_answers(firm_id: int) -> ResponseReturnValue:
                 return redirect(
                     url_for("questionnaire.overview", firm_id=firm_id, assessment_id=chosen.id), code=303
                 )
-            errors = transfer.save_errors(result, q.framework(chosen), where)
+            errors = transfer.save_errors(result, answers.framework(chosen), where)
     status = 422 if request.method == "POST" else 200
     return (
         render_template(
@@ -388,7 +388,9 @@ def import_answers(firm_id: int) -> ResponseReturnValue:
             form=form,
             drafts=[(a, _draft_label(a)) for a in drafts],
             errors=errors,
-            item_text=(lambda item_id: transfer.item_text(q.framework(chosen), item_id)) if chosen else None,
+            item_text=(lambda item_id: transfer.item_text(answers.framework(chosen), item_id))
+            if chosen
+            else None,
         ),
         status,
     )

@@ -19,10 +19,11 @@ from webapp import db
 from webapp.models import Action, Answer, Assessment, ConsultancyGrant, Evidence, Firm
 from webapp.models.plan import OPEN_STATUSES
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers
+from webapp.questionnaire.engine_bridge import summary
 from webapp.questionnaire.present import t
-from webapp.questionnaire.scoring import summary
 from webapp.refdata import regions
+from webapp.results import home
 
 READINESS_ORDER = {"ready": 0, "near": 1, "not_ready": 2, None: 3}
 
@@ -80,7 +81,7 @@ def _stale_headlines(
         return {}
     ids = [a.id for a in stale]
     conn = db.session.connection()
-    states: dict[int, dict[str, q.AnswerState]] = {i: {} for i in ids}
+    states: dict[int, dict[str, answers.AnswerState]] = {i: {} for i in ids}
     for r in conn.execute(
         select(
             Answer.assessment_id,
@@ -89,7 +90,7 @@ def _stale_headlines(
             Answer.na_reason,
         ).where(Answer.firm_id.in_(clients), Answer.assessment_id.in_(ids))
     ):
-        states[r[0]][r[1]] = q.AnswerState(r[1], r[2], r[3])
+        states[r[0]][r[1]] = answers.AnswerState(r[1], r[2], r[3])
     evidence: dict[int, set[str]] = {i: set() for i in ids}
     for aid, item in conn.execute(
         select(Evidence.assessment_id, Evidence.item_id)
@@ -99,13 +100,13 @@ def _stale_headlines(
         evidence[aid].add(item)
     out = {}
     for a in stale:
-        result = q.score_states(
+        result = answers.score_states(
             a,
-            q.framework(a),
+            answers.framework(a),
             states[a.id],
             evidence[a.id],
             firms[a.firm_id],
-            q.scoring_date(a, day),
+            answers.scoring_date(a, day),
             explain=False,
         )
         out[a.id] = summary(result)
@@ -132,7 +133,7 @@ def _shown(mine: list[Any], frameworks: dict[str, Framework]) -> tuple[dict[str,
 
 
 def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
-    day = day or q.today()
+    day = day or answers.today()
     # The clients are the firms whose grant to this consultancy stands, named in every read below by
     # this subquery (short SQL, whatever the number of clients). The reads run with Core on the
     # session's connection: plain rows, the columns the lines need, no objects to build.
@@ -256,15 +257,15 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
 
 
 def frameworks() -> dict[str, Framework]:
-    """The latest version of each framework, looked up once a request (`questionnaire.services`
+    """The latest version of each framework, looked up once a request (`results.home`
     lists and reads the framework files' stamps on every call)."""
     from flask import g, has_app_context
 
     if not has_app_context():
-        return q._frameworks()
+        return home._frameworks()
     cached: dict[str, Framework] | None = g.get("desk_frameworks")
     if cached is None:
-        cached = g.desk_frameworks = q._frameworks()
+        cached = g.desk_frameworks = home._frameworks()
     return cached
 
 

@@ -9,7 +9,7 @@
   assessment's mode, its current answer filled in, and the columns to fill (`answer`,
   `not_applicable_because`, `narrative`).
 * `read_answers(data, assessment)`: the `answers` sheet read back into changes for
-  `questionnaire.services.save_answers` — the one way answers change — and, for every row that cannot
+  `questionnaire.save.save_answers` — the one way answers change — and, for every row that cannot
   be read, its row number, item and the reason in the reader's language. A blank row changes nothing.
   The caller saves only when no row is refused; `save_answers` then checks every value with the
   engine and writes all or nothing, and the request rolls back on any refusal.
@@ -38,7 +38,7 @@ from scoring.model import AnswerType, Framework, Item
 from webapp import db
 from webapp.models import Action, Answer, Assessment, Evidence, Firm
 from webapp.plan.services import title_of
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers, save
 from webapp.questionnaire.present import t
 from webapp.results.values import levels_of
 
@@ -89,7 +89,7 @@ def _result_dict(r: scoring.Result) -> dict[str, Any]:
 
 def record(firm: Firm, *, day: dt.date | None = None) -> dict[str, Any]:
     """Everything QReady holds about the client's work, as JSON-ready data."""
-    day = day or q.today()
+    day = day or answers.today()
     rows = list(
         db.session.scalars(
             select(Assessment)
@@ -98,7 +98,7 @@ def record(firm: Firm, *, day: dt.date | None = None) -> dict[str, Any]:
         )
     )
     ids = [a.id for a in rows]
-    states: dict[int, dict[str, q.AnswerState]] = {i: {} for i in ids}
+    states: dict[int, dict[str, answers.AnswerState]] = {i: {} for i in ids}
     evidence_rows = []
     if ids:
         for r in db.session.execute(
@@ -116,7 +116,7 @@ def record(firm: Firm, *, day: dt.date | None = None) -> dict[str, Any]:
             .where(Answer.firm_id == firm.id, Answer.assessment_id.in_(ids))
             .order_by(Answer.assessment_id, Answer.id)
         ):
-            states[r[0]][r[1]] = q.AnswerState(*r[1:])
+            states[r[0]][r[1]] = answers.AnswerState(*r[1:])
         evidence_rows = list(
             db.session.scalars(
                 select(Evidence)
@@ -125,7 +125,7 @@ def record(firm: Firm, *, day: dt.date | None = None) -> dict[str, Any]:
             )
         )
     actions = list(db.session.scalars(select(Action).where(Action.firm_id == firm.id).order_by(Action.id)))
-    names = q.user_names(
+    names = answers.user_names(
         [x.updated_by_id for s in states.values() for x in s.values()]
         + [e.uploaded_by_id for e in evidence_rows]
         + [a.owner_id for a in actions]
@@ -135,8 +135,8 @@ def record(firm: Firm, *, day: dt.date | None = None) -> dict[str, Any]:
         with_evidence[e.assessment_id].add(e.item_id)
     assessments = []
     for a in rows:
-        result = q.score_states(
-            a, q.framework(a), states[a.id], with_evidence[a.id], firm, q.scoring_date(a, day)
+        result = answers.score_states(
+            a, answers.framework(a), states[a.id], with_evidence[a.id], firm, answers.scoring_date(a, day)
         )
         assessments.append(
             {
@@ -149,7 +149,7 @@ def record(firm: Firm, *, day: dt.date | None = None) -> dict[str, Any]:
                 "created_at": _iso(a.created_at),
                 "updated_at": _iso(a.updated_at),
                 "submitted_at": _iso(a.submitted_at),
-                "as_of": _iso(q.scoring_date(a, day)),
+                "as_of": _iso(answers.scoring_date(a, day)),
                 "answers": [
                     {
                         "item": x.item,
@@ -391,19 +391,19 @@ def _choices(fw: Framework, item: Item, mode: str) -> str | None:
 
 def template_xlsx(a: Assessment) -> bytes:
     """The framework's workbook with a first sheet `answers` to fill, holding the current answers."""
-    fw = q.framework(a)
+    fw = answers.framework(a)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "framework.xlsx"
         export_xlsx(fw, path)
         wb = load_workbook(path)
     ws = wb.create_sheet("answers", 0)
     _put(ws, list(COLUMNS), bold=True)
-    states = q.answer_states(a.id)
+    states = answers.answer_states(a.firm_id, a.id)
     for s in fw.sections:
         for item in s.items:
             if not asked(fw, item, a.mode):
                 continue
-            cur = states.get(item.id) or q.AnswerState(item.id)
+            cur = states.get(item.id) or answers.AnswerState(item.id)
             _put(
                 ws,
                 [
@@ -489,9 +489,9 @@ def _blank(v: Any) -> bool:
 
 def read_answers(
     data: bytes, a: Assessment
-) -> tuple[dict[str, q.ItemChange], dict[str, int], list[RowError]]:
+) -> tuple[dict[str, answers.ItemChange], dict[str, int], list[RowError]]:
     """The `answers` sheet as changes (item -> change), each item's row number, and the rows refused."""
-    fw = q.framework(a)
+    fw = answers.framework(a)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
@@ -520,7 +520,7 @@ def read_answers(
             ],
         )
     col = {name: header.index(name) for name in ("item", *FILLED) if name in header}
-    changes: dict[str, q.ItemChange] = {}
+    changes: dict[str, answers.ItemChange] = {}
     where: dict[str, int] = {}
     errors: list[RowError] = []
     for n, row in enumerate(rows, start=2):
@@ -554,11 +554,11 @@ def read_answers(
             fields["value"] = _value(fw, item, a.mode, answer)
         if not _blank(narrative):
             fields["narrative"] = str(narrative)
-        changes[item_id] = q.ItemChange(**fields)
+        changes[item_id] = answers.ItemChange(**fields)
     return changes, where, errors
 
 
-def save_errors(result: q.SaveResult, fw: Framework, where: dict[str, int]) -> list[RowError]:
+def save_errors(result: answers.SaveResult, fw: Framework, where: dict[str, int]) -> list[RowError]:
     """`save_answers`' refusals as rows of the sheet, in the reader's language."""
     from webapp.questionnaire.messages import error_message
 
@@ -577,12 +577,16 @@ def save_errors(result: q.SaveResult, fw: Framework, where: dict[str, int]) -> l
     return sorted(out, key=lambda e: (e.row or 0, e.item or ""))
 
 
-def check_errors(a: Assessment, changes: dict[str, q.ItemChange], where: dict[str, int]) -> list[RowError]:
+def check_errors(
+    a: Assessment, changes: dict[str, answers.ItemChange], where: dict[str, int]
+) -> list[RowError]:
     """What the engine would refuse among the rows that were read (`check_changes`, as `save_answers`
     checks them), so that one upload lists every row to correct, not only those the reader refused."""
-    fw = q.framework(a)
-    errors, _targets = q.check_changes(a, fw, q.answer_states(a.id), changes, q.scoring_date(a))
-    return save_errors(q.SaveResult(errors=errors), fw, where)
+    fw = answers.framework(a)
+    errors, _targets = save.check_changes(
+        a, fw, answers.answer_states(a.firm_id, a.id), changes, answers.scoring_date(a)
+    )
+    return save_errors(answers.SaveResult(errors=errors), fw, where)
 
 
 def item_text(fw: Framework, item_id: str | None) -> str:

@@ -9,8 +9,8 @@ from webapp.i18n import LANG_COOKIE
 from webapp.models import Firm
 from webapp.orgs import services as org_services
 from webapp.plan.present import plan_panel
-from webapp.questionnaire import services as questionnaire_services
 from webapp.questionnaire.present import readiness_label, target_scopes
+from webapp.results import home as firm_home_data
 from webapp.util import safe_next
 
 
@@ -48,7 +48,7 @@ def firm_home(firm_id: int) -> ResponseReturnValue:
         grants=org_services.active_grants(firm.id),
         size_rule=org_services.size_rule(firm),
         my_role=access.firm_role(firm.id),
-        qn=questionnaire_services.firm_overview(firm),
+        qn=firm_home_data.firm_overview(firm),
         can_start=access.FIRM_ROLE_RANK[access.firm_role(firm.id) or "viewer"]
         >= access.FIRM_ROLE_RANK["editor"],
         readiness_label=readiness_label,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
 from webapp.tenancy import FirmOwned
+
+if TYPE_CHECKING:
+    from webapp.models.orgs import Firm
 
 ASSESSMENT_STATUSES = ("draft", "submitted")
 
@@ -49,6 +52,7 @@ class Assessment(FirmOwned, Base):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="Answer.id"
     )
+    firm: Mapped[Firm] = relationship()  # the profile its score depends on (`access.assessment` loads it)
 
 
 class Answer(FirmOwned, Base):

@@ -205,19 +205,16 @@ def edit_action(firm_id: int, action_id: int) -> ResponseReturnValue:
     return redirect(url_for("plan.plan", firm_id=firm_id), 303)
 
 
-@access.firm("editor")
-def from_path(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def from_path(a: Assessment) -> ResponseReturnValue:
     """ "Make a plan from this path": an action per step of the verdict's paths to ready."""
-    a = db.session.get(Assessment, assessment_id)
-    if a is None or a.firm_id != firm_id:
-        abort(404)
     target = request.form.get("target") or None
     made = services.plan_from_path(a, current_user, target=target)
     if made:
         flash(_("%(n)s actions added to the plan.", n=len(made)), "ok")
     else:
         flash(_("Every step of this path already has an open action."), "ok")
-    return redirect(url_for("plan.plan", firm_id=firm_id), 303)
+    return redirect(url_for("plan.plan", firm_id=a.firm_id), 303)
 
 
 # ---- my actions and the calendar -------------------------------------------------------------------

@@ -14,9 +14,9 @@ from webapp import db
 from webapp.models import Action, Assessment, Evidence
 from webapp.plan import services
 from webapp.plan.forms import STATUS_LABELS
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers, rounds
+from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.present import item_numbers, readiness_label, section_of_item, t
-from webapp.questionnaire.scoring import framework_of
 
 
 @dataclass
@@ -66,8 +66,8 @@ def frameworks_of(firm_id: int, framework_ids: Iterable[str | None]) -> Framewor
     for fid in sorted({f for f in framework_ids if f}):
         a = services.latest_assessment(firm_id, fid)
         try:
-            fw = q.framework(a) if a is not None else framework_of(fid, q.latest_version(fid))
-        except (q.StartError, FrameworkNotFound):  # no longer shipped: the action shows without links
+            fw = answers.framework(a) if a is not None else framework_of(fid, rounds.latest_version(fid))
+        except (rounds.StartError, FrameworkNotFound):  # no longer shipped: the action shows without links
             continue
         out.by_id[fid] = fw
         out.numbers[fid] = item_numbers(fw)

@@ -27,20 +27,21 @@ from webapp.models import (
     Assessment,
     CalendarFeed,
     ConsultancyGrant,
+    Evidence,
     Membership,
     User,
 )
 from webapp.models.plan import OPEN_STATUSES
-from webapp.questionnaire import services as q
+from webapp.questionnaire import answers, collaboration, rounds
+from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.present import section_of_item, t
-from webapp.questionnaire.scoring import framework_of
 
 # How long a step takes, by the item's effort: the plan made from a path spreads the due dates so
 WEEKS_BY_EFFORT = {"low": 2, "medium": 4, "high": 8}
 
 
 def today() -> dt.date:
-    return q.today()
+    return answers.today()
 
 
 # ---- who may own an action -------------------------------------------------------------------------
@@ -56,15 +57,17 @@ class Owner:
 
 def owner_choices(firm_id: int) -> list[Owner]:
     """The firm's members, then the people of the consultancies the firm granted access (while the
-    grant lasts): those an action may be given to."""
+    grant lasts): those an action may be given to. None for a firm outside the tenant context."""
     m = Membership
-    members = db.session.execute(
+    members = tenancy.execute(
+        firm_id,
         select(User.id, User.name, User.email)
         .join(m, m.user_id == User.id)
         .where(m.firm_id == firm_id, User.is_active_account.is_(True))
-        .order_by(User.name, User.id)
+        .order_by(User.name, User.id),
     ).all()
-    consultants = db.session.execute(
+    consultants = tenancy.execute(
+        firm_id,
         select(User.id, User.name, User.email)
         .join(m, m.user_id == User.id)
         .join(ConsultancyGrant, ConsultancyGrant.consultancy_id == m.consultancy_id)
@@ -73,7 +76,7 @@ def owner_choices(firm_id: int) -> list[Owner]:
             ConsultancyGrant.revoked_at.is_(None),
             User.is_active_account.is_(True),
         )
-        .order_by(User.name, User.id)
+        .order_by(User.name, User.id),
     ).all()
     out: dict[int, Owner] = {}
     for kind, rows in (("firm", members), ("consultancy", consultants)):
@@ -143,8 +146,8 @@ def title_of(a: Action) -> str:
     if a.title or not a.framework_id or not a.items:
         return a.title
     try:
-        fw = framework_of(a.framework_id, q.latest_version(a.framework_id))
-    except (q.StartError, FrameworkNotFound):
+        fw = framework_of(a.framework_id, rounds.latest_version(a.framework_id))
+    except (rounds.StartError, FrameworkNotFound):
         return a.items[0]
     item = fw.item(a.items[0])
     if item is None:
@@ -213,6 +216,9 @@ def create(
     assessment_id: int | None = None,
     effort: str | None = None,
 ) -> Action:
+    for model, oid in ((Evidence, evidence_id), (Assessment, assessment_id)):  # the firm's own, or refused
+        if oid is not None and db.session.scalar(select(model.firm_id).where(model.id == oid)) != firm_id:
+            raise tenancy.TenancyError(f"{model.__name__} {oid} is not of firm {firm_id}")
     a = Action(
         firm_id=firm_id,
         title=title.strip(),
@@ -247,14 +253,7 @@ def latest_assessment(firm_id: int, framework_id: str) -> Assessment | None:
 def score_now(a: Assessment) -> scoring.Result:
     """The assessment's result from the answers stored now. Only read: the pages that show the plan
     are GETs, and the verdict keeps a draft's headline numbers itself."""
-    return q.score_states(
-        a,
-        q.framework(a),
-        q.answer_states(a.id),
-        q.evidence_items(a.id),
-        q.firm_of(a.firm_id),
-        q.scoring_date(a),
-    )
+    return answers.scored(a).result
 
 
 def plan_from_path(
@@ -265,7 +264,7 @@ def plan_from_path(
     has an open action gets no second one (that action serves these targets too). Owners: whoever is assigned the item's section, else `by`.
     Due dates follow one another per owner, each step taking 2, 4 or 8 weeks by its effort."""
     start = day or today()
-    fw = q.framework(a)
+    fw = answers.framework(a)
     result = score_now(a)
     wanted: dict[str, list[str]] = {}  # item -> targets, in path order
     for path in result.paths:
@@ -284,7 +283,7 @@ def plan_from_path(
         if act.framework_id == a.framework_id and act.status in OPEN_STATUSES
         for iid in act.items or ()
     }
-    assignees = q.assignments_of(a.id)
+    assignees = collaboration.assignments_of(a.firm_id, a.id)
     allowed = {o.id for o in owner_choices(a.firm_id)}
     due_by_owner: dict[int, dt.date] = {}
     made = []
@@ -359,7 +358,7 @@ def progress(firm_id: int, actions: Iterable[Action]) -> list[FrameworkProgress]
         a = latest_assessment(firm_id, fw_id)
         if a is None:
             continue
-        fw = q.framework(a)
+        fw = answers.framework(a)
         result = score_now(a)
         paths = {p.target: p for p in result.paths}
         covered = {iid for act in acts if act.status in OPEN_STATUSES for iid in act.items or ()}
@@ -499,4 +498,4 @@ def firm_names(firm_ids: Iterable[int]) -> dict[int, str]:
 
 
 def names(ids: Iterable[int | None]) -> Mapping[int, str]:
-    return q.user_names(ids)
+    return answers.user_names(ids)

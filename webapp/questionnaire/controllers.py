@@ -32,11 +32,25 @@ from webapp.i18n import select_locale
 from webapp.models import Assessment, Evidence
 from webapp.orgs.services import profile_facts
 from webapp.plan.present import plan_panel
-from webapp.questionnaire import messages, pagecache, present, services, storage
+from webapp.questionnaire import (
+    answers,
+    collaboration,
+    evidence,
+    facts,
+    messages,
+    pagecache,
+    present,
+    rounds,
+    save,
+    storage,
+)
+from webapp.questionnaire import history as histories
+from webapp.questionnaire import submit as submitting
+from webapp.questionnaire.answers import UNSET, AnswerState, ItemChange
+from webapp.questionnaire.engine_bridge import framework_of
 from webapp.questionnaire.present import t
-from webapp.questionnaire.scoring import framework_of
-from webapp.questionnaire.services import UNSET, AnswerState, ItemChange
 from webapp.results import values
+from webapp.results import verdict as verdicts
 from webapp.util import safe_next, send_download
 
 HISTORY_SHOWN = 5  # changes per item on the section page; the history page shows them all
@@ -73,13 +87,6 @@ def _item_flashes() -> tuple[dict[str, list[str]], dict[str, set[str]]]:
         errors.setdefault(item_id, []).append(message)
         parts.setdefault(item_id, set()).add(part)
     return errors, parts
-
-
-def _assessment(firm_id: int, assessment_id: int) -> Assessment:
-    a = db.session.get(Assessment, assessment_id)
-    if a is None or a.firm_id != firm_id:
-        abort(404)
-    return a
 
 
 def _can_edit(firm_id: int) -> bool:
@@ -121,39 +128,38 @@ def start(firm_id: int) -> ResponseReturnValue:
     framework_id = request.form.get("framework", "")
     mode = request.form.get("mode") or None
     try:
-        previous = services.previous_round(firm_id, framework_id, mode)
-    except services.StartError:
+        previous = rounds.previous_round(firm_id, framework_id, mode)
+    except rounds.StartError:
         abort(400)
     if previous is not None:  # a new round: the person sees and confirms what it carries first
         return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=previous.id), 303)
     entitlements.require_firm(firm_id, "new_round", framework_id=framework_id, mode=mode)
     try:
-        a, created = services.start(firm_id, framework_id, mode, current_user)
-    except services.StartError:
+        a, created = rounds.start(firm_id, framework_id, mode, current_user)
+    except rounds.StartError:
         abort(400)  # no such framework or mode: the form was not ours
     if not created:
         flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
-    fw = services.framework(a)
+    fw = answers.framework(a)
     return redirect(
         url_for(".section", firm_id=firm_id, assessment_id=a.id, section_id=fw.sections[0].id), 303
     )
 
 
-@access.firm("editor")
-def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def new_round(a: Assessment) -> ResponseReturnValue:
     """Start the round after a submitted assessment, once confirmed on `confirm_round` (a post without
     the confirmation goes there), carrying the evidence of the items ticked there."""
-    a = _assessment(firm_id, assessment_id)
     if request.form.get("confirm") != "1":
-        return redirect(url_for(".confirm_round", firm_id=firm_id, assessment_id=a.id), 303)
+        return redirect(url_for(".confirm_round", firm_id=a.firm_id, assessment_id=a.id), 303)
     carry = request.form.getlist("carry")
-    entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
+    entitlements.require_firm(a.firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
     try:
-        new, created = services.new_round(a, current_user, carry_evidence=carry, store=storage.store())
-    except services.StartError:
+        new, created = rounds.new_round(a, current_user, carry_evidence=carry, store=storage.store())
+    except rounds.StartError:
         abort(409)
     if created:
-        files = len(services.evidence_of(firm_id, [new.id]))
+        files = len(evidence.evidence_of(a.firm_id, [new.id]))
         flash(
             _(
                 "Round %(n)s started with your previous answers and the evidence of %(files)s items.",
@@ -162,26 +168,25 @@ def new_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
             ),
             "ok",
         )
-    return redirect(url_for(".overview", firm_id=firm_id, assessment_id=new.id), 303)
+    return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=new.id), 303)
 
 
-@access.firm("editor")
-def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def confirm_round(a: Assessment) -> ResponseReturnValue:
     """What a new round after this submitted assessment would carry: its answers, and its evidence
     item by item (all ticked; untick what is out of date)."""
-    a = _assessment(firm_id, assessment_id)
     if a.status != "submitted":
         abort(409)
-    draft = services.draft_after(a)
+    draft = rounds.draft_after(a)
     if draft is not None:
         flash(_("You already have this assessment in progress: carry on where you left off."), "ok")
-        return redirect(url_for(".overview", firm_id=firm_id, assessment_id=draft.id), 303)
-    entitlements.require_firm(firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
-    plan = services.round_plan(a)
+        return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=draft.id), 303)
+    entitlements.require_firm(a.firm_id, "new_round", framework_id=a.framework_id, mode=a.mode)
+    plan = rounds.round_plan(a)
     fw = plan.framework
     numbers = present.item_numbers(fw)
-    names = services.user_names(e.uploaded_by_id for evs in plan.evidence.values() for e in evs)
-    answers = [
+    names = answers.user_names(e.uploaded_by_id for evs in plan.evidence.values() for e in evs)
+    carried = [
         {
             "number": numbers.get(item.id, ""),
             "text": t(item.text),
@@ -189,11 +194,11 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         }
         for item, state in plan.answers
     ]
-    evidence = []
+    files = []
     for item_id, rows in plan.evidence.items():
         item = fw.item(item_id)
         assert item is not None
-        evidence.append(
+        files.append(
             {
                 "id": item_id,
                 "number": numbers.get(item_id, ""),
@@ -203,61 +208,56 @@ def confirm_round(firm_id: int, assessment_id: int) -> ResponseReturnValue:
         )
     return render_template(
         "questionnaire/new_round.html",
-        **_header(a, services.framework(a)),
+        **_header(a, answers.framework(a)),
         next_round=plan.round,
-        answers=answers,
-        evidence=evidence,
-        file_count=sum(len(e["files"]) for e in evidence),
-        changes=present.version_changes(services.framework(a), fw),  # "what is new in 1.1.0"
+        answers=carried,
+        evidence=files,
+        file_count=sum(len(e["files"]) for e in files),
+        changes=present.version_changes(answers.framework(a), fw),  # "what is new in 1.1.0"
     )
 
 
-@access.firm("editor")
-def discard(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def discard(a: Assessment) -> ResponseReturnValue:
     """Discard a draft, after a confirmation page that says what goes (its answers and files); the
     submitted rounds stay as they are."""
-    a = _assessment(firm_id, assessment_id)
     if a.status != "draft":
         abort(409)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     if request.method == "GET" or request.form.get("confirm") != "1":
         return render_template(
             "questionnaire/discard.html",
             **_header(a, fw),
-            answers=len(services.answer_states(a.id)),
-            files=sum(len(evs) for evs in services.evidence_of(firm_id, [a.id]).values()),
+            answers=len(answers.answer_states(a.firm_id, a.id)),
+            files=sum(len(evs) for evs in evidence.evidence_of(a.firm_id, [a.id]).values()),
         )
     previous_id, n = a.previous_id, a.round
-    if not services.discard_draft(a, storage.store()):
+    if not rounds.discard_draft(a, storage.store()):
         abort(409)
-    audit.record("assessment.draft_discarded", firm_id=firm_id, target=a)
+    audit.record("assessment.draft_discarded", firm_id=a.firm_id, target=a)
     flash(_("The draft of round %(n)s was discarded.", n=n), "ok")
     if previous_id is not None:
-        return redirect(url_for(".overview", firm_id=firm_id, assessment_id=previous_id), 303)
-    return redirect(url_for("core.firm_home", firm_id=firm_id), 303)
+        return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=previous_id), 303)
+    return redirect(url_for("core.firm_home", firm_id=a.firm_id), 303)
 
 
 # ---- overview ----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def overview(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def overview(a: Assessment) -> ResponseReturnValue:
     return _render_overview(a)
 
 
 def _render_overview(
-    a: Assessment, problems: list[services.SubmitProblem] | None = None, status: int = 200
+    a: Assessment, problems: list[submitting.SubmitProblem] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    fw = services.framework(a)
-    states = services.answer_states(a.id)
-    evidence = services.evidence_items(a.id)
-    firm = services.firm_of(a.firm_id)
-    result = services.score_states(a, fw, states, evidence, firm, services.scoring_date(a))
-    assignments = services.assignments_of(a.id)
-    members = services.firm_member_choices(a.firm_id)
+    fw = answers.framework(a)
+    result = answers.scored(a).result
+    assignments = collaboration.assignments_of(a.firm_id, a.id)
+    members = collaboration.firm_member_choices(a.firm_id)
     names = dict(members)
-    names.update(services.user_names(assignments.values()))
+    names.update(answers.user_names(assignments.values()))
     lines = present.section_lines(fw, result, assignments, names)
     mine = request.args.get("mine") == "1"
     if mine:
@@ -277,8 +277,8 @@ def _render_overview(
         )
     previous_evidence: list[present.FileView] = []
     if a.previous_id:
-        uploaded = services.evidence_of(a.firm_id, [a.previous_id])
-        ev_names = services.user_names(e.uploaded_by_id for evs in uploaded.values() for e in evs)
+        uploaded = evidence.evidence_of(a.firm_id, [a.previous_id])
+        ev_names = answers.user_names(e.uploaded_by_id for evs in uploaded.values() for e in evs)
         previous_evidence = [present.file_view(e, ev_names) for evs in uploaded.values() for e in evs]
     conf = result.confidence
     return (
@@ -299,38 +299,36 @@ def _render_overview(
     )
 
 
-@access.firm("editor")
-def assign(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("editor")
+def assign(a: Assessment) -> ResponseReturnValue:
     raw = request.form.get("user_id", "")
     try:
         user_id = int(raw) if raw else None
     except ValueError:
         abort(400)
     section_id = request.form.get("section", "")
-    error = services.assign_section(a, section_id, user_id, current_user)
+    error = collaboration.assign_section(a, section_id, user_id, current_user)
     if error == "unknown_section":
         abort(400)  # the form was not ours
     if error is not None:
         flash(_("Only a member of the firm can be given a section: choose someone from the list."), "error")
         return redirect(
-            url_for(".overview", firm_id=firm_id, assessment_id=a.id, _anchor=f"assign-{section_id}"), 303
+            url_for(".overview", firm_id=a.firm_id, assessment_id=a.id, _anchor=f"assign-{section_id}"), 303
         )
     flash(_("Section assignment saved."), "ok")
-    return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
+    return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=a.id), 303)
 
 
-@access.firm("editor")
-def submit(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
-    problems = services.submit(a, current_user)
+@access.assessment("editor")
+def submit(a: Assessment) -> ResponseReturnValue:
+    problems = submitting.submit(a, current_user)
     if problems:
         if problems[0].code == "read_only":
             flash(messages.submit_message(problems[0]), "error")
-            return redirect(url_for(".overview", firm_id=firm_id, assessment_id=a.id), 303)
+            return redirect(url_for(".overview", firm_id=a.firm_id, assessment_id=a.id), 303)
         return _render_overview(a, problems, 422)
     flash(_("Assessment submitted. It is read-only now; this is its verdict."), "ok")
-    return redirect(url_for(".verdict", firm_id=firm_id, assessment_id=a.id), 303)
+    return redirect(url_for(".verdict", firm_id=a.firm_id, assessment_id=a.id), 303)
 
 
 # ---- one section -------------------------------------------------------------------------------------
@@ -343,46 +341,36 @@ def _section(fw: Framework, section_id: str) -> Section:
     return sec
 
 
-@access.firm("viewer", write="editor")
-def section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
-    if request.method == "GET":
-        return _cached_section(firm_id, assessment_id, section_id)
-    a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+@access.assessment("viewer", write="editor", reading=pagecache.stamp_columns)
+def section(a: Assessment, section_id: str, read: tuple[Any, ...]) -> ResponseReturnValue:
+    fw = answers.framework(a)
     sec = _section(fw, section_id)
+    if request.method == "GET":
+        return _cached_section(a, fw, sec, pagecache.stamp_of(a, read))
     return _post_section(a, fw, sec)
 
 
-def _cached_section(firm_id: int, assessment_id: int, section_id: str) -> ResponseReturnValue:
+def _cached_section(
+    a: Assessment, fw: Framework, sec: Section, stamp: tuple[Any, ...]
+) -> ResponseReturnValue:
     """The section page, rendered again only when something it shows changed (see `pagecache`)."""
-    stamp = pagecache.stamp(firm_id, assessment_id)
-    if stamp is None:
-        abort(404)
     user = access.signed_in()
     key = (
         "section",
-        firm_id,
-        assessment_id,
-        section_id,
+        a.firm_id,
+        a.id,
+        sec.id,
         request.full_path,
         select_locale(),  # the language the page will be in (the selector Babel itself asks)
-        services.today(),
+        answers.today(),
         stamp,
         user.id,
         user.name,
-        access.firm_role(firm_id),
+        access.firm_role(a.firm_id),
         tuple(g.get("memberships", ())),
         access.active_org(),
     )
-
-    def render() -> str:
-        a = _assessment(firm_id, assessment_id)
-        fw = services.framework(a)
-        sec = _section(fw, section_id)
-        body, _status = _render_section(a, fw, sec)  # type: ignore[misc]
-        return body  # type: ignore[no-any-return]
-
-    return pagecache.serve(key, render)
+    return pagecache.serve(key, lambda: _render_section(a, fw, sec)[0])  # type: ignore[index]
 
 
 def _render_section(
@@ -393,7 +381,7 @@ def _render_section(
     status: int = 200,
     form: Mapping[str, Mapping[str, Any]] | None = None,
     errors: Mapping[str, list[str]] | None = None,
-    conflicts: Mapping[str, services.Conflict] | None = None,
+    conflicts: Mapping[str, answers.Conflict] | None = None,
 ) -> ResponseReturnValue:
     flashed, opened = _item_flashes()
     if flashed:
@@ -401,20 +389,19 @@ def _render_section(
         for item_id, msgs in flashed.items():
             merged.setdefault(item_id, []).extend(msgs)
         errors = merged
-    states = services.answer_states(a.id)
+    states = answers.answer_states(a.firm_id, a.id)
     ids = [i.id for i in sec.items]
-    uploaded = services.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
-    evidence = {item for (aid, item) in uploaded if aid == a.id}
-    firm = services.firm_of(a.firm_id)
-    as_of = services.scoring_date(a)
-    result = services.score_states(a, fw, states, evidence, firm, as_of)
-    profile = profile_facts(firm, as_of)
-    comments = services.comments_of(a.id, ids)
-    history, history_counts = services.history_of(a.id, ids, per_item=HISTORY_SHOWN)
+    uploaded = evidence.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
+    with_evidence = {item for (aid, item) in uploaded if aid == a.id}
+    as_of = answers.scoring_date(a)
+    result = answers.score_states(a, fw, states, with_evidence, a.firm, as_of)
+    profile = profile_facts(a.firm, as_of)
+    comments = collaboration.comments_of(a.firm_id, a.id, ids)
+    history, history_counts = histories.history_of(a.firm_id, a.id, ids, per_item=HISTORY_SHOWN)
     by_consultants = consultant_changes(a.firm_id, a.id, ids) if history else {}
-    assignments = services.assignments_of(a.id)
+    assignments = collaboration.assignments_of(a.firm_id, a.id)
     fact_from = _fact_sources(a, sec, states)
-    names = services.user_names(
+    names = answers.user_names(
         [s.updated_by_id for s in states.values()]
         + [e.uploaded_by_id for evs in uploaded.values() for e in evs]
         + [c.author_id for cs in comments.values() for c in cs]
@@ -424,7 +411,7 @@ def _render_section(
     numbers = present.item_numbers(fw)
     prev_round = 0
     if a.previous_id:
-        prev = services.framework_ids(a.firm_id, [a.previous_id]).get(a.previous_id)
+        prev = facts.framework_ids(a.firm_id, [a.previous_id]).get(a.previous_id)
         prev_round = prev[2] if prev is not None else 0
     items = []
     for item in sec.items:
@@ -498,14 +485,14 @@ def _render_section(
 
 def _fact_sources(a: Assessment, sec: Section, states: Mapping[str, AnswerState]) -> dict[str, str]:
     """For items whose shared fact was last answered in another framework: that framework's title."""
-    facts = {i.fact: i.id for i in sec.items if i.fact}
-    if not facts:
+    item_of = {i.fact: i.id for i in sec.items if i.fact}
+    if not item_of:
         return {}
-    rows = services.fact_sources(a.firm_id, list(facts))
-    sources = services.framework_ids(a.firm_id, {r[2] for r in rows if r[2] is not None and r[2] != a.id})
+    rows = facts.fact_sources(a.firm_id, list(item_of))
+    sources = facts.framework_ids(a.firm_id, {r[2] for r in rows if r[2] is not None and r[2] != a.id})
     out = {}
     for fact, value, source_id in rows:
-        item_id = facts[fact]
+        item_id = item_of[fact]
         state = states.get(item_id)
         src = sources.get(source_id) if source_id is not None else None
         if src is None or state is None or state.value != value:
@@ -520,7 +507,7 @@ def _fact_sources(a: Assessment, sec: Section, states: Mapping[str, AnswerState]
 
 
 def _conflict_view(
-    fw: Framework, item: Item, c: services.Conflict, mine: Mapping[str, Any] | None, mode: str
+    fw: Framework, item: Item, c: answers.Conflict, mine: Mapping[str, Any] | None, mode: str
 ) -> present.ConflictView:
     yours = "—"
     if mine is not None:
@@ -585,10 +572,10 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
     if not _can_edit(a.firm_id):
         abort(403)
     if a.status != "draft":
-        flash(messages.error_message(services.ItemError(None, "read_only"), None), "error")
+        flash(messages.error_message(answers.ItemError(None, "read_only"), None), "error")
         return redirect(url_for(".section", firm_id=a.firm_id, assessment_id=a.id, section_id=sec.id), 303)
     form = request.form
-    states = services.answer_states(a.id, [i.id for i in sec.items])
+    states = answers.answer_states(a.firm_id, a.id, [i.id for i in sec.items])
     changes: dict[str, ItemChange] = {}
     expected: dict[str, int] = {}
     shown: dict[str, dict[str, Any]] = {}
@@ -607,7 +594,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
         }
         if not ok:
             errors.setdefault(item.id, []).append(
-                messages.error_message(services.ItemError(item.id, "wrong_type"), item)
+                messages.error_message(answers.ItemError(item.id, "wrong_type"), item)
             )
             continue
         ch = ItemChange(
@@ -615,7 +602,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
             na_reason=na if (na_on or cur.na_reason is not None) else UNSET,
             narrative=narrative,
         )
-        if services.unchanged(cur, ch):
+        if answers.unchanged(cur, ch):
             continue
         changes[item.id] = ch
         try:
@@ -624,7 +611,7 @@ def _post_section(a: Assessment, fw: Framework, sec: Section) -> ResponseReturnV
             expected[item.id] = cur.version
     if errors:
         return _render_section(a, fw, sec, status=422, form=shown, errors=errors)
-    result = services.save_answers(a, changes, current_user, expected)
+    result = save.save_answers(a, changes, current_user, expected)
     if result.errors:
         for e in result.errors:
             errors.setdefault(e.item or "", []).append(messages.error_message(e, fw.item(e.item or "")))
@@ -660,13 +647,12 @@ def _state_json(fw: Framework, item: Item, s: AnswerState, mode: str, by: str | 
     }
 
 
-@access.firm("editor")
-def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("editor")
+def autosave(a: Assessment) -> ResponseReturnValue:
     """One item's answer as JSON: {"item", "version", "value"?, "na"?, "narrative"?}.
 
     It only writes, and the assessment is not scored here: the page asks for the new figures
     (`progress`) once its saves settle. `save_answers` decides, with its messages for what it refuses."""
-    a = _assessment(firm_id, assessment_id)
     data = request.get_json(silent=True)
     item_id = data.get("item") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(item_id, str):
@@ -678,8 +664,8 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     )
     version = inputs.version(data.get("version"))  # a whole number within the database's integer
     expected = {item_id: version} if version is not None else None
-    result = services.save_answers(a, {item_id: change}, current_user, expected, score=False)
-    fw = services.framework(a)
+    result = save.save_answers(a, {item_id: change}, current_user, expected, score=False)
+    fw = answers.framework(a)
     item = fw.item(item_id)
     if result.errors:
         first = result.errors[0]
@@ -695,7 +681,7 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     assert item is not None
     if result.conflicts:
         c = result.conflicts[0]
-        yours = services.target_state(AnswerState(item_id), change)
+        yours = answers.target_state(AnswerState(item_id), change)
         return (
             jsonify(
                 ok=False,
@@ -716,18 +702,15 @@ def autosave(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     return jsonify(ok=True, item=item_id, version=state.version, saved=item_id in result.saved)
 
 
-@access.firm("viewer")
-def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("viewer")
+def progress(a: Assessment) -> ResponseReturnValue:
     """The figures the section page shows, as JSON, after its saves: the assessment's progress and,
     with `?section=<id>`, the section's count and for each of its items whether it applies (and why
     not) and whether its evidence is missing."""
-    a = services.assessment_row(firm_id, assessment_id)
-    if a is None:
-        abort(404)
-    fw = services.framework(a)
+    fw = answers.framework(a)
     section_id = request.args.get("section")
     sec = _section(fw, section_id) if section_id is not None else None
-    p = services.progress(a)
+    p = answers.progress(a)
     r = p.result
     applicability = {}
     answered = applicable = 0
@@ -758,14 +741,13 @@ def progress(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 # ---- history -----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def history(firm_id: int, assessment_id: int, item_id: str) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+@access.assessment("viewer")
+def history(a: Assessment, item_id: str) -> ResponseReturnValue:
+    fw = answers.framework(a)
     item = fw.item(item_id)
     if item is None:
         abort(404)
-    history, _counts = services.history_of(a.id, [item_id])
+    history, _counts = histories.history_of(a.firm_id, a.id, [item_id])
     rows = history.get(item_id, [])
     entries = attribute(
         present.history_views(fw, item, rows, a.mode), rows, consultant_changes(a.firm_id, a.id, [item_id])
@@ -788,10 +770,9 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
-@access.firm("editor")
-def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+@access.assessment("editor")
+def upload(a: Assessment) -> ResponseReturnValue:
+    fw = answers.framework(a)
     item_id = request.form.get("item", "")
     sec_id = present.section_of_item(fw, item_id)
     if sec_id is None:
@@ -799,13 +780,13 @@ def upload(firm_id: int, assessment_id: int) -> ResponseReturnValue:
     f = request.files.get("file")
     data = f.read(storage.max_bytes() + 1) if f is not None else b""
     name = (f.filename or "") if f is not None else ""
-    room = entitlements.allowed_firm(firm_id, "evidence_upload", size=len(data))
+    room = entitlements.allowed_firm(a.firm_id, "evidence_upload", size=len(data))
     if not room:  # the plan's evidence storage is full: said at the item, with the plan that has room
         return _to_item_with(a, sec_id, item_id, room.message, "evidence")
-    got = services.add_evidence(
+    got = evidence.add_evidence(
         a, item_id, name, data, current_user, storage.store(), max_bytes=storage.max_bytes()
     )
-    if isinstance(got, services.EvidenceRefused):
+    if isinstance(got, evidence.EvidenceRefused):
         msg = messages.evidence_message(got, storage.max_bytes())
         return _to_item_with(a, sec_id, item_id, msg, "evidence")
     flash(_("File attached: %(name)s", name=got.filename), "ok")
@@ -838,9 +819,8 @@ def _same_site(url: str | None) -> str:
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else "")) or ""
 
 
-@access.firm("viewer")
-def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("viewer")
+def download(a: Assessment, evidence_id: int) -> ResponseReturnValue:
     ev = db.session.get(Evidence, evidence_id)
     if ev is None or ev.assessment_id != a.id:
         abort(404)
@@ -848,7 +828,7 @@ def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseRetu
         data = storage.store().get(ev.storage_key)
     except FileNotFoundError:
         abort(410)  # the row is there but the stored file is gone
-    audit.record("export.evidence", firm_id=firm_id, target=ev)
+    audit.record("export.evidence", firm_id=a.firm_id, target=ev)
     response = send_download(data, ev.filename, ev.content_type, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -856,18 +836,17 @@ def download(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseRetu
     return response
 
 
-@access.firm("editor")
-def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
+@access.assessment("editor")
+def delete_evidence(a: Assessment, evidence_id: int) -> ResponseReturnValue:
     ev = db.session.get(Evidence, evidence_id)
     if ev is None or ev.assessment_id != a.id:
         abort(404)
     item_id = ev.item_id
     name = ev.filename
-    if not services.delete_evidence(a, ev, storage.store(), current_user):
+    if not evidence.delete_evidence(a, ev, storage.store(), current_user):
         abort(409)
-    audit.record("evidence.deleted", firm_id=firm_id, target=ev)
-    fw = services.framework(a)
+    audit.record("evidence.deleted", firm_id=a.firm_id, target=ev)
+    fw = answers.framework(a)
     flash(_("File removed: %(name)s", name=name), "ok")
     sec_id = present.section_of_item(fw, item_id) or fw.sections[0].id
     return _to_item(a, sec_id, item_id)
@@ -876,15 +855,14 @@ def delete_evidence(firm_id: int, assessment_id: int, evidence_id: int) -> Respo
 # ---- comments ----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
-    fw = services.framework(a)
+@access.assessment("viewer")
+def comment(a: Assessment) -> ResponseReturnValue:
+    fw = answers.framework(a)
     item_id = request.form.get("item", "")
     sec_id = present.section_of_item(fw, item_id)
     if sec_id is None:
         abort(400)
-    got = services.add_comment(a, item_id, request.form.get("body", ""), current_user)
+    got = collaboration.add_comment(a, item_id, request.form.get("body", ""), current_user)
     if isinstance(got, str):
         return _to_item_with(a, sec_id, item_id, messages.comment_message(got), "comments")
     flash(_("Comment posted."), "ok")
@@ -894,10 +872,9 @@ def comment(firm_id: int, assessment_id: int) -> ResponseReturnValue:
 # ---- verdict -----------------------------------------------------------------------------------------
 
 
-@access.firm("viewer")
-def verdict(firm_id: int, assessment_id: int) -> ResponseReturnValue:
-    a = _assessment(firm_id, assessment_id)
-    v = services.verdict(a)
+@access.assessment("viewer")
+def verdict(a: Assessment) -> ResponseReturnValue:
+    v = verdicts.verdict(a)
     view = present.verdict_view(v)
     return render_template(
         "questionnaire/verdict.html",

@@ -12,8 +12,10 @@ from flask_babel import lazy_gettext as _l
 from scoring.model import Item
 from scoring.submission import NUMBER_LIMIT
 from webapp.i18n import current_lang
+from webapp.questionnaire.answers import ItemError
+from webapp.questionnaire.evidence import EvidenceRefused
 from webapp.questionnaire.present import size_text
-from webapp.questionnaire.services import EvidenceRefused, ItemError, SubmitProblem
+from webapp.questionnaire.submit import SubmitProblem
 from webapp.results import values
 
 _SIMPLE = {

@@ -4,8 +4,8 @@ that changed is rendered again, and only the browser keeps what it was sent.
 
 The ETag names everything the page shows:
 
-- the *stamp* of the assessment, read in one statement (`stamp`): its status, mode and last change,
-  the firm's profile (it decides what applies), the newest row of the answer history (every change
+- the *stamp* of the assessment, read with it in the statement that loads it (`stamp_columns`): its
+  status, mode and last change, the firm's profile (it decides what applies), the newest row of the answer history (every change
   of an answer, shared facts included, writes one; rows are never removed), the newest row and the
   row count of the evidence of both rounds, the comments and the section assignments (a removed row
   lowers the count), and the newest change to any user account (a colleague renamed: pages name the
@@ -22,6 +22,7 @@ A page with flashed messages has no ETag and is always rendered.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable
@@ -29,19 +30,18 @@ from typing import Any
 
 from flask import Response, current_app, request, session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, func, select
 
-from webapp import db
+from webapp import access
 from webapp.build import build_id
-from webapp.models import AnswerHistory, Assessment, Comment, Evidence, Firm, SectionAssignment, User
-
-_STATEMENT: list[Any] = []
+from webapp.models import AnswerHistory, Assessment, Comment, Evidence, SectionAssignment, User
 
 
-def _stamp_statement() -> Any:
-    """The stamp's select, built once (building it costs more than running it)."""
-    if _STATEMENT:
-        return _STATEMENT[0]
+@functools.cache
+def stamp_columns() -> tuple[Any, ...]:
+    """What the section page shows besides the assessment and its firm, as columns read with the
+    assessment (`access.assessment(reading=...)`): built once (building them costs more than
+    running them)."""
     a = Assessment.__table__
     aid = a.c.id
     prev = a.c.previous_id
@@ -55,43 +55,38 @@ def _stamp_statement() -> Any:
         )
 
     h, e, c, s = AnswerHistory.__table__, Evidence.__table__, Comment.__table__, SectionAssignment.__table__
-    stmt = (
-        select(
-            a.c.status,
-            a.c.mode,
-            a.c.updated_at,
-            a.c.previous_id,
-            Firm.name,
-            Firm.region_code,
-            Firm.industry_division,
-            Firm.above_scale,
-            Firm.size_class,
-            Firm.founded_on,
-            Firm.employees,
-            # history rows are only ever added: the newest one is enough (one lookup in its index)
-            select(func.max(h.c.id)).where(h.c.assessment_id == aid).scalar_subquery(),
-            *newest(
-                e, and_(e.c.firm_id == a.c.firm_id, e.c.assessment_id.in_([aid, func.coalesce(prev, 0)]))
-            ),
-            *newest(c, c.c.assessment_id == aid),
-            *newest(s, s.c.assessment_id == aid),
-            select(func.max(s.c.assigned_at)).where(s.c.assessment_id == aid).scalar_subquery(),
-            # any account changed (a name on the page): one lookup at the end of its index
-            select(func.max(User.__table__.c.updated_at)).scalar_subquery(),
-        )
-        .select_from(a.join(Firm.__table__, Firm.id == a.c.firm_id))
-        .where(aid == bindparam("assessment_id"), a.c.firm_id == bindparam("firm_id"))
+    return (
+        # history rows are only ever added: the newest one is enough (one lookup in its index)
+        select(func.max(h.c.id)).where(h.c.assessment_id == aid).scalar_subquery(),
+        *newest(e, and_(e.c.firm_id == a.c.firm_id, e.c.assessment_id.in_([aid, func.coalesce(prev, 0)]))),
+        *newest(c, c.c.assessment_id == aid),
+        *newest(s, s.c.assessment_id == aid),
+        select(func.max(s.c.assigned_at)).where(s.c.assessment_id == aid).scalar_subquery(),
+        # any account changed (a name on the page): one lookup at the end of its index
+        select(func.max(User.__table__.c.updated_at)).scalar_subquery(),
     )
-    _STATEMENT.append(stmt)
-    return stmt
+
+
+def stamp_of(a: Assessment, read: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The stamp of an assessment read with `stamp_columns`."""
+    f = a.firm
+    firm = (
+        f.name,
+        f.region_code,
+        f.industry_division,
+        f.above_scale,
+        f.size_class,
+        f.founded_on,
+        f.employees,
+    )
+    return (a.status, a.mode, a.updated_at, a.previous_id, *firm, *read)
 
 
 def stamp(firm_id: int, assessment_id: int) -> tuple[Any, ...] | None:
     """Everything stored that a section page of the assessment shows, in one round trip; None when the
-    firm has no such assessment. `firm_id` must be one the caller's access rule admitted."""
-    params = {"firm_id": firm_id, "assessment_id": assessment_id}
-    row = db.session.connection().execute(_stamp_statement(), params).first()
-    return tuple(row) if row is not None else None
+    firm has no such assessment."""
+    row = access.load_row(firm_id, assessment_id, *stamp_columns())
+    return None if row is None else stamp_of(row[0], tuple(row[1:]))
 
 
 def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:

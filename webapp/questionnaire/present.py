@@ -25,8 +25,9 @@ from scoring.model import Condition, Framework, Item, Rule, Section, Source, Tex
 from scoring.values import condition_holds
 from webapp.i18n import current_lang
 from webapp.models import Assessment, Comment, Evidence
+from webapp.questionnaire.answers import AnswerState
+from webapp.questionnaire.history import HistoryEntry
 from webapp.questionnaire.plans import plan_title
-from webapp.questionnaire.services import AnswerState, HistoryEntry
 from webapp.refdata import regions
 from webapp.results import values
 from webapp.results.values import Choice, LevelGroup, effort_label, number, sign, signed

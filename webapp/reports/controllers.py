@@ -35,8 +35,8 @@ def _preparer() -> services.Preparer:
     return services.preparer_for(current_user, org.kind if org else None, org.id if org else None)
 
 
-def _inputs(firm_id: int, assessment_id: int) -> services.ReportInputs:
-    inputs = services.load_inputs(assessment_id, firm_id=firm_id, preparer=_preparer())
+def _inputs(a: Assessment) -> services.ReportInputs:
+    inputs = services.load_inputs(a.id, firm_id=a.firm_id, preparer=_preparer())
     if inputs is None:
         abort(404)
     return inputs
@@ -51,35 +51,35 @@ def _render_failed(exc: RenderError) -> ResponseReturnValue:
     return render_template("reports/error.html", message=message), 503
 
 
-@access.firm("viewer")
+@access.assessment("viewer")
 @security.allow_inline_styles
-def view(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+def view(a: Assessment) -> ResponseReturnValue:
     """The report as a page of the app, in the reader's choice of language (`?lang=zh|en`)."""
     lang = _lang()
-    inputs = _inputs(firm_id, assessment_id)
+    inputs = _inputs(a)
     report = services.get_report(inputs, lang, "fragment")
     return render_template(
         "reports/view.html",
         fragment=Markup(report.content.decode()),  # noqa: S704 - our own autoescaped template output
-        firm_id=firm_id,
-        assessment_id=assessment_id,
+        firm_id=a.firm_id,
+        assessment_id=a.id,
         lang=lang,
         firm_name=inputs.firm.name,
-        pdf=entitlements.allowed_firm(firm_id, "pdf_report"),
+        pdf=entitlements.allowed_firm(a.firm_id, "pdf_report"),
     )
 
 
-@access.firm("viewer")
-def pdf(firm_id: int, assessment_id: int) -> ResponseReturnValue:
+@access.assessment("viewer")
+def pdf(a: Assessment) -> ResponseReturnValue:
     """The report as a PDF download (`?lang=zh|en`), served from the cache when nothing changed."""
     lang = _lang()
-    inputs = _inputs(firm_id, assessment_id)
-    entitlements.require_firm(firm_id, "pdf_report")  # without it: the report as a page (view)
+    inputs = _inputs(a)
+    entitlements.require_firm(a.firm_id, "pdf_report")  # without it: the report as a page (view)
     try:
         report = services.get_report(inputs, lang, "pdf")
     except RenderError as exc:
         return _render_failed(exc)
-    _record_report(inputs, firm_id, lang, "pdf")
+    _record_report(inputs, a.firm_id, lang, "pdf")
     response = send_download(
         report.content,
         report.filename,

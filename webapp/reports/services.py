@@ -41,8 +41,8 @@ from scoring.model import Framework, Item, Rule, Source, Text
 from webapp import db
 from webapp.models import Action, Answer, Assessment, Comment, Consultancy, Evidence, Firm, User
 from webapp.orgs.services import profile_facts
+from webapp.questionnaire.engine_bridge import submission
 from webapp.questionnaire.plans import plan_title
-from webapp.questionnaire.scoring import submission
 from webapp.refdata import industries, regions
 from webapp.reports import charts, render
 from webapp.reports.cache import ReportCache, StoredReportCache

@@ -123,7 +123,7 @@ def rebuild(*, framework_id: str | None = None, batch: int = 2000) -> int:
     `tenancy.bypass()`; the caller commits. Returns how many were written."""
     from assessments.loader import load_framework
     from webapp.orgs.services import profile_facts
-    from webapp.questionnaire.scoring import submission
+    from webapp.questionnaire.engine_bridge import submission
 
     s = db.session
     t = AssessmentResult.__table__

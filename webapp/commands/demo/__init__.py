@@ -21,7 +21,7 @@ from webapp.auth.util import hash_password
 from webapp.commands.demo import assessments, statistics
 from webapp.db import utcnow
 from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership, Regulator, User
-from webapp.questionnaire import services as questionnaire_services
+from webapp.questionnaire import answers
 from webapp.refdata import credit_code, regions, sizes
 
 PASSWORD = "demo-pass-2026"
@@ -281,7 +281,7 @@ def demo() -> None:
             if new:
                 firm.share_statistics = shares  # most agreed to be counted in the statistics
                 created += 1
-        created += statistics.load(today=questionnaire_services.today())
+        created += statistics.load(today=answers.today())
         db.session.commit()
     click.echo(f"Demo data ready ({created} rows created). Sign in with any of:")
     for email, _name, role in SIGNINS:

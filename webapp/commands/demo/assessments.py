@@ -21,8 +21,9 @@ import scoring
 from scoring.model import AnswerType, Framework, Item
 from webapp import db
 from webapp.models import Assessment, Firm, User
-from webapp.questionnaire import services, storage
-from webapp.questionnaire.services import ItemChange
+from webapp.questionnaire import answers, evidence, rounds, save, storage
+from webapp.questionnaire import submit as submitting
+from webapp.questionnaire.answers import ItemChange
 
 SEED = 5
 
@@ -118,29 +119,25 @@ def _answers(
             value = scoring.ideal_answer(fw, item, mode=mode, as_of=day)
         else:
             value = scoring.zero_answer(fw, item, mode=mode, as_of=day)
-        narrative = rng.choice(NARRATIVES) if mode in item.narrative_modes else services.UNSET
+        narrative = rng.choice(NARRATIVES) if mode in item.narrative_modes else answers.UNSET
         out[item.id] = ItemChange(value=value, narrative=narrative)
     return out
 
 
 def _evidence_for(a: Assessment, user: User, store: storage.EvidenceStore) -> int:
     """Attach a file to every answer that needs one before submitting (PDF, every third a PNG photo)."""
-    fw = services.framework(a)
-    states = services.answer_states(a.id)
-    evidence = services.evidence_items(a.id)
-    result = services.score_states(
-        a, fw, states, evidence, services.firm_of(a.firm_id), services.scoring_date(a)
-    )
+    fw = answers.framework(a)
+    s = answers.scored(a)
     done = 0
-    for n, p in enumerate(services.submit_problems(a, fw, states, result, evidence)):
+    for n, p in enumerate(submitting.submit_problems(a, fw, s.states, s.result, s.evidence)):
         if p.code != "evidence_missing" or p.item is None:
             continue
         if n % 3 == 2:
             name, data = f"{p.item}-photo.png", png_bytes()
         else:
             name, data = f"{p.item}.pdf", pdf_bytes(f"QReady demo evidence: {p.item}, round {a.round}")
-        got = services.add_evidence(a, p.item, name, data, user, store, max_bytes=storage.max_bytes())
-        assert not isinstance(got, services.EvidenceRefused), got
+        got = evidence.add_evidence(a, p.item, name, data, user, store, max_bytes=storage.max_bytes())
+        assert not isinstance(got, evidence.EvidenceRefused), got
         done += 1
     return done
 
@@ -157,12 +154,12 @@ def _round(
     submit: bool = True,
     share: float = 1.0,
 ) -> None:
-    fw = services.framework(a)
+    fw = answers.framework(a)
     changes = _answers(fw, a.mode, day, good, rng, force)
     if share < 1.0:
         keep = sorted(changes)[: int(len(changes) * share)]
         changes = {k: changes[k] for k in keep}
-    got = services.save_answers(a, changes, user, day=day)
+    got = save.save_answers(a, changes, user, day=day)
     assert got.ok, (got.errors, got.conflicts)
     stamp = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC)
     a.created_at = stamp - dt.timedelta(days=12)
@@ -170,7 +167,7 @@ def _round(
     if not submit:
         return
     _evidence_for(a, user, store)
-    problems = services.submit(a, user, day=day)
+    problems = submitting.submit(a, user, day=day)
     assert not problems, problems
     a.submitted_at = stamp
 
@@ -180,7 +177,7 @@ def load(firm: Firm, owner: User, *, today: dt.date | None = None) -> int:
     has = db.session.scalar(select(func.count()).select_from(Assessment).where(Assessment.firm_id == firm.id))
     if has:
         return 0
-    today = today or services.today()
+    today = today or answers.today()
     rng = random.Random(SEED)
     store = storage.store(current_app)
     first, second = today - dt.timedelta(days=400), today - dt.timedelta(days=45)
@@ -195,11 +192,11 @@ def load(firm: Firm, owner: User, *, today: dt.date | None = None) -> int:
         ),
         ("performance-excellence", "full", (0.45, 0.85), {}, {}),
     ):
-        a, _ = services.start(firm.id, fid, mode, owner, day=first)
+        a, _ = rounds.start(firm.id, fid, mode, owner, day=first)
         _round(a, owner, first, good[0], rng, force1, store)
-        b, _ = services.new_round(a, owner, day=second)
+        b, _ = rounds.new_round(a, owner, day=second)
         _round(b, owner, second, good[1], rng, force2, store)
         made += 2
-    draft, _ = services.start(firm.id, "standards-adoption", None, owner, day=today)
+    draft, _ = rounds.start(firm.id, "standards-adoption", None, owner, day=today)
     _round(draft, owner, today - dt.timedelta(days=3), 0.7, rng, {}, store, submit=False, share=0.5)
     return made + 1

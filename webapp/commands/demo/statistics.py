@@ -23,7 +23,7 @@ from webapp import db
 from webapp.db import utcnow
 from webapp.models import Answer, Assessment, Evidence, Firm
 from webapp.orgs.services import profile_facts
-from webapp.questionnaire.scoring import submission, summary
+from webapp.questionnaire.engine_bridge import submission, summary
 from webapp.stats import counts, results
 
 SEED = 18
