@@ -70,8 +70,12 @@ def test_the_owner_accepts_with_the_access_they_choose(app, desk, outbox, login,
     assert cons.get(f"/firms/{firm.id}/").status_code == 200
     aid = start(owner, firm.id)
     saved = save(cons, firm.id, aid, ITEM, choice="drafting")
+    for page in (f"/firms/{firm.id}/plan", f"/firms/{firm.id}/assessments/{aid}/sections/basic"):
+        assert cons.get(page).status_code == 200, page
     if chosen == "read":
         assert saved.status_code == 403
+        r = cons.post(f"/firms/{firm.id}/plan/new", data={"title": "顾问的行动", "status": "open"})
+        assert r.status_code == 403
         assert cons.post(f"/firms/{firm.id}/assessments", data={"framework": "pinzibiao"}).status_code == 403
     else:
         assert saved.status_code == 200, saved.data

@@ -133,8 +133,8 @@ ROLE_LABELS = {
 }
 
 ACCESS_LABELS = {
-    "read": _l("Read: see the assessments, verdicts and plan"),
-    "edit": _l("Edit: also answer, plan and make reports"),
+    "read": _l("Read: see the assessments, verdicts, plan and reports"),
+    "edit": _l("Edit: also answer the questions and make the plan"),
 }
 
 
