@@ -123,6 +123,10 @@ def _expect(rule_name, role, method):
     if kind == "firm":
         read, _, write = rest.partition("/")
         return _firm_expect(role, write if write and method not in ("GET", "HEAD") else read)
+    if kind == "client":  # a consultancy working for a client with an edit grant: the firm's people 403
+        if role == "consultant":
+            return True, None
+        return (False, 403) if role in FIRM_ROLE else (False, 404)
     if kind in ("consultancy", "regulator", "firm-kind"):
         wanted = {"consultancy": "consultant", "regulator": "regulator"}[kind]
         return (True, None) if role == wanted else (False, 403)

@@ -1,18 +1,23 @@
-"""The consultant's journey in Debian's Chromium (Playwright), in zh and en: the consultant gives a firm
-the consultancy's code and the firm's owner accepts it (grants access) → the consultant opens the new
-client with the header's client switcher (breadcrumb: consultancy → client → page) → fills an
-assessment for it → makes a plan from the path → builds the bulk report (progress page → the zip
-downloaded). No script error and no breach of the Content-Security-Policy on the way.
+"""The consultant's journey in Debian's Chromium (Playwright), in zh and en: the consultant invites a
+firm's owner by email → the owner opens the link (read from the mail log the server writes: no SMTP
+here), chooses their firm and edit access, and accepts → the consultant opens the new client with the
+header's client switcher (breadcrumb: consultancy → client → page) → fills an assessment for it →
+makes a plan from the path → compares it with another client (the portfolio's checkboxes → the
+compare page → the XLSX) → builds the bulk report (progress page → the zip downloaded) → creates a
+client firm and sends its hand-over invitation. No script error and no breach of the
+Content-Security-Policy on the way.
 
 The app runs in a background thread (werkzeug) on 127.0.0.1 with the demo data in its own SQLite file,
 CSRF on and no Redis: the bulk report goes through the database's job queue and the app's worker
-thread, as with `make run`. Screenshots of the header and of the progress page are kept in the test's
-temporary folder (`shots/`)."""
+thread, as with `make run`. Screenshots (the header, the invitation form, the acceptance page, the
+comparison, the progress page, the hand-over) are kept in the test's temporary folder (`shots/`)."""
 
 from __future__ import annotations
 
 import io
+import logging
 import random
+import re
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -24,7 +29,7 @@ from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from webapp import create_app, db, dbqueue, tenancy
-from webapp.models import Consultancy, User
+from webapp.models import Firm, User
 from webapp.refdata import credit_code
 
 pytestmark = pytest.mark.browser
@@ -42,6 +47,24 @@ ARGS = [
 PASSWORD = "demo-pass-2026"
 CONSULTANT = "consultant@demo.qready.cn"
 CONSULTANCY = "浙江卓越质量管理咨询有限公司"
+
+
+SENT_MAIL: list[str] = []  # what the server wrote to its mail log
+
+
+class _MailLog(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        SENT_MAIL.append(record.getMessage())
+
+
+def _mailed_link(to: str, path: str) -> str:
+    """The link (its path) in the newest mail to `to` that the server wrote to its log."""
+    for message in reversed(SENT_MAIL):
+        if message.startswith(f"mail to {to}:"):
+            found = re.findall(rf"https?://[^/\s]+({path}\S+)", message)
+            assert found, message
+            return found[-1]
+    raise AssertionError(f"no mail to {to} in {SENT_MAIL}")
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +96,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     assert result.exit_code == 0, result.output
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    mail_log, mail_logger = _MailLog(), logging.getLogger("qready.mail")
+    level = mail_logger.level
+    mail_logger.addHandler(mail_log)
+    mail_logger.setLevel(logging.INFO)
     thread.start()
     try:
         yield {"base": f"http://127.0.0.1:{srv.server_port}", "app": app, "shots": tmp / "shots"}
     finally:
         srv.shutdown()
         thread.join(5)
+        mail_logger.removeHandler(mail_log)
+        mail_logger.setLevel(level)
+        SENT_MAIL.clear()
         dbqueue.stop(app)
         db.dispose(app)
 
@@ -156,6 +186,8 @@ WORDS = {
         "plan": "改进计划",
         "ready": "报告已生成",
         "by": f"陈明 Chen Ming（{CONSULTANCY}）",
+        "compare": "客户对比",
+        "sent": "已向 {email} 发送邀请。",
     },
     "en": {
         "targets": "This client’s readiness targets",
@@ -163,6 +195,8 @@ WORDS = {
         "plan": "Improvement plan",
         "ready": "The reports are ready.",
         "by": f"陈明 Chen Ming ({CONSULTANCY})",
+        "compare": "Compare clients",
+        "sent": "We sent an invitation to {email}.",
     },
 }
 
@@ -175,8 +209,6 @@ def test_the_consultants_journey(server: dict[str, Any], lang: str) -> None:
     shots.mkdir(exist_ok=True)
     words = WORDS[lang]
     owner_email, firm_id, firm_name = _new_owner_and_firm(app, lang)
-    with app.app_context():
-        code = db.session.scalar(select(Consultancy.code).where(Consultancy.name == CONSULTANCY))
     problems: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -188,21 +220,36 @@ def test_the_consultants_journey(server: dict[str, Any], lang: str) -> None:
             pg.set_default_timeout(20_000)
             _watch(pg, problems)
 
-        # the consultant gives the firm the consultancy's code (the portfolio shows it) ...
+        # the consultant invites the firm's owner by email (the firm is no client yet) ...
         _sign_in(page, base, CONSULTANT)
         page.goto(base + "/consultant/")
-        assert code in page.inner_text("main") and firm_name not in page.inner_text("main")
+        assert firm_name not in page.inner_text("main")
+        page.locator("main p.pf-add a").first.click()
+        page.wait_for_url("**/consultant/clients/invite")
+        page.fill("#email", owner_email)
+        page.fill("#firm_name", firm_name)
+        page.locator("#invite-client-form button[type=submit]").click()
+        page.wait_for_url("**/consultant/clients/invite")
+        assert words["sent"].format(email=owner_email) in page.inner_text("main")
+        assert owner_email in page.inner_text("main table")  # waiting for an answer, withdrawable
+        page.screenshot(path=str(shots / f"invite-{lang}.png"), full_page=True)
 
-        # ... and the firm's owner accepts: grants the consultancy access
+        # ... who opens the link from the mail, chooses their firm and edit access, and accepts
+        link = _mailed_link(owner_email, "/invitations/")
         _sign_in(owner, base, owner_email)
-        owner.goto(f"{base}/firms/{firm_id}/consultants")
-        owner.fill("#code", code)
-        owner.locator("main form.row button[type=submit]").click()
+        owner.goto(base + link)
+        assert CONSULTANCY in owner.inner_text("main") and firm_name in owner.inner_text("main")
+        owner.select_option("#firm", str(firm_id))
+        owner.locator("input[name=access][value=edit]").check()
+        owner.screenshot(path=str(shots / f"accept-{lang}.png"), full_page=True)
+        owner.locator("#client-accept-form button[type=submit]").click()
         owner.wait_for_url(f"**/firms/{firm_id}/consultants")
         assert words["granted"] in owner.inner_text("main") and CONSULTANCY in owner.inner_text("main")
 
         # the consultant opens the new client with the header's switcher
         page.reload()
+        assert owner_email not in page.inner_text("main")  # accepted: no longer waiting
+        page.goto(base + "/consultant/")
         assert firm_name in page.inner_text("main")
         page.select_option("#client-switch", str(firm_id))
         page.locator("form.clientswitch button[type=submit]").click()
@@ -234,7 +281,25 @@ def test_the_consultants_journey(server: dict[str, Any], lang: str) -> None:
             actions.count() >= 3 and "陈明 Chen Ming" in actions.first.inner_text()
         )  # the consultant owns them
 
-        # (the lead adds here: compare this client with the others, helper `desk`'s compare page)
+        # compares it with another client: the portfolio's checkboxes → the compare page → the XLSX
+        with app.app_context(), tenancy.bypass():
+            other_id, other_name = db.session.execute(
+                select(Firm.id, Firm.name).where(Firm.name == "杭州精工阀门有限公司")
+            ).one()
+        page.goto(base + "/consultant/")
+        page.locator(f"input[name=firm][value='{firm_id}']").check()
+        page.locator(f"input[name=firm][value='{other_id}']").check()
+        page.select_option("#compare-form select[name=framework]", "pinzibiao")
+        page.locator("#compare-form button[type=submit]").click()
+        page.wait_for_url("**/consultant/compare?**")
+        main = page.inner_text("main")
+        assert words["compare"] in main and firm_name in main and other_name in main
+        page.screenshot(path=str(shots / f"compare-{lang}.png"), full_page=True)
+        with page.expect_download() as info:
+            page.locator("main a[download]").first.click()
+        assert info.value.suggested_filename.endswith(".xlsx")
+        with zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as zf:
+            assert "xl/workbook.xml" in zf.namelist()
 
         # the bulk report of this client: the progress page, then the zip
         page.goto(base + "/consultant/reports")
@@ -256,5 +321,27 @@ def test_the_consultants_journey(server: dict[str, Any], lang: str) -> None:
                 len(names) == 1 and names[0].startswith(f"{firm_name}/") and names[0].endswith(f"-{lang}.pdf")
             )
             assert zf.read(names[0]).startswith(b"%PDF")
+
+        # creates a client firm itself and hands it over to its future owner
+        page.goto(base + "/consultant/")
+        page.locator("main p.pf-add a").nth(1).click()
+        page.wait_for_url("**/consultant/clients/new")
+        client_name = {"zh": "衢州托管精密有限公司", "en": "丽水托管纺织有限公司"}[lang]
+        page.fill("#name", client_name)
+        page.fill("#credit_code", credit_code.generate(random.Random(lang + "-new"), "330802"))
+        page.select_option("#region_code", "330802")
+        page.select_option("#industry_division", "34")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/firms/*/")
+        new_id = int(page.url.rstrip("/").split("/")[-1])
+        assert page.locator("header nav.crumbs li").all_inner_texts() == [CONSULTANCY, client_name]
+        page.goto(f"{base}/firms/{new_id}/handover")
+        future = f"future-{lang}@journey.cn"
+        page.fill("#email", future)
+        page.locator("#handover-form button[type=submit]").click()
+        page.wait_for_url(f"**/firms/{new_id}/handover")
+        assert words["sent"].format(email=future) in page.inner_text("main")
+        assert _mailed_link(future, "/invitations/")
+        page.screenshot(path=str(shots / f"handover-{lang}.png"), full_page=True)
         browser.close()
     assert problems == []

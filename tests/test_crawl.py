@@ -679,6 +679,9 @@ REACHED = {
         *DESK,
         "consultants.home",
         "consultants.compare",
+        "consultants.invite_client",
+        "consultants.new_client",
+        "desk.handover",
         "reports.bulk",
         "questionnaire.download",
     ),
@@ -847,6 +850,31 @@ def _fresh_sign_in(server: Server, email: str, password: str) -> tuple[Crawl, in
         data={"csrf_token": csrf_token(parse(r.text)), "email": email, "password": password},
     )
     return crawl, r.status_code
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_consultancys_invitation_reaches_the_firms_owner(server: Server, lang: str) -> None:
+    """The consultant invites a firm's owner by email through the form; the owner opens the link the
+    server mailed (to its log): the acceptance page, in the owner's language, with their firms to
+    choose from. Not accepted here (the demo's grants stay as the other crawls expect)."""
+    consultant = Crawl(server, lang, "consultant@demo.qready.cn", accept(lang))
+    consultant.sign_in("consultant@demo.qready.cn")
+    consultant.post_form(
+        "/consultant/clients/invite",
+        "/consultant/clients/invite",
+        {"email": "firm@demo.qready.cn", "firm_name": "杭州精工阀门有限公司"},
+    )
+    links_mailed = re.findall(r"/invitations/[\w.-]+", server.log_from(consultant.log_offset))
+    assert links_mailed, "no invitation link in the server's log"
+    consultant.client.close()
+    owner = Crawl(server, lang, "firm@demo.qready.cn", accept("zh" if lang == "en" else "en"))
+    owner.sign_in("firm@demo.qready.cn")
+    owner.set_language(lang)
+    owner.data = data_pattern(framework_data() | database_data(server.database_url))
+    owner.visit(server.url + links_mailed[-1], None)
+    owner.client.close()
+    assert "orgs.invitation" in owner.ok, f"the invitation page did not answer 200: {owner.statuses}"
+    assert not owner.problems, owner.problems
 
 
 def test_a_changed_name_and_language_are_kept(server: Server) -> None:

@@ -22,7 +22,7 @@ from test_questionnaire import fill, pdf_bytes, start, upload
 from assessments.loader import load_framework
 from assessments.validate import load_facts
 from scoring.model import Framework
-from webapp import db, tenancy
+from webapp import access, db, tenancy
 from webapp.models import Action, Consultancy, ConsultancyGrant, Evidence, User
 
 PACKAGES = (
@@ -62,6 +62,8 @@ def readers() -> list[Any]:
             for name, fn in vars(module).items():
                 if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                     continue
+                if access.rule_of(fn) is not None:
+                    continue  # a view: its access rule admits the firm (test_access_matrix.py)
                 if ids & set(inspect.signature(fn).parameters):
                     found.append(fn)
     return found

@@ -17,13 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
-from webapp.models import Assessment, ConsultancyGrant, User
+from webapp.models import GRANT_ROLES, Assessment, ConsultancyGrant, User
 from webapp.models.orgs import OrgRef
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-FIRM_ROLE_RANK = {"viewer": 1, "editor": 2, "consultant": 2, "owner": 3}
+# a consultancy's members hold "consultant" in a firm that granted edit access, "consultant_read" for read
+FIRM_ROLE_RANK = {"viewer": 1, "consultant_read": 1, "editor": 2, "consultant": 2, "owner": 3}
+CONSULTANT_ROLES = frozenset(GRANT_ROLES.values())
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,28 @@ def load_context() -> None:
         elif m.consultancy_id is not None:
             consultancy_ids.append(m.consultancy_id)
     if consultancy_ids:
-        granted = db.session.scalars(
-            select(ConsultancyGrant.firm_id).where(
-                ConsultancyGrant.consultancy_id.in_(consultancy_ids), ConsultancyGrant.revoked_at.is_(None)
-            )
-        )
-        for firm_id in granted:
-            roles.setdefault(firm_id, "consultant")
+        granted_roles(roles, consultancy_ids)
     tenancy.set_context(tenancy.TenantContext(roles=roles))
     g.memberships = memberships
     g.active_org = _active(memberships)
+
+
+def granted_roles(roles: dict[int, str], consultancy_ids: list[int]) -> None:
+    """Add to `roles` the firms that granted one of these consultancies access, with the role the
+    grant gives (edit wins over read when two consultancies of the user hold grants of one firm); a
+    firm the user is a member of keeps the member's role."""
+    granted = db.session.execute(
+        select(ConsultancyGrant.firm_id, ConsultancyGrant.access).where(
+            ConsultancyGrant.consultancy_id.in_(consultancy_ids), ConsultancyGrant.revoked_at.is_(None)
+        )
+    )
+    mine = set(roles)
+    for firm_id, grant_access in granted:
+        if firm_id in mine:
+            continue
+        role = GRANT_ROLES.get(grant_access, "consultant_read")
+        if roles.get(firm_id) != "consultant":
+            roles[firm_id] = role
 
 
 def _active(memberships: list[Member]) -> ActiveOrg | None:
@@ -201,6 +215,29 @@ def load_row(firm_id: int, assessment_id: int, *columns: Any) -> Any:
 def load_assessment(firm_id: int, assessment_id: int) -> Assessment | None:
     row = load_row(firm_id, assessment_id)
     return None if row is None else row[0]  # type: ignore[no-any-return]
+
+
+def client(view: Callable[P, R]) -> Callable[P, R]:
+    """A consultancy member working for a client: the active organisation is a consultancy whose edit
+    grant holds the firm named by the `firm_id` URL argument. A firm outside the context answers 404;
+    the firm's own people (and read-only consultants) 403."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not signed_in().is_authenticated:
+            from webapp.extensions import login_manager
+
+            return login_manager.unauthorized()  # type: ignore[no-any-return]
+        firm_id = kwargs.get("firm_id")
+        role = firm_role(firm_id) if isinstance(firm_id, int) else None
+        if role is None:
+            abort(404)
+        org = active_org()
+        if role != "consultant" or org is None or org.kind != "consultancy":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return _rule("client:edit")(wrapper)
 
 
 def org_kind(kind: str, roles: tuple[str, ...] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -293,6 +293,52 @@ def require_new_firm(user_id: int) -> Decision:
     return decision
 
 
+def allowed_new_client(consultancy_id: int, *, now: dt.datetime | None = None) -> Decision:
+    """May the consultancy create one more client firm? The Consultant plan is priced per client firm
+    and has no bound on their number (`firms: null`); a plan with a bound counts the firms that grant
+    the consultancy access now. Billing off: no bound."""
+    now = now or utcnow()
+    state = plan_state(Org("consultancy", consultancy_id), now)
+    room = _firm_room(state.plan)
+    if not billing_on() or room is None:
+        return Decision(True, "new_client", state.plan, state=state)
+    clients = db.session.scalar(
+        select(func.count())
+        .select_from(ConsultancyGrant)
+        .where(ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None))
+    )
+    if int(clients or 0) < room:
+        return Decision(True, "new_client", state.plan, state=state)
+    needs = next(
+        (
+            p
+            for p in plans.all_plans()
+            if p.audience == "consultancy" and not p.grant_only and _firm_room(p) is None
+        ),
+        None,
+    )
+    from webapp.i18n import current_lang
+
+    lang = current_lang()
+    message = ngettext(
+        "Your plan (%(mine)s) includes %(num)d client firm: another client firm needs the %(need)s plan. "
+        "Your clients and their data stay as they are.",
+        "Your plan (%(mine)s) includes %(num)d client firms: another client firm needs the %(need)s plan. "
+        "Your clients and their data stay as they are.",
+        room,
+        mine=state.plan.title(lang),
+        need=needs.title(lang) if needs else "—",
+    )
+    return Decision(False, "new_client", state.plan, needs, message, state)
+
+
+def require_new_client(consultancy_id: int) -> Decision:
+    decision = allowed_new_client(consultancy_id)
+    if not decision:
+        raise PaymentRequired(decision)
+    return decision
+
+
 class PaymentRequired(HTTPException):
     """A gated action: 402, a page (or the API's JSON) naming the plan that unlocks it."""
 

@@ -46,7 +46,7 @@ def _client_view() -> ClientView | None:
     firm_id = (request.view_args or {}).get("firm_id")
     firm_name = None
     if firm_id is not None:
-        if not isinstance(firm_id, int) or access.firm_role(firm_id) != "consultant":
+        if not isinstance(firm_id, int) or access.firm_role(firm_id) not in access.CONSULTANT_ROLES:
             return None  # a firm of their own, or none they may see: not working for a client
         firm_name = db.session.scalar(select(Firm.name).where(Firm.id == firm_id))
         if firm_name is None:

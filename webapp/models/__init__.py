@@ -14,8 +14,11 @@ from webapp.models.audit import AuditEvent
 from webapp.models.billing import BillingAccount, PlanChange, StripeEvent
 from webapp.models.jobs import Job
 from webapp.models.orgs import (
+    CLIENT_ROLE,
     CONSULTANCY_ROLES,
     FIRM_ROLES,
+    GRANT_ACCESS,
+    GRANT_ROLES,
     REGULATOR_ROLES,
     Consultancy,
     ConsultancyGrant,
@@ -32,8 +35,11 @@ from webapp.models.users import User
 __all__ = [
     "ACTION_STATUSES",
     "ASSESSMENT_STATUSES",
+    "CLIENT_ROLE",
     "CONSULTANCY_ROLES",
     "FIRM_ROLES",
+    "GRANT_ACCESS",
+    "GRANT_ROLES",
     "REGULATOR_ROLES",
     "Action",
     "Answer",

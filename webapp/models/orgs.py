@@ -26,6 +26,11 @@ from webapp.tenancy import TenantScoped
 FIRM_ROLES = ("owner", "editor", "viewer")
 CONSULTANCY_ROLES = ("owner", "consultant")
 REGULATOR_ROLES = ("owner", "analyst")
+# An invitation of this role, from a consultancy, asks a firm's owner to become a client (docs/architecture.md).
+CLIENT_ROLE = "client"
+# A grant's access and the role it gives the consultancy's members in the firm.
+GRANT_ACCESS = ("read", "edit")
+GRANT_ROLES = {"read": "consultant_read", "edit": "consultant"}
 
 
 class Firm(TenantScoped, Base):
@@ -155,6 +160,8 @@ class Invitation(Base):
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # a consultancy's invitation to become its client (role CLIENT_ROLE): the firm's name, as a hint
+    firm_name: Mapped[str | None] = mapped_column(String(200))
 
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
 
@@ -170,6 +177,8 @@ class ConsultancyGrant(Base):
         ForeignKey("consultancies.id", ondelete="CASCADE"), index=True
     )
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # "read": the consultants see the firm's assessments; "edit": they also answer and plan
+    access: Mapped[str] = mapped_column(String(8), default="edit", server_default="edit")
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

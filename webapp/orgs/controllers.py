@@ -13,9 +13,11 @@ from webapp import access, audit, db, mail, ratelimit
 from webapp.auth.util import make_token, read_token
 from webapp.billing import entitlements
 from webapp.db import utcnow
-from webapp.models import FIRM_ROLES, ConsultancyGrant, Firm, Invitation, Membership
+from webapp.models import CLIENT_ROLE, FIRM_ROLES, Consultancy, ConsultancyGrant, Firm, Invitation, Membership
+from webapp.models.users import User
 from webapp.orgs import services
-from webapp.orgs.forms import ROLE_LABELS, FirmForm, GrantForm, InviteForm
+from webapp.orgs.forms import ACCESS_LABELS, ROLE_LABELS, ClientAcceptForm, FirmForm, GrantForm, InviteForm
+from webapp.util import safe_next
 
 
 def _firm_or_404(firm_id: int) -> Firm:
@@ -94,6 +96,9 @@ def new_firm() -> ResponseReturnValue:
         firm = services.create_firm(current_user, _data(form))
         session["org"] = f"firm:{firm.id}"
         flash(_("%(name)s is created. You are its owner.", name=firm.name), "ok")
+        back = safe_next(request.args.get("next"))
+        if back and back.startswith("/invitations/"):  # creating a firm to accept a consultancy's invitation
+            return redirect(back)
         return redirect(url_for("core.firm_home", firm_id=firm.id))
     return render_template("orgs/firm_form.html", form=form, firm=None), 422 if form.errors else 200
 
@@ -139,7 +144,11 @@ def invitation_max_age() -> dt.timedelta:
 
 
 def pending_invitations(
-    *, firm_id: int | None = None, consultancy_id: int | None = None, regulator_id: int | None = None
+    *,
+    firm_id: int | None = None,
+    consultancy_id: int | None = None,
+    regulator_id: int | None = None,
+    clients: bool = False,
 ) -> list[Invitation]:
     return services.pending_invitations(
         max_age=invitation_max_age(),
@@ -147,6 +156,7 @@ def pending_invitations(
         firm_id=firm_id,
         consultancy_id=consultancy_id,
         regulator_id=regulator_id,
+        clients=clients,
     )
 
 
@@ -303,6 +313,8 @@ def invitation(token: str) -> ResponseReturnValue:
             email=services.mask_email(inv.email),
         )
         return render_template("auth/message.html", title=_("Invitation"), message=msg), 403
+    if inv.role == CLIENT_ROLE:
+        return _accept_client(inv, user)
     if request.method == "POST":
         m = services.accept_invitation(inv, user, max_age=max_age, now=utcnow())
         if m is None:  # used or withdrawn between the check and now
@@ -326,6 +338,61 @@ def invitation(token: str) -> ResponseReturnValue:
         org=org_name(kind, inv.firm_id or inv.consultancy_id or inv.regulator_id or 0, bypass=True),
         role=ROLE_LABELS[inv.role],
     )
+
+
+def _accept_client(inv: Invitation, user: User) -> ResponseReturnValue:
+    """A consultancy's invitation to become its client: the owner picks one of the firms they own (or
+    creates one first) and the access, and accepts; the grant exists at once."""
+    consultancy = db.session.get(Consultancy, inv.consultancy_id)
+    if consultancy is None:
+        return _closed("invalid")
+    owned = db.session.execute(
+        select(Firm.id, Firm.name)
+        .join(Membership, Membership.firm_id == Firm.id)
+        .where(Membership.user_id == user.id, Membership.role == "owner")
+        .order_by(Firm.name)
+    ).all()
+    firms = [(fid, name) for fid, name in owned]
+    form = ClientAcceptForm(firms=firms)
+    if not firms:
+        form = None
+    status = 200
+    if form is not None and form.validate_on_submit():
+        firm_id = int(form.firm.data)
+        if access.firm_role(firm_id) != "owner":  # the choices hold only their firms: a forged id
+            abort(404)
+        max_age = invitation_max_age()
+        g = services.accept_client_invitation(
+            inv, user, firm_id, form.access.data, max_age=max_age, now=utcnow()
+        )
+        if g is None:
+            return _closed(services.invitation_state(inv, max_age=max_age, now=utcnow()))
+        audit.record(
+            "consultancy.granted",
+            firm_id=firm_id,
+            org=("consultancy", consultancy.id),
+            target=consultancy,
+            detail={"access": g.access, "invitation": inv.id},
+        )
+        session["org"] = f"firm:{firm_id}"
+        flash(
+            _(
+                "%(name)s can now work on your assessments (%(access)s).",
+                name=consultancy.name,
+                access=ACCESS_LABELS[g.access],
+            ),
+            "ok",
+        )
+        return redirect(url_for("orgs.consultants", firm_id=firm_id))
+    if form is not None and form.errors:
+        status = 422
+    return render_template(
+        "orgs/client_invitation.html",
+        inv=inv,
+        consultancy=consultancy,
+        form=form,
+        new_firm_url=url_for("orgs.new_firm", next=request.path),
+    ), status
 
 
 @access.firm("owner")
@@ -352,7 +419,11 @@ def consultants(firm_id: int) -> ResponseReturnValue:
     elif form.errors:
         status = 422
     return render_template(
-        "orgs/consultants.html", firm=firm, grants=services.active_grants(firm.id), form=form
+        "orgs/consultants.html",
+        firm=firm,
+        grants=services.active_grants(firm.id),
+        form=form,
+        access_labels=ACCESS_LABELS,
     ), status
 
 

@@ -12,6 +12,7 @@ from wtforms import (
     DecimalField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -128,7 +129,40 @@ ROLE_LABELS = {
     "viewer": _l("Viewer"),
     "consultant": _l("Consultant"),
     "analyst": _l("Analyst"),
+    "client": _l("Client firm"),
 }
+
+ACCESS_LABELS = {
+    "read": _l("Read: see the assessments, verdicts, plan and reports"),
+    "edit": _l("Edit: also answer the questions and make the plan"),
+}
+
+
+class ClientInviteForm(FlaskForm):
+    """A consultancy invites a firm's owner by email to become its client."""
+
+    email = EmailField(
+        _l("Firm owner’s email"), validators=[DataRequired(), Email(check_deliverability=False)]
+    )
+    firm_name = StringField(_l("Firm name (optional)"), validators=[Optional(), Length(max=200)])
+
+
+class ClientAcceptForm(FlaskForm):
+    """A firm's owner accepts a consultancy's invitation: for which of their firms, with what access."""
+
+    firm = SelectField(_l("Your firm"), validators=[DataRequired()])
+    access = RadioField(_l("Access"), validators=[DataRequired()], default="read")
+
+    def __init__(self, *args: Any, firms: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.firm.choices = [SelectChoice(str(fid), name) for fid, name in firms]
+        self.access.choices = [(k, str(v)) for k, v in ACCESS_LABELS.items()]
+
+
+class HandoverForm(FlaskForm):
+    email = EmailField(
+        _l("Future owner’s email"), validators=[DataRequired(), Email(check_deliverability=False)]
+    )
 
 
 class AgencyForm(FlaskForm):

@@ -13,7 +13,16 @@ from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
 from webapp.db import utcnow
-from webapp.models import Consultancy, ConsultancyGrant, Firm, Invitation, Membership, Regulator, User
+from webapp.models import (
+    CLIENT_ROLE,
+    Consultancy,
+    ConsultancyGrant,
+    Firm,
+    Invitation,
+    Membership,
+    Regulator,
+    User,
+)
 from webapp.refdata import industries, regions, sizes
 
 
@@ -144,12 +153,15 @@ def pending_invitations(
     firm_id: int | None = None,
     consultancy_id: int | None = None,
     regulator_id: int | None = None,
+    clients: bool = False,
 ) -> list[Invitation]:
-    """The invitations of one organisation whose link still works: not used, withdrawn or expired."""
+    """The invitations of one organisation whose link still works: not used, withdrawn or expired.
+    Its members' invitations, or with `clients` a consultancy's invitations to firms."""
     q = select(Invitation).where(
         Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None),
         Invitation.created_at > now - max_age,
+        (Invitation.role == CLIENT_ROLE) if clients else (Invitation.role != CLIENT_ROLE),
     )
     q = _same_org(q, firm_id=firm_id, consultancy_id=consultancy_id, regulator_id=regulator_id)
     q = q.options(joinedload(Invitation.invited_by))
@@ -164,13 +176,18 @@ def invite(
     firm_id: int | None = None,
     consultancy_id: int | None = None,
     regulator_id: int | None = None,
+    firm_name: str | None = None,
 ) -> Invitation:
     """A new invitation; an older one to the same address for the same organisation that still
-    waits is withdrawn, so only the newest link works."""
+    waits (to join it, or to become its client: `role` CLIENT_ROLE) is withdrawn, so only the
+    newest link works."""
     email = email.strip().lower()
     now = utcnow()
     older = update(Invitation).where(
-        Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+        Invitation.email == email,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        (Invitation.role == CLIENT_ROLE) if role == CLIENT_ROLE else (Invitation.role != CLIENT_ROLE),
     )
     older = _same_org(older, firm_id=firm_id, consultancy_id=consultancy_id, regulator_id=regulator_id)
     db.session.execute(
@@ -183,6 +200,7 @@ def invite(
         firm_id=firm_id,
         consultancy_id=consultancy_id,
         regulator_id=regulator_id,
+        firm_name=(firm_name or "").strip() or None,
         created_at=now,
     )
     db.session.add(inv)
@@ -196,7 +214,11 @@ def invitation_state(inv: Invitation, *, max_age: dt.timedelta, now: dt.datetime
     if inv.accepted_at is not None:
         return "accepted"
     if inv.revoked_at is not None:
-        newer = select(Invitation.id).where(Invitation.email == inv.email, Invitation.id > inv.id)
+        newer = select(Invitation.id).where(
+            Invitation.email == inv.email,
+            Invitation.id > inv.id,
+            (Invitation.role == CLIENT_ROLE) if inv.role == CLIENT_ROLE else (Invitation.role != CLIENT_ROLE),
+        )
         newer = _same_org(
             newer, firm_id=inv.firm_id, consultancy_id=inv.consultancy_id, regulator_id=inv.regulator_id
         )
@@ -224,19 +246,7 @@ def accept_invitation(
     """Use the invitation: the user joins its organisation with its role (or keeps the membership they
     have). None when the invitation was used, withdrawn or expired meanwhile: the row is claimed in
     one conditional UPDATE, so two requests with the same link cannot both get in."""
-    claimed = db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.id == inv.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.created_at > now - max_age,
-        )
-        .values(accepted_at=now, accepted_by_id=user.id),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.refresh(inv)
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    if not claim_invitation(inv, user, max_age=max_age, now=now):
         return None
     existing = db.session.scalar(
         select(Membership).where(
@@ -262,6 +272,24 @@ def accept_invitation(
     db.session.add(membership)
     db.session.flush()
     return membership
+
+
+def claim_invitation(inv: Invitation, user: User, *, max_age: dt.timedelta, now: dt.datetime) -> bool:
+    """Mark the invitation used by `user`, in one conditional UPDATE; False when it was used,
+    withdrawn or expired meanwhile."""
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == inv.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.created_at > now - max_age,
+        )
+        .values(accepted_at=now, accepted_by_id=user.id),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.refresh(inv)
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def mask_email(email: str) -> str:
@@ -296,14 +324,62 @@ def consultancy_by_code(code: str) -> Consultancy | None:
     return db.session.scalar(select(Consultancy).where(Consultancy.code == code.strip().upper()))
 
 
-def grant(firm_id: int, consultancy: Consultancy, by: User) -> ConsultancyGrant:
+def grant(firm_id: int, consultancy: Consultancy, by: User, access: str | None = None) -> ConsultancyGrant:
+    """The consultancy's grant of the firm: the one that lasts, or a new one (edit access unless
+    `access` says otherwise). With `access`, a lasting grant takes it."""
     for g in active_grants(firm_id):
         if g.consultancy_id == consultancy.id:
+            if access is not None and g.access != access:
+                g.access = access
+                db.session.flush()
             return g
-    g = ConsultancyGrant(firm_id=firm_id, consultancy_id=consultancy.id, granted_by_id=by.id)
+    g = ConsultancyGrant(
+        firm_id=firm_id, consultancy_id=consultancy.id, granted_by_id=by.id, access=access or "edit"
+    )
     db.session.add(g)
     db.session.flush()
     return g
+
+
+def accept_client_invitation(
+    inv: Invitation, user: User, firm_id: int, access: str, *, max_age: dt.timedelta, now: dt.datetime
+) -> ConsultancyGrant | None:
+    """A firm's owner accepts a consultancy's invitation for one of their firms (the caller checked
+    they own it) with `access`: the grant exists at once. None when the invitation was used,
+    withdrawn or expired meanwhile (claimed as `accept_invitation` does)."""
+    assert inv.role == CLIENT_ROLE and inv.consultancy_id is not None
+    if not claim_invitation(inv, user, max_age=max_age, now=now):
+        return None
+    consultancy = db.session.get(Consultancy, inv.consultancy_id)
+    assert consultancy is not None
+    return grant(firm_id, consultancy, user, access)
+
+
+def create_client_firm(consultancy: Consultancy, data: FirmData, by: User) -> Firm:
+    """A consultancy creates a firm for a client: the firm has no member yet and the consultancy an
+    edit grant, until the consultancy hands it over (an owner invitation to the firm) — the new owner
+    may then revoke the grant like any other."""
+    firm = Firm()
+    _apply(firm, data)
+    db.session.add(firm)
+    db.session.flush()
+    db.session.add(
+        ConsultancyGrant(firm_id=firm.id, consultancy_id=consultancy.id, granted_by_id=by.id, access="edit")
+    )
+    ctx = tenancy.context()
+    roles = {**ctx.roles, firm.id: ctx.roles.get(firm.id, "consultant")}
+    tenancy.set_context(tenancy.TenantContext(roles=roles, bypass=ctx.bypass))
+    db.session.flush()
+    return firm
+
+
+def client_count(consultancy_id: int) -> int:
+    q = (
+        select(func.count())
+        .select_from(ConsultancyGrant)
+        .where(ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None))
+    )
+    return int(db.session.scalar(q) or 0)
 
 
 def revoke(grant_row: ConsultancyGrant, by: User) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 import scoring
 from assessments.loader import FrameworkNotFound
 from scoring.model import Framework
-from webapp import db, tenancy
+from webapp import access, db, tenancy
 from webapp.db import utcnow
 from webapp.models import (
     Action,
@@ -100,12 +100,7 @@ def firm_roles_of(user_id: int) -> dict[int, str]:
         elif consultancy_id is not None:
             consultancies.append(consultancy_id)
     if consultancies:
-        for firm_id in db.session.scalars(
-            select(ConsultancyGrant.firm_id).where(
-                ConsultancyGrant.consultancy_id.in_(consultancies), ConsultancyGrant.revoked_at.is_(None)
-            )
-        ):
-            roles.setdefault(firm_id, "consultant")
+        access.granted_roles(roles, consultancies)
     return roles
 
 

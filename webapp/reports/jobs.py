@@ -30,8 +30,8 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
-from webapp import db, dbqueue, tenancy
-from webapp.models import ConsultancyGrant, Job, Membership, User
+from webapp import access, db, dbqueue, tenancy
+from webapp.models import Job, Membership, User
 from webapp.reports import services
 from webapp.reports.render import RenderError
 
@@ -62,12 +62,7 @@ def context_for(user_id: int) -> tenancy.TenantContext:
         elif m.consultancy_id is not None:
             consultancies.append(m.consultancy_id)
     if consultancies:
-        for firm_id in db.session.scalars(
-            select(ConsultancyGrant.firm_id).where(
-                ConsultancyGrant.consultancy_id.in_(consultancies), ConsultancyGrant.revoked_at.is_(None)
-            )
-        ):
-            roles.setdefault(firm_id, "consultant")
+        access.granted_roles(roles, consultancies)
     return tenancy.TenantContext(roles=roles)
 
 
