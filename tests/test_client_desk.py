@@ -8,10 +8,11 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from tests.test_questionnaire import english, save, start
 from webapp import db, tenancy
-from webapp.models import Consultancy, ConsultancyGrant, Membership
+from webapp.models import Consultancy, ConsultancyGrant, Firm, Membership
 
 
 @pytest.fixture
@@ -96,3 +97,29 @@ def test_the_history_says_who_did_what_with_the_consultancy(app, desk, login):
         assert "王丽 Owner" in page and "王丽 Owner（" not in page  # a member of the firm: no consultancy
     section = owner.get(f"/firms/{a.id}/assessments/{aid}/sections/basic").get_data(as_text=True)
     assert "陈明 Chen（浙江卓越质量管理咨询有限公司）" in section
+
+
+def test_a_section_page_revalidated_after_a_new_client_shows_it_in_the_switcher(
+    app, desk, create_user, create_firm
+):
+    """The header's switcher lists the consultancy's clients: a new client (or a client renamed) is
+    something the section page shows, so a revalidating browser gets the page again, not a 304."""
+    c, a = desk["client"], desk["a"]
+    aid = start(c, a.id)
+    url = f"/firms/{a.id}/assessments/{aid}/sections/basic"
+    c.get(url)  # the flash of the start
+    etag = c.get(url).headers["ETag"]
+    assert c.get(url, headers={"If-None-Match": etag}).status_code == 304
+    newcomer = create_firm("宁波丁模具有限公司", owner=create_user(email="d@desk.cn"), region="330203")
+    with app.app_context(), tenancy.bypass():
+        cid = db.session.scalar(select(Consultancy.id).where(Consultancy.code == "DESK01"))
+        db.session.add(ConsultancyGrant(firm_id=newcomer.id, consultancy_id=cid))
+        db.session.commit()
+    r = c.get(url, headers={"If-None-Match": etag})
+    assert r.status_code == 200 and "宁波丁模具有限公司" in _clientbar(r.get_data(as_text=True))
+    etag = r.headers["ETag"]
+    with app.app_context(), tenancy.bypass():
+        db.session.execute(update(Firm).where(Firm.id == newcomer.id).values(name="宁波丁精密模具有限公司"))
+        db.session.commit()
+    r = c.get(url, headers={"If-None-Match": etag})
+    assert r.status_code == 200 and "宁波丁精密模具有限公司" in _clientbar(r.get_data(as_text=True))

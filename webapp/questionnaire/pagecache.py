@@ -12,7 +12,8 @@ The ETag names everything the page shows:
   people who answered, commented and were assigned);
 - who asks and how: the user (name, memberships, active organisation, role in the firm), the
   session (the page holds its CSRF token), the language, the URL, the scoring date (today in
-  Zhejiang);
+  Zhejiang); for a consultant, the header's consultancy, client and client switcher (its clients by
+  name: a new grant, a revoked one or a client renamed changes the page);
 - the build (`webapp.build`): the code, templates, static files, translations and frameworks served;
 - the age of the CSRF token the page holds: a page is answered 304 only within the half of
   `WTF_CSRF_TIME_LIMIT` it was rendered in, so a kept page's token always has half its life left.
@@ -89,6 +90,15 @@ def stamp(firm_id: int, assessment_id: int) -> tuple[Any, ...] | None:
     return None if row is None else stamp_of(row[0], tuple(row[1:]))
 
 
+def _header() -> tuple[Any, ...] | None:
+    """What the header shows a consultant working for a client (the breadcrumb and the switcher's
+    clients), read as the header reads it; None for anyone else (their header is named by the key)."""
+    from webapp.consultants import context
+
+    view = context.client_view()
+    return None if view is None else (view, tuple(context.clients()))
+
+
 def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:
     """The page named by `key` (everything it shows but the build and the session): 304 when the
     browser already has it, else rendered. See the module's docstring for what the ETag names."""
@@ -97,7 +107,9 @@ def serve(key: tuple[Any, ...], render: Callable[[], str]) -> Response:
     limit = current_app.config["WTF_CSRF_TIME_LIMIT"]
     window = int(time.time() // (limit / 2)) if limit else 0
     flashes = bool(session.get("_flashes"))
-    etag = hashlib.sha256(repr((*key, build_id(), session["csrf_token"], window)).encode()).hexdigest()[:32]
+    etag = hashlib.sha256(
+        repr((*key, _header(), build_id(), session["csrf_token"], window)).encode()
+    ).hexdigest()[:32]
     if not flashes and request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
