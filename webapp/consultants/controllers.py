@@ -79,6 +79,7 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
             role_labels=ROLE_LABELS,
             my_role=access.active_org().role,  # type: ignore[union-attr]
             frameworks=[(k, t(fw.title)) for k, fw in pf.frameworks().items()],
+            compare_default=pf.most_assessed(p.lines, list(pf.frameworks())),
         ),
         status,
     )
@@ -211,6 +212,8 @@ def _clients_comparison() -> tuple[Consultancy, list[int], str | None, cmp.Compa
     frameworks = pf.frameworks()
     ids = _ids(request.args.getlist("firm"))
     fid = _framework_arg(list(frameworks))
+    if fid is None:  # no framework asked: the one most of the chosen clients (else of all) have assessed
+        fid = pf.most_assessed_of(c.id, ids, list(frameworks))
     comparison = cmp.compare_clients(c.id, ids, fid) if fid and ids else None
     return c, ids, fid, comparison
 
