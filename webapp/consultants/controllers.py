@@ -79,7 +79,7 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
             role_labels=ROLE_LABELS,
             my_role=access.active_org().role,  # type: ignore[union-attr]
             frameworks=[(k, t(fw.title)) for k, fw in pf.frameworks().items()],
-            compare_default=pf.most_assessed(p.lines, list(pf.frameworks())),
+            compare_default=pf.most_assessed_of(c.id, [], list(pf.frameworks())),
         ),
         status,
     )

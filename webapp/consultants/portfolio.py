@@ -256,26 +256,9 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
     )
 
 
-def most_assessed(lines: list[ClientLine], framework_ids: list[str]) -> str | None:
-    """The framework the most of these clients have assessed (a submitted round first, else a draft;
-    ties: the earlier framework): what a comparison of them is most likely to be on."""
-    submitted = dict.fromkeys(framework_ids, 0)
-    started = dict.fromkeys(framework_ids, 0)
-    for ln in lines:
-        done = {
-            c.key.split(":", 1)[0] for c in ln.targets if c.assessment_id is not None and not c.provisional
-        }
-        begun = {c.key.split(":", 1)[0] for c in ln.targets if c.assessment_id is not None}
-        for fw_id in done & submitted.keys():
-            submitted[fw_id] += 1
-        for fw_id in begun & started.keys():
-            started[fw_id] += 1
-    best = max(framework_ids, key=lambda k: (submitted[k], started[k], -framework_ids.index(k)), default=None)
-    return best if best is not None and started[best] else None
-
-
 def most_assessed_of(consultancy_id: int, firm_ids: list[int], framework_ids: list[str]) -> str | None:
-    """`most_assessed` counted by the database, among the clients `firm_ids` (all clients if none)."""
+    """The framework the most of the clients `firm_ids` (all clients if none) have assessed (a submitted
+    round first, else a draft; ties: the earlier framework): what a comparison of them is most likely on."""
     clients = select(ConsultancyGrant.firm_id).where(
         ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None)
     )
