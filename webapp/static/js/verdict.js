@@ -51,7 +51,13 @@
   function radarOption(el) {
     var w = el.clientWidth || 320, h = el.clientHeight || 300;
     var r = Math.max(56, Math.min(h / 2 - 50, w / 2 - 112));
-    var room = Math.max(60, w / 2 - r - 14);
+    var wrapped = {};
+    sections.forEach(function (s, i) {
+      // the label starts beside its corner and runs outwards (centred above or below a vertical one)
+      var x = Math.abs(Math.sin((2 * Math.PI * i) / sections.length)) * r;
+      var room = x < 1 ? w - 16 : w / 2 - x - 14;
+      wrapped[s.name] = wrap(s.name, Math.max(60, room));
+    });
     return {
       color: colors,
       tooltip: {},
@@ -65,7 +71,7 @@
         axisName: {
           color: "#1c2430",
           lineHeight: 14,
-          formatter: function (name) { return wrap(name, room); },
+          formatter: function (name) { return wrapped[name] || name; },
         },
       },
       series: [
