@@ -804,6 +804,8 @@ def test_billing_off_there_is_nothing_to_buy(app, owner_client):
     assert client.post(f"/firms/{firm.id}/billing/portal").status_code == 409
     page = client.get(f"/firms/{firm.id}/billing").get_data(as_text=True)
     assert "本系统未开启计费" in page
+    # the plan everyone has is the consultancies' (the default): a firm is not told of client firms
+    assert "您的套餐：全部功能" in page and "按客户企业计价" not in page and "咨询机构版" not in page
     assert "stripe" not in app.extensions
 
 
