@@ -582,3 +582,24 @@ def test_the_compare_form_defaults_to_the_framework_most_clients_have_assessed(
     page = client.get(f"/consultant/compare?firm={firms['丙机械有限公司'].id}").get_data(as_text=True)
     assert re.findall(r'<option value="([^"]+)" selected>', page) == ["pinzibiao"]
     assert "丙机械有限公司" in page and '<td class="num">' in page
+
+
+def test_compare_clients_speaks_of_the_firms_region_not_the_consultants(
+    app, client, create_user, create_firm, login
+):
+    consultant, cid = _consultancy(app, create_user)
+    a, _o, _ids = _client(
+        app,
+        create_user,
+        create_firm,
+        cid,
+        "甲机械有限公司",
+        rounds=[("performance-excellence", "submitted", 0.6)],
+    )
+    login(client, consultant)
+    url = f"/consultant/compare?framework=performance-excellence&firm={a.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "不适用于该企业所在地区" in page and "贵企业" not in page  # another city's award
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(url.replace("/compare?", "/compare.xlsx?")).data))
+    cells = [c.value for r in wb.worksheets[0].iter_rows() for c in r]
+    assert "不适用于该企业所在地区" in cells and "不适用于贵企业所在地区" not in cells

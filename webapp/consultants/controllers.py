@@ -179,6 +179,11 @@ def _framework_arg(choices: list[str]) -> str | None:
     return fid if fid in choices else None
 
 
+def client_readiness_label(r: str | None) -> str:
+    """`readiness_label` as a consultant reads it of a client: not "your" region but the firm's."""
+    return _("Not for this firm’s region") if r == "not_applicable" else readiness_label(r)
+
+
 def _compare_page(
     template_args: dict[str, Any], comparison: cmp.Comparison | None, *, rounds: bool
 ) -> ResponseReturnValue:
@@ -188,7 +193,7 @@ def _compare_page(
         tab=tab,
         comparison=comparison,
         rounds=rounds,
-        readiness_label=readiness_label,
+        readiness_label=readiness_label if rounds else client_readiness_label,
         num=num,
         max_clients=cmp.MAX_CLIENTS,
         **template_args,
@@ -240,7 +245,7 @@ def compare_xlsx() -> ResponseReturnValue:
     _c, chosen, fid, comparison = _clients_comparison()
     if comparison is None or fid is None:  # nothing chosen yet: the page to choose on
         return redirect(url_for("consultants.compare", framework=fid, firm=chosen))
-    return send_download(cmp.xlsx(cmp.table(comparison)), f"compare-{fid}.xlsx", XLSX)
+    return send_download(cmp.xlsx(cmp.table(comparison), client_readiness_label), f"compare-{fid}.xlsx", XLSX)
 
 
 def _rounds_comparison(firm_id: int) -> tuple[Firm, list[str], str | None, cmp.Comparison | None]:
