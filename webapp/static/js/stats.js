@@ -31,6 +31,9 @@
     option.aria = { enabled: true };
     option.animation = false;
     option.tooltip = option.tooltip || { trigger: "axis" };
+    // the page's fonts, so that ECharts measures the labels as they are drawn (a Chinese page draws “ ”
+    // full width; measured in the default font they came out narrower and the axis labels were clipped)
+    option.textStyle = { fontFamily: window.getComputedStyle(document.body).fontFamily };
     chart.setOption(option);
     charts.push(chart);
   }
@@ -47,7 +50,7 @@
     make(
       id,
       {
-        grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+        grid: { left: 20, right: 24, top: 8, bottom: 8, containLabel: true },
         xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", data: names, inverse: true, axisLabel: { formatter: function (s) { return short(s, 30); } } },
         series: [{ type: "bar", name: name || L.firms, data: rows.map(value), itemStyle: { color: color } }]
@@ -81,7 +84,7 @@
     "chart-readiness",
     {
       legend: { top: 0 },
-      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 20, right: 24, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: targets, inverse: true, axisLabel: { formatter: function (s) { return short(s, 26); } } },
       series: ["ready", "near", "not_ready"].map(function (k) {
@@ -96,7 +99,7 @@
     "chart-plans",
     {
       legend: { top: 0 },
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 20, right: 16, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", max: 100 },
       yAxis: { type: "category", inverse: true, data: shares.map(function (x) { return x.measure; }), axisLabel: { formatter: function (s) { return short(s, 22); } } },
       series: [

@@ -9,6 +9,7 @@
   var L = data.labels;
   var charts = [];
   var colors = ["#b3261e", "#1a5fb4", "#1f7a3f", "#9a6200", "#6b3fa0"];
+  var font = window.getComputedStyle(document.body).fontFamily;
 
   function make(id, option) {
     var el = document.getElementById(id);
@@ -16,6 +17,7 @@
     var chart = echarts.init(el, null, { renderer: "svg" });
     option.aria = { enabled: true };
     option.animation = false;
+    option.textStyle = { fontFamily: font }; // measured as drawn (see stats.js)
     chart.setOption(option);
     charts.push(chart);
   }
@@ -32,7 +34,7 @@
   // The radar's labels sit outside its circle: each is wrapped (at most 3 lines) to the room left beside
   // the circle, and the circle keeps that room, so no label runs past the chart's edges at any width.
   var measure = document.createElement("canvas").getContext("2d");
-  measure.font = "12px sans-serif";
+  measure.font = "12px " + font;
 
   function wrap(name, room) {
     var words = name.match(/[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*/g) || [name];
