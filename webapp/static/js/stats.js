@@ -23,7 +23,11 @@
   function make(id, option, rows) {
     var el = document.getElementById(id);
     if (!el) return;
-    if (rows === 0) {
+    // nothing to draw (no rows, or every figure hidden as "< 5"): no empty frame; the table says it all
+    var drawn = (option.series || []).some(function (s) {
+      return s.data.some(function (v) { return typeof v === "number" && v !== 0; });
+    });
+    if (rows === 0 || !drawn) {
       el.hidden = true;
       return;
     }
@@ -60,7 +64,9 @@
   }
 
   function modeSuffix(x) {
-    return x.mode_title ? " · " + x.mode_title + (x.screening ? " (" + L.screening + ")" : "") : "";
+    // the mode's own title may say it is a screening already (performance-excellence 1.1: "快速自评（初筛）")
+    var said = x.mode_title && x.mode_title.indexOf(L.screening) >= 0;
+    return x.mode_title ? " · " + x.mode_title + (x.screening && !said ? " (" + L.screening + ")" : "") : "";
   }
 
   make(
