@@ -588,7 +588,7 @@ def test_compare_clients_speaks_of_the_firms_region_not_the_consultants(
     app, client, create_user, create_firm, login
 ):
     consultant, cid = _consultancy(app, create_user)
-    a, _o, _ids = _client(
+    a, owner, _ids = _client(
         app,
         create_user,
         create_firm,
@@ -603,3 +603,9 @@ def test_compare_clients_speaks_of_the_firms_region_not_the_consultants(
     wb = openpyxl.load_workbook(io.BytesIO(client.get(url.replace("/compare?", "/compare.xlsx?")).data))
     cells = [c.value for r in wb.worksheets[0].iter_rows() for c in r]
     assert "不适用于该企业所在地区" in cells and "不适用于贵企业所在地区" not in cells
+    # a client's rounds: the consultant reads the firm's region, the firm's own people their own
+    rounds = f"/firms/{a.id}/compare?framework=performance-excellence"
+    page = client.get(rounds).get_data(as_text=True)
+    assert "不适用于该企业所在地区" in page and "贵企业" not in page
+    page = login(app.test_client(), owner).get(rounds).get_data(as_text=True)
+    assert "不适用于贵企业所在地区" in page and "不适用于该企业所在地区" not in page

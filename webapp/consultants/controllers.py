@@ -184,6 +184,14 @@ def client_readiness_label(r: str | None) -> str:
     return _("Not for this firm’s region") if r == "not_applicable" else readiness_label(r)
 
 
+def _label_for(firm: Firm | None) -> Callable[[str | None], str]:
+    """The readiness labels for the viewer: a firm's own people read "your region", its consultants
+    (the clients compared, or a client's rounds) "this firm's region"."""
+    if firm is not None and access.firm_role(firm.id) not in access.CONSULTANT_ROLES:
+        return readiness_label
+    return client_readiness_label
+
+
 def _compare_page(
     template_args: dict[str, Any], comparison: cmp.Comparison | None, *, rounds: bool
 ) -> ResponseReturnValue:
@@ -193,7 +201,7 @@ def _compare_page(
         tab=tab,
         comparison=comparison,
         rounds=rounds,
-        readiness_label=readiness_label if rounds else client_readiness_label,
+        readiness_label=_label_for(template_args.get("firm")),
         num=num,
         max_clients=cmp.MAX_CLIENTS,
         **template_args,
@@ -284,7 +292,9 @@ def compare_rounds_xlsx(firm_id: int) -> ResponseReturnValue:
     firm, _choices, fid, comparison = _rounds_comparison(firm_id)
     if comparison is None:  # no round yet: the page says so
         return redirect(url_for("desk.compare_rounds", firm_id=firm.id))
-    return send_download(cmp.xlsx(cmp.table(comparison, rounds=True)), f"{firm.name}-{fid}-rounds.xlsx", XLSX)
+    return send_download(
+        cmp.xlsx(cmp.table(comparison, rounds=True), _label_for(firm)), f"{firm.name}-{fid}-rounds.xlsx", XLSX
+    )
 
 
 # ---- a client's record out, answers in -----------------------------------------------------------------
