@@ -308,6 +308,9 @@ def test_the_consultants_journey(server: dict[str, Any], lang: str) -> None:
             page.set_viewport_size({"width": width, "height": 900})
             page.wait_for_timeout(400)  # the charts redraw 150 ms after a resize
             assert page.evaluate(RADAR_LABELS_OUTSIDE) == [], width
+        # on a phone the portfolio's wide table scrolls inside its card: the page is no wider than the phone
+        page.goto(base + "/consultant/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(base + "/consultant/")
         page.locator(f"input[name=firm][value='{firm_id}']").check()
