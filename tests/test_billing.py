@@ -804,6 +804,8 @@ def test_billing_off_there_is_nothing_to_buy(app, owner_client):
     assert client.post(f"/firms/{firm.id}/billing/portal").status_code == 409
     page = client.get(f"/firms/{firm.id}/billing").get_data(as_text=True)
     assert "本系统未开启计费" in page
+    # the plan everyone has is the consultancies' (the default): a firm is not told of client firms
+    assert "您的套餐：全部功能" in page and "按客户企业计价" not in page and "咨询机构版" not in page
     assert "stripe" not in app.extensions
 
 
@@ -894,3 +896,18 @@ def test_an_event_about_a_deleted_organisation_changes_nothing(app, stripe_on, f
     r = post_event(firm_world.client, "customer.subscription.created", sub(987654), event_id="evt_gone")
     assert r.status_code == 200 and r.json["result"] == "ignored"
     assert count(app, BillingAccount) == 0 and count(app, StripeEvent) == 1
+
+
+def test_the_kind_of_an_organisation_is_bracketed_in_the_pages_language(
+    app, client, create_user, create_firm, login
+):
+    create_firm("括号测试有限公司", owner=create_user())
+    admin = create_user(admin=True, locale="zh")
+    login(client, admin)
+    page = client.get("/admin/billing").get_data(as_text=True)
+    assert (
+        "括号测试有限公司（企业）" in page and "括号测试有限公司 (企业)" not in page
+    )  # full-width in Chinese
+    client.post("/lang/en")
+    page = client.get("/admin/billing").get_data(as_text=True)
+    assert "括号测试有限公司 (Firm)" in page

@@ -54,6 +54,11 @@ def test_a_client_page_has_the_breadcrumb_and_the_switcher(desk):
     # a deeper page: consultancy → client → the page
     profile = _clientbar(c.get(f"/firms/{a.id}/profile").get_data(as_text=True))
     assert f'href="/firms/{a.id}/"' in profile and '<li aria-current="page">企业档案</li>' in profile
+    # a page whose title names the firm: the crumb after the firm's does not name it again
+    plan = _clientbar(c.get(f"/firms/{a.id}/plan").get_data(as_text=True))
+    assert (
+        '<li aria-current="page">改进计划</li>' in plan and plan.count("杭州甲机械有限公司") == 2
+    )  # + switcher
 
     # the switcher opens another client; a firm that is not a client is not found
     r = c.get(f"/consultant/clients/open?firm={b.id}")

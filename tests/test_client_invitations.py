@@ -262,3 +262,32 @@ def test_billing_on_a_plan_with_a_client_bound_refuses_one_more(app, desk, monke
     )
     assert r.status_code == 402
     assert rows(app, Firm, name="第二家") == []
+
+
+@pytest.mark.parametrize("billing", ["free", "billing_off"])
+def test_taking_a_hand_over_counts_against_the_free_plans_one_firm(
+    app, desk, outbox, login, create_user, create_firm, monkeypatch, billing
+):
+    """Taking a firm over is owning one more firm: on Free, an owner of a firm already is told which
+    plan unlocks it, as when creating one; nothing is joined. Billing off: no limit."""
+    cons = desk["client"]
+    firm_id = _new_client(cons)
+    cons.post(f"/firms/{firm_id}/handover", data={"email": "boss@tuoguan.cn"})
+    link = link_in(outbox[-1].body)
+    boss_user = create_user(email="boss@tuoguan.cn")
+    create_firm("嘉兴自有有限公司", owner=boss_user)  # the boss owns a firm already
+    if billing == "free":
+        monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_fake")
+    boss = login(app.test_client(), boss_user)
+    page, r = boss.get(link), boss.post(link)
+    if billing == "billing_off":
+        assert page.status_code == 200 and r.status_code == 302
+        assert [m.role for m in rows(app, Membership, firm_id=firm_id)] == ["owner"]
+        return
+    assert page.status_code == 402 and r.status_code == 402
+    for html in (page.get_data(as_text=True), r.get_data(as_text=True)):
+        assert "您的套餐（免费版）每个账号包含 1 家企业" in html and "企业专业版" in html
+        assert "/pricing#plan-firm_pro" in html
+    assert rows(app, Membership, firm_id=firm_id) == []  # not joined; the invitation still waits
+    (inv,) = rows(app, Invitation, firm_id=firm_id)
+    assert inv.accepted_at is None

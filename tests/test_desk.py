@@ -559,3 +559,53 @@ def test_the_portfolio_pages_its_clients_and_keeps_filters_and_sort(
         as_text=True
     )
     assert "客户04有限公司</a>" in client.get("/consultant/?sort=name&dir=desc&page=x").get_data(as_text=True)
+
+
+def test_the_compare_form_defaults_to_the_framework_most_clients_have_assessed(
+    app, client, create_user, create_firm, login
+):
+    consultant, cid = _consultancy(app, create_user)
+    rounds = {
+        "甲机械有限公司": [("performance-excellence", "submitted", 0.6)],
+        "乙机械有限公司": [("performance-excellence", "submitted", 0.4), ("pinzibiao", "draft", 0.3)],
+        "丙机械有限公司": [("pinzibiao", "submitted", 0.7)],
+    }
+    firms = {
+        name: _client(app, create_user, create_firm, cid, name, rounds=r)[0] for name, r in rounds.items()
+    }
+    login(client, consultant)
+    page = client.get("/consultant/").get_data(as_text=True)
+    form = page[page.index('id="compare-form"') :]
+    selected = re.findall(r'<option value="([^"]+)" selected>', form)
+    assert selected == ["performance-excellence"]  # two clients have it, one has pinzibiao
+    # the compare page asked without a framework: the one the chosen clients have, and it compares
+    page = client.get(f"/consultant/compare?firm={firms['丙机械有限公司'].id}").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]+)" selected>', page) == ["pinzibiao"]
+    assert "丙机械有限公司" in page and '<td class="num">' in page
+
+
+def test_compare_clients_speaks_of_the_firms_region_not_the_consultants(
+    app, client, create_user, create_firm, login
+):
+    consultant, cid = _consultancy(app, create_user)
+    a, owner, _ids = _client(
+        app,
+        create_user,
+        create_firm,
+        cid,
+        "甲机械有限公司",
+        rounds=[("performance-excellence", "submitted", 0.6)],
+    )
+    login(client, consultant)
+    url = f"/consultant/compare?framework=performance-excellence&firm={a.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "不适用于该企业所在地区" in page and "贵企业" not in page  # another city's award
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(url.replace("/compare?", "/compare.xlsx?")).data))
+    cells = [c.value for r in wb.worksheets[0].iter_rows() for c in r]
+    assert "不适用于该企业所在地区" in cells and "不适用于贵企业所在地区" not in cells
+    # a client's rounds: the consultant reads the firm's region, the firm's own people their own
+    rounds = f"/firms/{a.id}/compare?framework=performance-excellence"
+    page = client.get(rounds).get_data(as_text=True)
+    assert "不适用于该企业所在地区" in page and "贵企业" not in page
+    page = login(app.test_client(), owner).get(rounds).get_data(as_text=True)
+    assert "不适用于贵企业所在地区" in page and "不适用于该企业所在地区" not in page

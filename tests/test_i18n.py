@@ -178,3 +178,20 @@ def test_the_catalog_check_catches_a_bare_percent_and_a_mistranslated_placeholde
     assert _percent_problems("%(n)s%% of %(m)d, %(x).1f") == []
     assert _percent_problems("%s and %d") == ["%", "%"]
     assert _placeholders("%(n)s%% of %(m)d") == ["m", "n"]
+
+
+def test_the_near_readiness_reads_the_same_on_pages_and_in_reports(app, dbconn):
+    """The verdict, the firm's home and the regulator's table say what the PDF report says."""
+    from flask_babel import force_locale
+
+    from webapp.questionnaire.present import readiness_label
+
+    report = (ROOT / "templates/reports/_report.html").read_text()
+    assert "'near': _('Nearly ready')" in report
+    stats = (ROOT / "templates/regulators/home.html").read_text()
+    assert "_('Near')" not in stats and "'near': _('Nearly ready')" in stats
+    with app.test_request_context():
+        with force_locale("en"):
+            assert readiness_label("near") == "Nearly ready"
+        with force_locale("zh"):
+            assert readiness_label("near") == "接近达标"

@@ -14,16 +14,16 @@ from webapp.models import Action, Answer, Consultancy, ConsultancyGrant, Members
 from webapp.plan import ical
 
 
-def _consultant(app, create_user, firm, grant=True):
+def _consultant(app, create_user, firm, grant=True, access="edit", name="陈顾问 Consultant", code="PL"):
     """A consultant of a consultancy the firm granted access."""
-    user = create_user(name="陈顾问 Consultant")
+    user = create_user(name=name)
     with app.app_context():
-        c = Consultancy(name="测试咨询", code=f"PL{firm.id:05d}")
+        c = Consultancy(name="测试咨询", code=f"{code}{firm.id:05d}")
         db.session.add(c)
         db.session.flush()
         db.session.add(Membership(user_id=user.id, consultancy_id=c.id, role="consultant"))
         if grant:
-            db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=c.id))
+            db.session.add(ConsultancyGrant(firm_id=firm.id, consultancy_id=c.id, access=access))
         db.session.commit()
     return user
 
@@ -166,6 +166,34 @@ def test_an_owner_must_be_a_member_or_a_granted_consultant(app, owner_client, cr
     assert client.post(f"/firms/{firm.id}/plan/new", data={**data, "owner": consultant.id}).status_code == 303
 
 
+def test_an_owner_must_be_someone_who_can_edit_the_firm(app, owner_client, create_user):
+    """Members who only view and consultants whose grant is read-only are neither offered nor taken."""
+    client, firm, _owner = owner_client
+    people = {}
+    for role in ("editor", "viewer"):
+        people[role] = create_user(name=f"成员 {role}")
+        with app.app_context():
+            db.session.add(Membership(user_id=people[role].id, firm_id=firm.id, role=role))
+            db.session.commit()
+    people["edit"] = _consultant(app, create_user, firm, name="顾问 edit")
+    people["read"] = _consultant(app, create_user, firm, access="read", name="顾问 read", code="RD")
+    form = client.get(f"/firms/{firm.id}/plan/new").get_data(as_text=True)
+    owner_select = form[form.index('name="owner"') : form.index("</select>", form.index('name="owner"'))]
+    data = {"title": "x", "status": "open"}
+    for who, can in (("editor", True), ("edit", True), ("viewer", False), ("read", False)):
+        assert (f'value="{people[who].id}"' in owner_select) is can, who
+        r = client.post(f"/firms/{firm.id}/plan/new", data={**data, "owner": people[who].id})
+        assert r.status_code == (303 if can else 422), who
+    # the edit grant becomes read-only: the action's page says its owner can no longer edit the firm
+    with app.app_context(), tenancy.bypass():
+        for g in db.session.scalars(select(ConsultancyGrant).where(ConsultancyGrant.firm_id == firm.id)):
+            g.access = "read"
+        db.session.commit()
+    action = next(a for a in _actions(app, firm.id) if a.owner_id == people["edit"].id)
+    page = client.get(f"/firms/{firm.id}/plan/{action.id}").get_data(as_text=True)
+    assert "负责人 顾问 edit 已无权编辑本企业的内容" in page
+
+
 def test_done_actions_count_the_answer_changes_since(app, owner_client):
     client, firm, owner = owner_client
     english(app, owner)
@@ -273,7 +301,7 @@ def test_a_consultant_works_through_the_grant_only(app, owner_client, create_use
     assert cons.get(f"/firms/{firm.id}/plan").status_code == 404
     (act,) = _actions(app, firm.id)
     form = client.get(f"/firms/{firm.id}/plan/{act.id}").get_data(as_text=True)
-    assert "陈顾问 Consultant 已无权访问本企业" in form
+    assert "陈顾问 Consultant 已无权编辑本企业的内容" in form
     assert "顾问的行动" not in cons.get("/actions/mine").get_data(as_text=True)
     text = app.test_client().get(feed)
     assert text.status_code == 200 and "顾问的行动" not in text.get_data(as_text=True)

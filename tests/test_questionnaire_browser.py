@@ -395,8 +395,6 @@ def watch(page: Any) -> list[str]:
 
     def console(m: Any) -> None:
         source = (m.location or {}).get("url", "")
-        if source.endswith("/favicon.ico"):  # the browser's own guess; the site names no icon
-            return
         if m.type == "error" or "Content Security Policy" in m.text:
             problems.append(f"console {m.type} on {page.url} ({source}): {m.text}")
 

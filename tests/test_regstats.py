@@ -670,4 +670,6 @@ def test_the_english_exports_and_page(app, client, create_user, login, populatio
     assert any("Where help would count" in t for t in titles), titles
     page = client.get("/regulator/").get_data(as_text=True)
     assert "规上" not in page
+    # a quick mode's title says it is a screening already: the page does not say it twice
+    assert "Quick self-check (screening)" in page and "(screening) (screening)" not in page
     assert '<q lang="zh">到2025年，培育“品字标”品牌企业2500家</q>' in page

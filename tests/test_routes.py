@@ -47,3 +47,16 @@ def test_csrf_is_enforced_on_every_form(app, dbconn, create_user, create_firm, l
         assert checked >= 12
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_favicon_is_linked_and_served(client):
+    """Every page links the logo as its icon, and a browser asking /favicon.ico gets it (no 404)."""
+    page = client.get("/account/signin").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)"', page)
+    assert icon and icon.group(1).endswith("/favicon.svg")
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith(icon.group(1))
+    svg = client.get(icon.group(1))
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert svg.get_data(as_text=True).startswith("<svg") and 'fill="#b3261e"' in svg.get_data(as_text=True)
+    svg.close()

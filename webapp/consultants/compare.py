@@ -12,7 +12,7 @@ Nothing is written: a page that only reads keeps no numbers."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -266,7 +266,7 @@ def table(c: Comparison, *, rounds: bool = False) -> Table:
     )
 
 
-def xlsx(tab: Table) -> bytes:
+def xlsx(tab: Table, label: Callable[[str | None], str] | None = None) -> bytes:
     """The comparison as a workbook: one sheet of numbers (sections, targets) and one of the top gaps."""
     import io
 
@@ -276,6 +276,7 @@ def xlsx(tab: Table) -> bytes:
 
     from webapp.questionnaire.present import readiness_label
 
+    label = label or readiness_label
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -293,9 +294,7 @@ def xlsx(tab: Table) -> bytes:
     put([])
     put([_("Targets")], bold=True)
     for title, threshold, cells in tab.targets:
-        put(
-            [f"{title} (≥ {threshold:g})"] + [readiness_label(r) if r is not None else "—" for r, _s in cells]
-        )
+        put([f"{title} (≥ {threshold:g})"] + [label(r) if r is not None else "—" for r, _s in cells])
         put([_("score")] + [s for _r, s in cells])
     ws.column_dimensions["A"].width = 40
     for n in range(2, len(tab.headers) + 2):

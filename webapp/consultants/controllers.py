@@ -79,6 +79,7 @@ def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
             role_labels=ROLE_LABELS,
             my_role=access.active_org().role,  # type: ignore[union-attr]
             frameworks=[(k, t(fw.title)) for k, fw in pf.frameworks().items()],
+            compare_default=pf.most_assessed_of(c.id, [], list(pf.frameworks())),
         ),
         status,
     )
@@ -178,6 +179,19 @@ def _framework_arg(choices: list[str]) -> str | None:
     return fid if fid in choices else None
 
 
+def client_readiness_label(r: str | None) -> str:
+    """`readiness_label` as a consultant reads it of a client: not "your" region but the firm's."""
+    return _("Not for this firm’s region") if r == "not_applicable" else readiness_label(r)
+
+
+def _label_for(firm: Firm | None) -> Callable[[str | None], str]:
+    """The readiness labels for the viewer: a firm's own people read "your region", its consultants
+    (the clients compared, or a client's rounds) "this firm's region"."""
+    if firm is not None and access.firm_role(firm.id) not in access.CONSULTANT_ROLES:
+        return readiness_label
+    return client_readiness_label
+
+
 def _compare_page(
     template_args: dict[str, Any], comparison: cmp.Comparison | None, *, rounds: bool
 ) -> ResponseReturnValue:
@@ -187,7 +201,7 @@ def _compare_page(
         tab=tab,
         comparison=comparison,
         rounds=rounds,
-        readiness_label=readiness_label,
+        readiness_label=_label_for(template_args.get("firm")),
         num=num,
         max_clients=cmp.MAX_CLIENTS,
         **template_args,
@@ -211,6 +225,8 @@ def _clients_comparison() -> tuple[Consultancy, list[int], str | None, cmp.Compa
     frameworks = pf.frameworks()
     ids = _ids(request.args.getlist("firm"))
     fid = _framework_arg(list(frameworks))
+    if fid is None:  # no framework asked: the one most of the chosen clients (else of all) have assessed
+        fid = pf.most_assessed_of(c.id, ids, list(frameworks))
     comparison = cmp.compare_clients(c.id, ids, fid) if fid and ids else None
     return c, ids, fid, comparison
 
@@ -237,7 +253,7 @@ def compare_xlsx() -> ResponseReturnValue:
     _c, chosen, fid, comparison = _clients_comparison()
     if comparison is None or fid is None:  # nothing chosen yet: the page to choose on
         return redirect(url_for("consultants.compare", framework=fid, firm=chosen))
-    return send_download(cmp.xlsx(cmp.table(comparison)), f"compare-{fid}.xlsx", XLSX)
+    return send_download(cmp.xlsx(cmp.table(comparison), client_readiness_label), f"compare-{fid}.xlsx", XLSX)
 
 
 def _rounds_comparison(firm_id: int) -> tuple[Firm, list[str], str | None, cmp.Comparison | None]:
@@ -276,7 +292,9 @@ def compare_rounds_xlsx(firm_id: int) -> ResponseReturnValue:
     firm, _choices, fid, comparison = _rounds_comparison(firm_id)
     if comparison is None:  # no round yet: the page says so
         return redirect(url_for("desk.compare_rounds", firm_id=firm.id))
-    return send_download(cmp.xlsx(cmp.table(comparison, rounds=True)), f"{firm.name}-{fid}-rounds.xlsx", XLSX)
+    return send_download(
+        cmp.xlsx(cmp.table(comparison, rounds=True), _label_for(firm)), f"{firm.name}-{fid}-rounds.xlsx", XLSX
+    )
 
 
 # ---- a client's record out, answers in -----------------------------------------------------------------

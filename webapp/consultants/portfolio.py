@@ -256,6 +256,31 @@ def portfolio(consultancy_id: int, *, day: dt.date | None = None) -> Portfolio:
     )
 
 
+def most_assessed_of(consultancy_id: int, firm_ids: list[int], framework_ids: list[str]) -> str | None:
+    """The framework the most of the clients `firm_ids` (all clients if none) have assessed (a submitted
+    round first, else a draft; ties: the earlier framework): what a comparison of them is most likely on."""
+    clients = select(ConsultancyGrant.firm_id).where(
+        ConsultancyGrant.consultancy_id == consultancy_id, ConsultancyGrant.revoked_at.is_(None)
+    )
+    if firm_ids:
+        clients = clients.where(ConsultancyGrant.firm_id.in_(firm_ids))
+    submitted = func.count(func.distinct(Assessment.firm_id)).filter(Assessment.status == "submitted")
+    counts = {
+        r.framework_id: (r.submitted, r.started)
+        for r in db.session.execute(
+            select(
+                Assessment.framework_id,
+                submitted.label("submitted"),
+                func.count(func.distinct(Assessment.firm_id)).label("started"),
+            )
+            .where(Assessment.firm_id.in_(clients.scalar_subquery()))
+            .group_by(Assessment.framework_id)
+        )
+    }
+    known = [k for k in framework_ids if k in counts]
+    return max(known, key=lambda k: (*counts[k], -framework_ids.index(k)), default=None)
+
+
 def frameworks() -> dict[str, Framework]:
     """The latest version of each framework, looked up once a request (`results.home`
     lists and reads the framework files' stamps on every call)."""

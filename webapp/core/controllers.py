@@ -69,5 +69,11 @@ def set_language(lang: str) -> ResponseReturnValue:
 
 
 @access.public
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for /favicon.ico whatever the page links to: send them to the logo's SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+@access.public
 def healthz() -> ResponseReturnValue:
     return {"status": "ok"}

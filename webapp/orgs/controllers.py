@@ -315,6 +315,10 @@ def invitation(token: str) -> ResponseReturnValue:
         return render_template("auth/message.html", title=_("Invitation"), message=msg), 403
     if inv.role == CLIENT_ROLE:
         return _accept_client(inv, user)
+    if inv.firm_id and inv.role == "owner" and not services.owner_count(inv.firm_id):
+        # a consultancy's hand-over of a firm it created: taking it is owning one more firm, which the
+        # Free plan counts as creating one does (402 with the plan that unlocks it; billing off: no limit)
+        entitlements.require_new_firm(user.id)
     if request.method == "POST":
         m = services.accept_invitation(inv, user, max_age=max_age, now=utcnow())
         if m is None:  # used or withdrawn between the check and now

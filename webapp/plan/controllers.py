@@ -83,6 +83,11 @@ def _target_title(fws: present.Frameworks, fw_id: str | None, tid: str) -> str:
 # ---- one action ------------------------------------------------------------------------------------
 
 
+def _cut(text: str, n: int) -> str:
+    """`text` cut to `n` characters, with an ellipsis when something was left off."""
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def _form(firm_id: int, action: Action | None = None, **kwargs: Any) -> ActionForm:
     assessments = db.session.scalars(select(Assessment).where(Assessment.firm_id == firm_id)).all()
     fw_ids = {a.framework_id for a in assessments} | (
@@ -94,7 +99,9 @@ def _form(firm_id: int, action: Action | None = None, **kwargs: Any) -> ActionFo
         group = t(fw.title)
         for sec in fw.sections:
             for item in sec.items:
-                items.append((f"{fid}:{item.id}", f"{fws.numbers[fid][item.id]} {t(item.text)[:90]}", group))
+                items.append(
+                    (f"{fid}:{item.id}", f"{fws.numbers[fid][item.id]} {_cut(t(item.text), 90)}", group)
+                )
         for tg in fw.targets:
             targets.append((f"{fid}:{tg.id}", f"{group} · {t(tg.title)}"))
     owners = []

@@ -47,6 +47,9 @@ def today() -> dt.date:
 # ---- who may own an action -------------------------------------------------------------------------
 
 
+EDIT_ROLES = ("owner", "editor")  # the members' roles that may edit (access.FIRM_ROLE_RANK ≥ 2)
+
+
 @dataclass(frozen=True)
 class Owner:
     id: int
@@ -56,16 +59,18 @@ class Owner:
 
 
 def owner_choices(firm_id: int) -> list[Owner]:
-    """The firm's members, then the people of the consultancies the firm granted access (while the
-    grant lasts): those an action may be given to. None for a firm outside the tenant context."""
+    """The people who may edit the firm, as `access` rules: its owners and editors, then the people of
+    the consultancies the firm granted edit access (while the grant lasts; a member's own role wins
+    over a grant): those an action may be given to. None for a firm outside the tenant context."""
     m = Membership
     members = tenancy.execute(
         firm_id,
         select(User.id, User.name, User.email)
         .join(m, m.user_id == User.id)
-        .where(m.firm_id == firm_id, User.is_active_account.is_(True))
+        .where(m.firm_id == firm_id, m.role.in_(EDIT_ROLES), User.is_active_account.is_(True))
         .order_by(User.name, User.id),
     ).all()
+    member_ids = select(m.user_id).where(m.firm_id == firm_id)
     consultants = tenancy.execute(
         firm_id,
         select(User.id, User.name, User.email)
@@ -74,6 +79,8 @@ def owner_choices(firm_id: int) -> list[Owner]:
         .where(
             ConsultancyGrant.firm_id == firm_id,
             ConsultancyGrant.revoked_at.is_(None),
+            ConsultancyGrant.access == "edit",
+            User.id.not_in(member_ids),
             User.is_active_account.is_(True),
         )
         .order_by(User.name, User.id),

@@ -464,7 +464,7 @@ def version_changes(old: Framework, new: Framework) -> dict[str, Any] | None:
 def readiness_label(r: str | None) -> str:
     return {
         "ready": _("Ready"),
-        "near": _("Near"),
+        "near": _("Nearly ready"),
         "not_ready": _("Not ready"),
         "not_applicable": _("Not for your region"),
         # a screening mode (quick mode of an award framework) gives a band, never a verdict

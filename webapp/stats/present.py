@@ -299,7 +299,7 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
                 _("Target"),
                 _("Firms"),
                 _("Ready"),
-                _("Near"),
+                _("Nearly ready"),
                 _("Not ready"),
                 _("Worth a full self-evaluation"),
                 _("Not yet"),

@@ -23,7 +23,11 @@
   function make(id, option, rows) {
     var el = document.getElementById(id);
     if (!el) return;
-    if (rows === 0) {
+    // nothing to draw (no rows, or every figure hidden as "< 5"): no empty frame; the table says it all
+    var drawn = (option.series || []).some(function (s) {
+      return s.data.some(function (v) { return typeof v === "number" && v !== 0; });
+    });
+    if (rows === 0 || !drawn) {
       el.hidden = true;
       return;
     }
@@ -31,6 +35,9 @@
     option.aria = { enabled: true };
     option.animation = false;
     option.tooltip = option.tooltip || { trigger: "axis" };
+    // the page's fonts, so that ECharts measures the labels as they are drawn (a Chinese page draws “ ”
+    // full width; measured in the default font they came out narrower and the axis labels were clipped)
+    option.textStyle = { fontFamily: window.getComputedStyle(document.body).fontFamily };
     chart.setOption(option);
     charts.push(chart);
   }
@@ -47,7 +54,7 @@
     make(
       id,
       {
-        grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+        grid: { left: 20, right: 24, top: 8, bottom: 8, containLabel: true },
         xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", data: names, inverse: true, axisLabel: { formatter: function (s) { return short(s, 30); } } },
         series: [{ type: "bar", name: name || L.firms, data: rows.map(value), itemStyle: { color: color } }]
@@ -57,7 +64,9 @@
   }
 
   function modeSuffix(x) {
-    return x.mode_title ? " · " + x.mode_title + (x.screening ? " (" + L.screening + ")" : "") : "";
+    // the mode's own title may say it is a screening already (performance-excellence 1.1: "快速自评（初筛）")
+    var said = x.mode_title && x.mode_title.indexOf(L.screening) >= 0;
+    return x.mode_title ? " · " + x.mode_title + (x.screening && !said ? " (" + L.screening + ")" : "") : "";
   }
 
   make(
@@ -81,7 +90,7 @@
     "chart-readiness",
     {
       legend: { top: 0 },
-      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 20, right: 24, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: targets, inverse: true, axisLabel: { formatter: function (s) { return short(s, 26); } } },
       series: ["ready", "near", "not_ready"].map(function (k) {
@@ -96,7 +105,7 @@
     "chart-plans",
     {
       legend: { top: 0 },
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 20, right: 16, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", max: 100 },
       yAxis: { type: "category", inverse: true, data: shares.map(function (x) { return x.measure; }), axisLabel: { formatter: function (s) { return short(s, 22); } } },
       series: [

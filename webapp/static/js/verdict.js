@@ -9,6 +9,7 @@
   var L = data.labels;
   var charts = [];
   var colors = ["#b3261e", "#1a5fb4", "#1f7a3f", "#9a6200", "#6b3fa0"];
+  var font = window.getComputedStyle(document.body).fontFamily;
 
   function make(id, option) {
     var el = document.getElementById(id);
@@ -16,6 +17,7 @@
     var chart = echarts.init(el, null, { renderer: "svg" });
     option.aria = { enabled: true };
     option.animation = false;
+    option.textStyle = { fontFamily: font }; // measured as drawn (see stats.js)
     chart.setOption(option);
     charts.push(chart);
   }
@@ -29,16 +31,50 @@
     return s.value !== null;
   });
 
-  if (sections.length >= 3) {
-    make("chart-radar", {
+  // The radar's labels sit outside its circle: each is wrapped (at most 3 lines) to the room left beside
+  // the circle, and the circle keeps that room, so no label runs past the chart's edges at any width.
+  var measure = document.createElement("canvas").getContext("2d");
+  measure.font = "12px " + font;
+
+  function wrap(name, room) {
+    var words = name.match(/[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*/g) || [name];
+    var lines = [""];
+    words.forEach(function (w) {
+      var last = lines[lines.length - 1];
+      var closing = /^[\uff09\u3001\uff0c\u3002\uff1a\uff1b\u300d\u300f)\]]/.test(w); // never starts a line
+      if (last && !closing && measure.measureText(last + w).width > room) lines.push(w.replace(/^\s+/, ""));
+      else lines[lines.length - 1] = last + w;
+    });
+    lines = lines.map(function (l) { return l.replace(/\s+$/, ""); });
+    if (lines.length > 3) lines = lines.slice(0, 2).concat([short(lines.slice(2).join(" "), 12)]);
+    return lines.join("\n");
+  }
+
+  function radarOption(el) {
+    var w = el.clientWidth || 320, h = el.clientHeight || 300;
+    var r = Math.max(56, Math.min(h / 2 - 50, w / 2 - 112));
+    var wrapped = {};
+    sections.forEach(function (s, i) {
+      // the label starts beside its corner and runs outwards (centred above or below a vertical one)
+      var x = Math.abs(Math.sin((2 * Math.PI * i) / sections.length)) * r;
+      var room = x < 1 ? w - 16 : w / 2 - x - 14;
+      wrapped[s.name] = wrap(s.name, Math.max(60, room));
+    });
+    return {
       color: colors,
       tooltip: {},
       radar: {
-        radius: "62%",
+        radius: r,
+        center: ["50%", "52%"],
+        nameGap: 8,
         indicator: sections.map(function (s) {
-          return { name: short(s.name, 20), max: 100 };
+          return { name: s.name, max: 100 };
         }),
-        axisName: { color: "#1c2430" },
+        axisName: {
+          color: "#1c2430",
+          lineHeight: 14,
+          formatter: function (name) { return wrapped[name] || name; },
+        },
       },
       series: [
         {
@@ -48,17 +84,21 @@
           data: [{ value: sections.map(function (s) { return s.value; }), name: L.percent }],
         },
       ],
-    });
-  } else {
-    var radar = document.getElementById("chart-radar");
-    if (radar) radar.hidden = true;
+    };
+  }
+
+  var radarEl = document.getElementById("chart-radar");
+  if (sections.length >= 3 && radarEl) {
+    make("chart-radar", radarOption(radarEl));
+  } else if (radarEl) {
+    radarEl.hidden = true;
   }
 
   make("chart-bars", {
     color: colors,
     tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
-    grid: { left: 8, right: 24, top: 10, bottom: 10, containLabel: true },
-    xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+    grid: { left: 8, right: 48, top: 10, bottom: 10, containLabel: true },
+    xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%", hideOverlap: true } },
     yAxis: {
       type: "category",
       inverse: true,
@@ -108,7 +148,10 @@
   window.addEventListener("resize", function () {
     if (pendingResize) clearTimeout(pendingResize);
     pendingResize = setTimeout(function () {
-      charts.forEach(function (c) { c.resize(); });
+      charts.forEach(function (c) {
+        if (c.getDom() === radarEl) c.setOption(radarOption(radarEl));
+        c.resize();
+      });
     }, 150);
   });
 })();
