@@ -73,6 +73,8 @@ def fill(text: str, variables: dict[str, Any]) -> str:
     """A translated string made final: placeholders filled, "%%" and stray "%" as one "%".
 
     With no variables a string that has placeholders stays a format string, to be filled later."""
+    if "%" not in text:
+        return text  # most strings: nothing to fill and nothing to escape
     fmt = as_format(text)
     if not variables and any(m.group("name") for m in PERCENT.finditer(fmt)):
         return fmt
