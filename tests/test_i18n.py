@@ -178,3 +178,20 @@ def test_the_catalog_check_catches_a_bare_percent_and_a_mistranslated_placeholde
     assert _percent_problems("%(n)s%% of %(m)d, %(x).1f") == []
     assert _percent_problems("%s and %d") == ["%", "%"]
     assert _placeholders("%(n)s%% of %(m)d") == ["m", "n"]
+
+
+def test_a_message_in_another_language_within_a_page_request(app):
+    """A request that writes to someone in their own language (`force_locale`, as the mail to a firm's
+    owner does) gets that language inside, and the page's language before and after, in Python and
+    in templates alike."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh"}):
+        assert _("Sign out") == "退出"
+        with force_locale("en"):
+            assert _("Sign out") == "Sign out"
+            assert render_template_string("{{ _('Sign out') }}") == "Sign out"
+        assert _("Sign out") == "退出"
+        assert render_template_string("{{ _('Sign out') }}") == "退出"
