@@ -72,7 +72,9 @@ _CONSULTANT_CHANGES = (  # built once, with bind parameters (building it costs a
     .join(Consultancy, Consultancy.id == Membership.consultancy_id)
     .join(
         ConsultancyGrant,
-        and_(ConsultancyGrant.consultancy_id == Consultancy.id, ConsultancyGrant.firm_id == bindparam("firm")),
+        and_(
+            ConsultancyGrant.consultancy_id == Consultancy.id, ConsultancyGrant.firm_id == bindparam("firm")
+        ),
     )
     .where(
         _H.firm_id == bindparam("firm"),
