@@ -195,3 +195,20 @@ def test_the_near_readiness_reads_the_same_on_pages_and_in_reports(app, dbconn):
             assert readiness_label("near") == "Nearly ready"
         with force_locale("zh"):
             assert readiness_label("near") == "接近达标"
+
+
+def test_a_message_in_another_language_within_a_page_request(app):
+    """A request that writes to someone in their own language (`force_locale`, as the mail to a firm's
+    owner does) gets that language inside, and the page's language before and after, in Python and
+    in templates alike."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh"}):
+        assert _("Sign out") == "退出"
+        with force_locale("en"):
+            assert _("Sign out") == "Sign out"
+            assert render_template_string("{{ _('Sign out') }}") == "Sign out"
+        assert _("Sign out") == "退出"
+        assert render_template_string("{{ _('Sign out') }}") == "退出"

@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import abort, g, request, session
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from webapp import db, tenancy
@@ -45,9 +45,12 @@ class Member(OrgRef):
     role: str
 
 
+_WITH_MEMBERSHIPS = (joinedload(User.memberships),)  # loader options are immutable: built once
+
+
 def load_user(user_id: int) -> User | None:
     """The user with their memberships (one statement), for the session's user loader."""
-    return db.session.get(User, user_id, options=[joinedload(User.memberships)])
+    return db.session.get(User, user_id, options=_WITH_MEMBERSHIPS)
 
 
 def signed_in() -> Any:
@@ -205,11 +208,18 @@ def assessment(
 def load_row(firm_id: int, assessment_id: int, *columns: Any) -> Any:
     """(assessment, *columns) of one of the firm's assessments, its firm loaded with it, in one
     statement under the tenant filter; None when the firm has no such assessment."""
-    return db.session.execute(
+    return db.session.execute(_row_statement(columns), {"a": assessment_id, "f": firm_id}).first()
+
+
+@functools.lru_cache(maxsize=16)
+def _row_statement(columns: tuple[Any, ...]) -> Any:
+    """`load_row`'s statement for these columns, with bind parameters: built once (building it, the
+    section page's stamp columns included, costs as much as running it)."""
+    return (
         select(Assessment, *columns)
         .options(joinedload(Assessment.firm, innerjoin=True))
-        .where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
-    ).first()
+        .where(Assessment.id == bindparam("a"), Assessment.firm_id == bindparam("f"))
+    )
 
 
 def load_assessment(firm_id: int, assessment_id: int) -> Assessment | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import Domain, get_domain, get_locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -73,6 +73,8 @@ def fill(text: str, variables: dict[str, Any]) -> str:
     """A translated string made final: placeholders filled, "%%" and stray "%" as one "%".
 
     With no variables a string that has placeholders stays a format string, to be filled later."""
+    if "%" not in text:
+        return text  # most strings: nothing to fill and nothing to escape
     fmt = as_format(text)
     if not variables and any(m.group("name") for m in PERCENT.finditer(fmt)):
         return fmt
@@ -81,6 +83,23 @@ def fill(text: str, variables: dict[str, Any]) -> str:
 
 class PercentSafeDomain(Domain):
     """Flask-Babel's domain with `fill` for every gettext call made in Python."""
+
+    def get_translations(self) -> Any:
+        """Flask-Babel's catalog for the request's locale, looked up once per request: kept on
+        Flask-Babel's own request context beside the locale it was chosen for (`babel_locale`, which
+        `force_locale` and `refresh` change), as Flask-Babel keeps the locale itself. A page asks
+        for a hundred strings; each lookup otherwise walks `g` three times."""
+        try:
+            ctx = g._flask_babel
+        except (AttributeError, RuntimeError):  # no request yet asked Flask-Babel, or none at all
+            return super().get_translations()
+        held = getattr(ctx, "qready_translations", None)
+        locale = getattr(ctx, "babel_locale", None)
+        if held is not None and locale is not None and held[0] is locale and held[1] is self:
+            return held[2]
+        translations = super().get_translations()
+        ctx.qready_translations = (getattr(ctx, "babel_locale", None), self, translations)
+        return translations
 
     def gettext(self, string: str, **variables: Any) -> str:
         return fill(self.get_translations().ugettext(string), variables)

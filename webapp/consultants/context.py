@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from webapp import access, db
 from webapp.models import AnswerHistory, Consultancy, ConsultancyGrant, Firm, Membership
@@ -65,6 +65,27 @@ def clients() -> list[tuple[int, str]]:
     return [(f.id, f.name) for f in org_services.client_firms(view.consultancy_id)]
 
 
+_H = AnswerHistory
+_CONSULTANT_CHANGES = (  # built once, with bind parameters (building it costs as much as running it)
+    select(_H.item_id, _H.changed_at, Consultancy.name)
+    .join(Membership, and_(Membership.user_id == _H.changed_by_id, Membership.consultancy_id.is_not(None)))
+    .join(Consultancy, Consultancy.id == Membership.consultancy_id)
+    .join(
+        ConsultancyGrant,
+        and_(
+            ConsultancyGrant.consultancy_id == Consultancy.id, ConsultancyGrant.firm_id == bindparam("firm")
+        ),
+    )
+    .where(
+        _H.firm_id == bindparam("firm"),
+        _H.assessment_id == bindparam("a"),
+        _H.item_id.in_(bindparam("items", expanding=True)),
+        _H.changed_by_id.not_in(select(Membership.user_id).where(Membership.firm_id == bindparam("firm"))),
+    )
+    .order_by(Consultancy.name)
+)
+
+
 def consultant_changes(
     firm_id: int, assessment_id: int, item_ids: Iterable[str]
 ) -> dict[tuple[str, dt.datetime], str]:
@@ -74,24 +95,7 @@ def consultant_changes(
     ids = list(item_ids)
     if not ids:
         return {}
-    h = AnswerHistory
-    members = select(Membership.user_id).where(Membership.firm_id == firm_id)
-    rows = db.session.execute(
-        select(h.item_id, h.changed_at, Consultancy.name)
-        .join(Membership, and_(Membership.user_id == h.changed_by_id, Membership.consultancy_id.is_not(None)))
-        .join(Consultancy, Consultancy.id == Membership.consultancy_id)
-        .join(
-            ConsultancyGrant,
-            and_(ConsultancyGrant.consultancy_id == Consultancy.id, ConsultancyGrant.firm_id == firm_id),
-        )
-        .where(
-            h.firm_id == firm_id,
-            h.assessment_id == assessment_id,
-            h.item_id.in_(ids),
-            h.changed_by_id.not_in(members),
-        )
-        .order_by(Consultancy.name)
-    )
+    rows = db.session.execute(_CONSULTANT_CHANGES, {"firm": firm_id, "a": assessment_id, "items": ids})
     out: dict[tuple[str, dt.datetime], str] = {}
     for item_id, changed_at, name in rows:
         key = (item_id, changed_at)

@@ -394,7 +394,8 @@ def _render_section(
     uploaded = evidence.evidence_of(a.firm_id, [a.id] + ([a.previous_id] if a.previous_id else []))
     with_evidence = {item for (aid, item) in uploaded if aid == a.id}
     as_of = answers.scoring_date(a)
-    result = answers.score_states(a, fw, states, with_evidence, a.firm, as_of)
+    # the page shows each item's state and the counts: no gaps, no paths to ready (`explain=False`)
+    result = answers.score_states(a, fw, states, with_evidence, a.firm, as_of, explain=False)
     profile = profile_facts(a.firm, as_of)
     comments = collaboration.comments_of(a.firm_id, a.id, ids)
     history, history_counts = histories.history_of(a.firm_id, a.id, ids, per_item=HISTORY_SHOWN)

@@ -51,6 +51,10 @@ def t(text: Text | None) -> str:
     return "" if text is None else text.get(lang())
 
 
+def _in(text: Text | None, language: str) -> str:
+    return "" if text is None else text.get(language)
+
+
 def size_text(n: int) -> str:
     if n < 1024:
         return _("%(n)s bytes", n=n)
@@ -260,15 +264,16 @@ def item_view(
         raw = form.get("raw", raw)
         na_reason = form.get("na_reason", na_reason)
         narrative = form.get("narrative", narrative)
+    language = lang()  # asked once: an item resolves a dozen bilingual texts
     w = values.widget(item)
-    choices, groups = w.choices(fw, item, value, mode, lang())
-    box = w.field(item, lang())
+    choices, groups = w.choices(fw, item, value, mode, language)
+    box = w.field(item, language)
     status = score.status if score is not None else "unanswered"
     reason = score.reason if score is not None else None
     sources = [
         SourceView(
             s.quote or "",
-            t(plan_title(s.doc)) if s.doc else "",
+            plan_title(s.doc).get(language) if s.doc else "",
             s.standard or "",
             s.note or "",
             s.verify,
@@ -278,9 +283,9 @@ def item_view(
     return ItemView(
         id=item.id,
         number=number,
-        text=t(item.text),
-        help=t(item.help),
-        action=t(item.action),
+        text=_in(item.text, language),
+        help=_in(item.help, language),
+        action=_in(item.action, language),
         type=item.answer_type.value,
         widget=w.template,
         points=num(item.max_points),
@@ -300,7 +305,7 @@ def item_view(
         na_reason=na_reason or "",
         narrative_asked=mode in item.narrative_modes,
         narrative=narrative or "",
-        evidence_text=t(item.evidence),
+        evidence_text=_in(item.evidence, language),
         evidence_required=item.evidence_required,
         evidence_missing=bool(score is not None and score.evidence_missing and status == "answered"),
         sources=sources,
