@@ -128,3 +128,16 @@ def test_a_section_page_revalidated_after_a_new_client_shows_it_in_the_switcher(
         db.session.commit()
     r = c.get(url, headers={"If-None-Match": etag})
     assert r.status_code == 200 and "宁波丁精密模具有限公司" in _clientbar(r.get_data(as_text=True))
+
+
+def test_the_verdict_tells_a_consultant_of_the_clients_region_not_yours(app, desk, login):
+    """A Hangzhou client's verdict on the performance-excellence framework: Shaoxing's award is not
+    for the firm's region. Its owner reads "your region"; the consultant reads "this firm's region"."""
+    c, a = desk["client"], desk["a"]
+    aid = start(c, a.id, "performance-excellence", "full")
+    url = f"/firms/{a.id}/assessments/{aid}/verdict"
+    page = c.get(url).get_data(as_text=True)
+    assert "不适用于该企业所在地区" in page and "不适用于贵企业所在地区" not in page
+    owner = login(app.test_client(), desk["owner"])
+    page = owner.get(url).get_data(as_text=True)
+    assert "不适用于贵企业所在地区" in page and "不适用于该企业所在地区" not in page

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import flask
+from flask import has_request_context
 from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -466,12 +467,21 @@ def version_changes(old: Framework, new: Framework) -> dict[str, Any] | None:
 # ---- the verdict -------------------------------------------------------------------------------------
 
 
+def not_for_region() -> str:
+    """A target or gate outside the firm's region, as the viewer reads it: the firm's own people
+    "your region", a consultant working for the client "this firm's region"."""
+    from webapp.consultants.context import client_view
+
+    view = client_view() if has_request_context() else None
+    return _("Not for this firm’s region") if view is not None and view.firm_id else _("Not for your region")
+
+
 def readiness_label(r: str | None) -> str:
     return {
         "ready": _("Ready"),
         "near": _("Nearly ready"),
         "not_ready": _("Not ready"),
-        "not_applicable": _("Not for your region"),
+        "not_applicable": not_for_region(),
         # a screening mode (quick mode of an award framework) gives a band, never a verdict
         "worth_full_evaluation": _("Worth a full self-evaluation"),
         "not_yet": _("Not yet"),
@@ -516,7 +526,7 @@ def gate_status_label(s: str) -> str:
         "pass": _("Passed"),
         "fail": _("Failed"),
         "unknown": _("Not yet known"),
-        "not_applicable": _("Not for your region"),
+        "not_applicable": not_for_region(),
     }[s]
 
 
