@@ -57,3 +57,17 @@ def test_pages_and_report_print_the_same_answers_and_changes(app, owner_client):
             history = _text(client.get(f"{base}/items/{item}/history").get_data(as_text=True))
             assert shown in history, (lang, item, shown)
             assert shown in report, (lang, item, shown)
+
+
+def test_the_page_script_knows_kinds_of_input_not_answer_types():
+    """A new answer type is one module and one template: the section page's script reads an input by
+    the kind its widget declares (`data-read`), never by the item's answer type."""
+    from webapp import ROOT
+    from webapp.results.values import WIDGETS
+
+    script = (ROOT / "webapp/static/js/questionnaire.js").read_text(encoding="utf-8")
+    kinds = set(re.findall(r'(?:it\.read|t) === "(\w+)"', script)) | {"text"}  # text: the field as typed
+    assert {w.reads for w in WIDGETS.values()} <= kinds
+    assert "it.type" not in script and "data-type" not in script
+    item = (ROOT / "templates/questionnaire/_item.html").read_text(encoding="utf-8")
+    assert 'data-read="{{ it.reads }}"' in item

@@ -136,6 +136,7 @@ class ItemView:
     action: str
     type: str
     widget: str  # its input's template (templates/questionnaire/widgets/<type>.html)
+    reads: str  # how the page's script reads its input (`values.Widget.reads`)
     points: str
     gate: bool
     required: bool
@@ -289,6 +290,7 @@ def item_view(
         action=_in(item.action, language),
         type=item.answer_type.value,
         widget=w.template,
+        reads=w.reads,
         points=num(item.max_points),
         gate=item.gate,
         required=item.required,

@@ -154,6 +154,10 @@ class Widget:
 
     type: AnswerType
     long = False  # its answers are paragraphs: reports print them as blocks
+    # how the page's script reads and writes its input (static/js/questionnaire.js): "bool" and
+    # "option" are radios (values "yes"/"no", or the option's value), "number", "date" and "text" one
+    # field; a new type picks one of these and needs no script of its own
+    reads = "text"
 
     @property
     def template(self) -> str:
@@ -178,6 +182,7 @@ class Widget:
 
 class YesNoWidget(Widget):
     type = AnswerType.YES_NO
+    reads = "bool"
 
     def text(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> str:
         key = "yes" if value is True else "no" if value is False else str(value)
@@ -198,6 +203,7 @@ class YesNoWidget(Widget):
 
 class ChoiceWidget(Widget):
     type = AnswerType.CHOICE
+    reads = "option"
 
     def text(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> str:
         for o in item.options:
@@ -237,6 +243,7 @@ class ScaleWidget(ChoiceWidget):
 
 class NumberWidget(Widget):
     type = AnswerType.NUMBER
+    reads = "number"
 
     def unit(self, item: Item, lang: str) -> str:
         return _t(item.unit, lang)
@@ -287,6 +294,7 @@ class PercentWidget(NumberWidget):
 
 class DateWidget(Widget):
     type = AnswerType.DATE
+    reads = "date"
 
     def text(self, fw: Framework, item: Item, value: object, mode: str, lang: str) -> str:
         d = parse_date(value)

@@ -67,13 +67,24 @@
     return window.CSS && CSS.escape ? CSS.escape(s) : s.replace(/["\\]/g, "\\$&");
   }
 
+  // An item's input, as its widget declares it (data-read): "bool" and "option" are radios, "number",
+  // "date" and "text" one field. The script knows these kinds of input, not the answer types.
+  function radiosOf(it) {
+    return it.read === "bool" || it.read === "option";
+  }
+
+  function radioValue(it, value) {
+    if (it.read !== "bool") return value;
+    return value === true ? "yes" : value === false ? "no" : null;
+  }
+
   function readValue(it) {
-    var t = it.type;
-    if (t === "yes_no" || t === "choice" || t === "scale") {
+    var t = it.read;
+    if (radiosOf(it)) {
       var radios = fields(it, "value");
       for (var i = 0; i < radios.length; i++) {
         if (radios[i].checked) {
-          if (t === "yes_no") return radios[i].value === "yes";
+          if (t === "bool") return radios[i].value === "yes";
           return radios[i].value;
         }
       }
@@ -82,7 +93,7 @@
     var input = field(it, "value");
     if (!input) return null;
     var raw = input.value;
-    if (t === "percent" || t === "number") {
+    if (t === "number") {
       var text = raw.replace(/[,，%\s]/g, "");
       if (text === "") return null;
       var n = Number(text);
@@ -108,10 +119,9 @@
   }
 
   function write(it, s) {
-    var t = it.type;
     var value = s.value === undefined ? null : s.value;
-    if (t === "yes_no" || t === "choice" || t === "scale") {
-      var want = t === "yes_no" ? (value === true ? "yes" : value === false ? "no" : null) : value;
+    if (radiosOf(it)) {
+      var want = radioValue(it, value);
       var radios = fields(it, "value");
       for (var i = 0; i < radios.length; i++) radios[i].checked = radios[i].value === want;
     } else {
@@ -133,8 +143,8 @@
     if (s.na !== null && s.na !== undefined) return (M.na_prefix || "") + s.na;
     var v = s.value;
     if (v === null || v === undefined) return "—";
-    if (it.type === "yes_no" || it.type === "choice" || it.type === "scale") {
-      var want = it.type === "yes_no" ? (v ? "yes" : "no") : v;
+    if (radiosOf(it)) {
+      var want = radioValue(it, v);
       var radios = fields(it, "value");
       for (var i = 0; i < radios.length; i++) {
         if (radios[i].value === want) {
@@ -545,7 +555,7 @@
     var el = articles[i];
     var it = {
       id: el.getAttribute("data-item"),
-      type: el.getAttribute("data-type"),
+      read: el.getAttribute("data-read"),
       version: parseInt(el.getAttribute("data-version"), 10) || 0,
       el: el,
       timer: null,
