@@ -98,3 +98,16 @@ def test_in_production_both_cookies_are_secure(monkeypatch, tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert 0 < app.config["WTF_CSRF_TIME_LIMIT"] <= app.config["PERMANENT_SESSION_LIFETIME"]
+
+
+def test_files_for_everyone_never_carry_the_session_cookie(client, create_user, login):
+    """A browser asks for the favicon and stylesheets beside its pages and may get the answer after the
+    next page's: had that answer carried the session cookie it was sent with, a sign-in in between would
+    be undone (the Firm manager's browser journey lost half its sign-ups so)."""
+    client.get("/account/signin")  # an anonymous session (a CSRF token)
+    for path in ("/static/favicon.svg", "/static/css/app.css", "/favicon.ico"):
+        with client.get(path) as r:
+            assert r.status_code in (200, 301) and r.headers.getlist("Set-Cookie") == [], path
+    login(client, create_user())
+    with client.get("/static/css/app.css") as r:
+        assert r.headers.getlist("Set-Cookie") == []

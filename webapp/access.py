@@ -59,10 +59,20 @@ def signed_in() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
+# Requests for files that are the same for everyone: they never read the session, so their responses
+# never carry a session cookie. (An anonymous session is rewritten by Flask-Login's strong protection
+# on every request that reads it; a browser's late request for the favicon or a stylesheet, sent with
+# the cookie from before a sign-in, answered after it, put the old cookie back and signed the person out.)
+SESSIONLESS = frozenset({"static", "core.favicon"})
+
+
 def load_context() -> None:
     """Before each request: the user's memberships, the active organisation, the tenant context."""
     g.memberships = []
     g.active_org = None
+    if request.endpoint in SESSIONLESS:
+        tenancy.set_context(tenancy.EMPTY)
+        return
     user = signed_in()
     if not user.is_authenticated:
         tenancy.set_context(tenancy.EMPTY)
