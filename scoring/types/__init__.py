@@ -13,6 +13,7 @@ its line in `KINDS` below.
 from __future__ import annotations
 
 import datetime
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
@@ -27,7 +28,7 @@ Day = datetime.date | None  # the scoring date, when there is one
 Found = tuple[str, str] | None  # (problem code, detail) of `scoring.submission.CODES`, or None
 
 
-class AnswerKind:
+class AnswerKind(ABC):
     """The rules of one answer type. Subclasses are stateless; one instance of each is registered."""
 
     type: ClassVar[AnswerType]
@@ -46,17 +47,17 @@ class AnswerKind:
         """The type's fields of the item's scoring table (`scoring.tables.ItemTable`)."""
         return {}
 
+    @abstractmethod
     def check(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Found:
         """What is wrong with an answer, as (problem code, detail) of `scoring.submission.CODES`."""
-        raise NotImplementedError
 
     def points(self, t: ItemTable, value: object, mode: str, as_of: Day) -> Decimal:
         """What a valid answer earns before the evidence cap."""
         return _ZERO
 
+    @abstractmethod
     def candidates(self, t: ItemTable, fw: Framework, mode: str, as_of: Day, ideal: bool) -> list[object]:
         """The answers worth trying for the item's best (`ideal`) or worst answer, in order of preference."""
-        raise NotImplementedError
 
     def domain(self, item: Item) -> tuple[Decimal | None, Decimal | None]:
         """The numbers the item's bands are tested on (inclusive; None = unbounded)."""
